@@ -1,0 +1,170 @@
+"""A ticket: one purchase, from the Buy click to the archived transcript.
+
+The state field is only ever written by `workflows.tickets` through one conditional update on
+`{_id, state, version}`; see that module for the rules.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from beanie import Document, PydanticObjectId
+from pydantic import BaseModel, Field
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from models.product import DeliveryMode
+from models.store import utcnow
+
+
+class TicketState(StrEnum):
+    OPEN = "open"
+    PAID = "paid"
+    COMPLETED = "completed"
+    CLOSED = "closed"
+
+
+class TicketOutcome(StrEnum):
+    """Why a closed ticket closed."""
+
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+ActorKind = Literal["buyer", "seller", "system"]
+
+
+class Actor(BaseModel):
+    """Who caused a transition: a buyer, a seller (or admin), or the system (timer, worker)."""
+
+    kind: ActorKind
+    user_id: int | None = None
+    name: str = ""
+
+    @classmethod
+    def system(cls, name: str) -> Actor:
+        return cls(kind="system", name=name)
+
+
+class HistoryEntry(BaseModel):
+    """One transition in a ticket's life: who, when, from, to, why."""
+
+    at: datetime
+    trigger: str
+    source: TicketState | None  # None for the ticket's creation
+    dest: TicketState
+    by: Actor
+    reason: str = ""
+
+
+class OutboxEntry(BaseModel):
+    """An actor message a transition caused, kept on the ticket until it is in the queue."""
+
+    id: str
+    actor: str
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime
+
+
+class ProductSnapshot(BaseModel):
+    """The product as it was when the ticket opened (later price edits do not change it)."""
+
+    product_id: PydanticObjectId
+    name: str
+    unit_price: int
+    delivery_mode: DeliveryMode
+
+
+class PaymentReport(BaseModel):
+    """The buyer's "I have paid": a transfer reference and, optionally, a proof image."""
+
+    reference: str
+    proof_ref: str | None = None
+    reported_at: datetime
+    reported_by: int
+
+
+class Verification(BaseModel):
+    by: Actor
+    at: datetime
+    automatic: bool = False
+    incoming_payment_id: PydanticObjectId | None = None
+
+
+class DeliveryRecord(BaseModel):
+    """Where and when the product reached the buyer."""
+
+    via: Literal["dm", "ticket"]
+    message_id: int | None = None
+    item_count: int
+    delivered_at: datetime
+
+
+class TicketRating(BaseModel):
+    stars: int = Field(ge=1, le=5)
+    comment: str = ""
+    at: datetime
+
+
+class TranscriptRecord(BaseModel):
+    path: str
+    size: int
+    archived_at: datetime
+
+
+class Ticket(Document):
+    """One purchase. `next_due_at`/`next_due_action` is the ticket's one pending timer."""
+
+    guild_id: int
+    number: int
+    buyer_id: int
+    buyer_name: str = ""
+    product: ProductSnapshot
+    quantity: int
+    currency: str
+    subtotal: int
+    unique_code: int
+    amount_due: int
+    payment_method_id: PydanticObjectId | None = None
+    channel_id: int | None = None
+    state: TicketState = TicketState.OPEN
+    outcome: TicketOutcome | None = None
+    version: int = 0
+    history: list[HistoryEntry] = Field(default_factory=list)
+    outbox: list[OutboxEntry] = Field(default_factory=list)
+    payment_report: PaymentReport | None = None
+    verification: Verification | None = None
+    delivery: DeliveryRecord | None = None
+    rating: TicketRating | None = None
+    transcript: TranscriptRecord | None = None
+    expires_at: datetime | None = None
+    # Copied from the store when the ticket opens, so one ticket's timers never need the store.
+    auto_close_s: int = 600
+    auto_close_at: datetime | None = None
+    next_due_at: datetime | None = None
+    next_due_action: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    paid_at: datetime | None = None
+    completed_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    class Settings:
+        name = "tickets"
+        indexes = [
+            IndexModel([("guild_id", ASCENDING), ("number", ASCENDING)], unique=True),
+            # Kode unik: no two open tickets of a store may ask for the same amount.
+            IndexModel(
+                [("guild_id", ASCENDING), ("amount_due", ASCENDING)],
+                unique=True,
+                partialFilterExpression={"state": "open"},
+                name="open_amount_unique",
+            ),
+            IndexModel([("guild_id", ASCENDING), ("state", ASCENDING), ("created_at", DESCENDING)]),
+            IndexModel([("guild_id", ASCENDING), ("buyer_id", ASCENDING), ("created_at", DESCENDING)]),
+            IndexModel([("next_due_at", ASCENDING)], partialFilterExpression={"next_due_at": {"$type": "date"}}),
+            IndexModel([("outbox.created_at", ASCENDING)], sparse=True),
+            IndexModel([("channel_id", ASCENDING)], sparse=True),
+        ]

@@ -1,0 +1,106 @@
+"""The catalogue: creating and changing products, with clear refusals for bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from beanie import PydanticObjectId
+from pydantic import ValidationError
+
+from models.product import DeliveryMode, Product
+from models.store import Store, utcnow
+from workflows.errors import InvalidInput, ProductNotFound, StoreNotFound
+
+
+def _explain(error: ValidationError) -> InvalidInput:
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in item['loc']) or 'value'}: {item['msg']}" for item in error.errors()
+    )
+    return InvalidInput(problems)
+
+
+async def get_store(guild_id: int) -> Store:
+    """The store of a guild, or StoreNotFound."""
+    store = await Store.find_one(Store.guild_id == guild_id)
+    if store is None:
+        raise StoreNotFound(f"there is no store in guild {guild_id}")
+    return store
+
+
+async def open_store(guild_id: int, **settings: Any) -> Store:
+    """Create the guild's store (or return the existing one unchanged)."""
+    existing = await Store.find_one(Store.guild_id == guild_id)
+    if existing is not None:
+        return existing
+    try:
+        store = Store(guild_id=guild_id, **settings)
+    except ValidationError as error:
+        raise _explain(error) from None
+    return await store.insert()
+
+
+async def get_product(guild_id: int, product_id: PydanticObjectId | str) -> Product:
+    """A product of this guild, or ProductNotFound (also for another guild's product)."""
+    try:
+        oid = PydanticObjectId(product_id)
+    except Exception:
+        raise ProductNotFound(f"no product with id {product_id!r}") from None
+    product = await Product.get(oid)
+    if product is None or product.guild_id != guild_id:
+        raise ProductNotFound(f"no product with id {product_id!r} in this store")
+    return product
+
+
+async def create_product(
+    guild_id: int,
+    *,
+    name: str,
+    price: int,
+    description: str = "",
+    delivery_mode: DeliveryMode | str = DeliveryMode.AUTOMATIC,
+    stock: int = 0,
+    manual_delivery_text: str = "",
+    active: bool = True,
+) -> Product:
+    """Add a product. Price is an integer in the currency's smallest unit (rupiah for IDR)."""
+    await get_store(guild_id)
+    if isinstance(price, bool) or not isinstance(price, int):
+        raise InvalidInput("price: must be a whole number in the currency's smallest unit")
+    try:
+        product = Product(
+            guild_id=guild_id,
+            name=name.strip(),
+            price=price,
+            description=description,
+            delivery_mode=DeliveryMode(delivery_mode),
+            stock=stock if DeliveryMode(delivery_mode) is DeliveryMode.MANUAL else 0,
+            manual_delivery_text=manual_delivery_text,
+            active=active,
+        )
+    except ValidationError as error:
+        raise _explain(error) from None
+    except ValueError as error:
+        raise InvalidInput(f"delivery_mode: {error}") from None
+    return await product.insert()
+
+
+_EDITABLE = {"name", "price", "description", "image_ref", "active", "manual_delivery_text", "sort_order"}
+
+
+async def update_product(guild_id: int, product_id: PydanticObjectId | str, **changes: Any) -> Product:
+    """Change a product's editable fields; the whole change is validated before it is saved."""
+    product = await get_product(guild_id, product_id)
+    unknown = set(changes) - _EDITABLE
+    if unknown:
+        raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} here")
+    if "price" in changes and (isinstance(changes["price"], bool) or not isinstance(changes["price"], int)):
+        raise InvalidInput("price: must be a whole number in the currency's smallest unit")
+    try:
+        updated = Product.model_validate({**product.model_dump(), **changes, "updated_at": utcnow()})
+    except ValidationError as error:
+        raise _explain(error) from None
+    await Product.get_pymongo_collection().update_one(
+        {"_id": product.id},
+        {"$set": {key: getattr(updated, key) for key in [*changes, "updated_at"]}},
+    )
+    return updated
