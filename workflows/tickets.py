@@ -1,0 +1,458 @@
+"""Tickets: opening one, and every transition of its life. Nothing else writes a ticket's state.
+
+Each transition is:
+  1. the machine (`workflows.machine`) says where the trigger leads from the loaded state, or
+     refuses with TransitionNotAllowed / UnknownTrigger;
+  2. one conditional update on `{_id, state, version}` writes the new state, bumps the
+     version, appends a history entry and pushes the follow-up actor messages (the outbox)
+     and the state's timer (`next_due_at`), all at once;
+  3. if nothing matched, somebody else moved the ticket first: the caller gets a
+     `TransitionResult` with `applied=False` and the ticket as it now is (a clean no-op);
+  4. after the write: reservations released (cancel, expire), buyer slot freed (closed),
+     analytics event recorded, outbox relayed.
+
+Steps in 4 are idempotent and re-derivable, so a crash between 2 and 4 is repaired by the
+sweeper (stale outbox, orphan reservations and slots) and loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from beanie import PydanticObjectId
+from beanie.odm.utils.encoder import Encoder
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from models.event import Event, EventKind
+from models.payment_method import PaymentMethod
+from models.product import MAX_PRICE
+from models.store import Store, utcnow
+from models.ticket import (
+    Actor,
+    DeliveryRecord,
+    HistoryEntry,
+    OutboxEntry,
+    PaymentReport,
+    ProductSnapshot,
+    Ticket,
+    TicketOutcome,
+    TicketState,
+    Verification,
+)
+from workflows import buyers, outbox, stock
+from workflows.errors import (
+    InvalidInput,
+    NoUniqueAmountLeft,
+    NotPermitted,
+    ProductUnavailable,
+    TicketNotFound,
+    TransitionNotAllowed,
+    UnknownTrigger,
+)
+from workflows.machine import TRIGGERS, next_state
+from workflows.products import get_product, get_store
+from workflows.unique_code import MAX_CODE, free_codes, pick_code
+
+log = logging.getLogger(__name__)
+
+# Watchdogs: if a state's work has not moved the ticket on by then, the sweeper sends it again.
+DELIVERY_WATCHDOG = timedelta(seconds=60)
+ARCHIVE_WATCHDOG = timedelta(seconds=120)
+
+# Which actor a ticket in a state is waiting for when its timer comes due.
+DUE_ACTION = {
+    TicketState.OPEN: "expire_unpaid",
+    TicketState.PAID: "deliver_product",
+    TicketState.COMPLETED: "auto_close",
+    TicketState.CLOSED: "archive_transcript",
+}
+
+_EVENTS = {
+    "verify": EventKind.PAID,
+    "complete": EventKind.COMPLETED,
+    "cancel": EventKind.CANCELLED,
+    "expire": EventKind.EXPIRED,
+}
+
+_encode = Encoder().encode
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    """What a trigger did. `applied` is False when another actor moved the ticket first."""
+
+    ticket: Ticket
+    applied: bool
+    message: str = ""
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+async def get_ticket(ticket_id: PydanticObjectId | str) -> Ticket:
+    """A ticket by id, or TicketNotFound."""
+    try:
+        oid = PydanticObjectId(ticket_id)
+    except Exception:
+        raise TicketNotFound(f"no ticket with id {ticket_id!r}") from None
+    ticket = await Ticket.get(oid)
+    if ticket is None:
+        raise TicketNotFound(f"no ticket with id {ticket_id!r}")
+    return ticket
+
+
+# --- opening -------------------------------------------------------------------------------
+
+
+async def open_ticket(
+    guild_id: int,
+    product_id: PydanticObjectId | str,
+    buyer: Actor,
+    quantity: int = 1,
+    *,
+    now: datetime | None = None,
+) -> Ticket:
+    """Open a ticket for `buyer` buying `quantity` of a product: the Buy button.
+
+    Stock is reserved atomically first (SoldOut when it is gone), then the buyer's slot is
+    claimed (TooManyOpenTickets, CooldownActive), then the ticket is written with a number and
+    an amount due no other open ticket of the store asks for. Any refusal undoes what was
+    taken before it, so a refused buyer changes nothing.
+    """
+    now = now or utcnow()
+    if buyer.kind != "buyer" or buyer.user_id is None:
+        raise InvalidInput("a ticket is opened by a buyer with a Discord user id")
+    store = await get_store(guild_id)
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise InvalidInput("quantity: must be a whole number")
+    if not 1 <= quantity <= store.tickets.max_quantity:
+        raise InvalidInput(f"quantity: must be from 1 to {store.tickets.max_quantity}")
+    product = await get_product(guild_id, product_id)
+    if not product.active:
+        raise ProductUnavailable(f"{product.name} is not on sale right now")
+    subtotal = product.price * quantity
+    if subtotal + MAX_CODE > MAX_PRICE:
+        raise InvalidInput("that order is too large to pay in one transfer")
+    await buyers.check(store, buyer.user_id, now)
+
+    ticket_id = PydanticObjectId()
+    await stock.reserve(product, ticket_id, quantity)
+    try:
+        await buyers.claim_slot(store, buyer.user_id, ticket_id, now)
+    except Exception:
+        await stock.release(product.id, product.delivery_mode, ticket_id, quantity)
+        raise
+    try:
+        return await _insert_ticket(store, product, ticket_id, buyer, quantity, subtotal, now)
+    except BaseException:
+        await stock.release(product.id, product.delivery_mode, ticket_id, quantity)
+        await buyers.release_slot(guild_id, buyer.user_id, ticket_id)
+        raise
+
+
+async def _insert_ticket(store, product, ticket_id, buyer, quantity, subtotal, now) -> Ticket:  # type: ignore[no-untyped-def]
+    counter = await Store.get_pymongo_collection().find_one_and_update(
+        {"_id": store.id}, {"$inc": {"ticket_counter": 1}}, return_document=ReturnDocument.AFTER
+    )
+    expires_at = now + timedelta(seconds=store.tickets.unpaid_expiry_s)
+    for _attempt in range(20):
+        candidates = await _free_unique_codes(store.guild_id, subtotal)
+        if not candidates:
+            raise NoUniqueAmountLeft(
+                "too many unpaid tickets at this price right now; please try again in a few minutes"
+            )
+        code = pick_code(candidates)
+        ticket = Ticket(
+            id=ticket_id,
+            guild_id=store.guild_id,
+            number=counter["ticket_counter"],
+            buyer_id=buyer.user_id,
+            buyer_name=buyer.name,
+            product=ProductSnapshot(
+                product_id=product.id,
+                name=product.name,
+                unit_price=product.price,
+                delivery_mode=product.delivery_mode,
+            ),
+            quantity=quantity,
+            currency=store.currency,
+            subtotal=subtotal,
+            unique_code=code,
+            amount_due=subtotal + code,
+            state=TicketState.OPEN,
+            history=[HistoryEntry(at=now, trigger="open", source=None, dest=TicketState.OPEN, by=buyer)],
+            expires_at=expires_at,
+            auto_close_s=store.tickets.auto_close_s,
+            next_due_at=expires_at,
+            next_due_action=DUE_ACTION[TicketState.OPEN],
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            await ticket.insert()
+        except DuplicateKeyError as error:
+            if "open_amount_unique" in str(error):
+                continue  # another buyer took this amount a moment ago: pick again
+            raise
+        await _record(EventKind.TICKET_OPENED, ticket, now, user_id=buyer.user_id)
+        return ticket
+    raise NoUniqueAmountLeft("could not find a free payment amount; please try again")
+
+
+async def _free_unique_codes(guild_id: int, subtotal: int) -> list[int]:
+    in_use = await Ticket.get_pymongo_collection().distinct(
+        "amount_due",
+        {
+            "guild_id": guild_id,
+            "state": TicketState.OPEN.value,
+            "amount_due": {"$gt": subtotal, "$lte": subtotal + MAX_CODE},
+        },
+    )
+    return free_codes(subtotal, in_use)
+
+
+# --- the transition core ---------------------------------------------------------------------
+
+
+async def _apply(
+    ticket: Ticket,
+    trigger: str,
+    by: Actor,
+    reason: str = "",
+    *,
+    changes: dict[str, Any] | None = None,
+    effects: list[OutboxEntry] | None = None,
+    now: datetime | None = None,
+) -> TransitionResult:
+    now = now or utcnow()
+    dest = next_state(ticket.state, trigger)
+    changes = dict(changes or {})
+    effects = list(effects or [])
+    if dest != ticket.state:
+        changes.update(_timer_for(ticket, dest, now))
+    changes.update(state=dest, version=ticket.version + 1, updated_at=now)
+    entry = HistoryEntry(at=now, trigger=trigger, source=ticket.state, dest=dest, by=by, reason=reason)
+    update: dict[str, Any] = {
+        "$set": {key: _encode(value) for key, value in changes.items()},
+        "$push": {"history": _encode(entry)},
+    }
+    if effects:
+        update["$push"]["outbox"] = {"$each": [_encode(e) for e in effects]}
+    result = await Ticket.get_pymongo_collection().update_one(
+        {"_id": ticket.id, "state": ticket.state.value, "version": ticket.version}, update
+    )
+    if result.matched_count == 0:
+        current = await get_ticket(ticket.id)
+        log.info("ticket %s: %s lost the race (now %s)", ticket.id, trigger, current.state)
+        return TransitionResult(
+            current,
+            applied=False,
+            message=f"ticket #{current.number} was changed by someone else first "
+            f"(it is now {current.state.value}); nothing was done",
+        )
+    moved = ticket.model_copy(
+        update={**changes, "history": [*ticket.history, entry], "outbox": [*ticket.outbox, *effects]}
+    )
+    await _after(moved, trigger, by, now)
+    if effects and await outbox.relay(moved.id, effects):
+        moved = moved.model_copy(update={"outbox": [e for e in moved.outbox if e not in effects]})
+    return TransitionResult(moved, applied=True)
+
+
+def _timer_for(ticket: Ticket, dest: TicketState, now: datetime) -> dict[str, Any]:
+    """The one timer a ticket in `dest` waits on."""
+    if dest is TicketState.PAID:
+        return {"next_due_at": now + DELIVERY_WATCHDOG, "next_due_action": DUE_ACTION[dest]}
+    if dest is TicketState.COMPLETED:
+        at = now + timedelta(seconds=ticket.auto_close_s)
+        return {"auto_close_at": at, "next_due_at": at, "next_due_action": DUE_ACTION[dest]}
+    if dest is TicketState.CLOSED:
+        return {"next_due_at": now + ARCHIVE_WATCHDOG, "next_due_action": DUE_ACTION[dest]}
+    return {}
+
+
+async def _after(ticket: Ticket, trigger: str, by: Actor, now: datetime) -> None:
+    if trigger in ("cancel", "expire"):
+        await stock.release_for(ticket)
+    if ticket.state is TicketState.CLOSED:
+        await buyers.release_slot(ticket.guild_id, ticket.buyer_id, ticket.id)
+    if trigger in _EVENTS:
+        await _record(_EVENTS[trigger], ticket, now, user_id=by.user_id)
+
+
+async def _record(kind: EventKind, ticket: Ticket, now: datetime, user_id: int | None = None) -> None:
+    await Event.get_pymongo_collection().insert_one(
+        {
+            "guild_id": ticket.guild_id,
+            "kind": kind.value,
+            "product_id": ticket.product.product_id,
+            "ticket_id": ticket.id,
+            "user_id": user_id,
+            "amount": ticket.amount_due,
+            "at": now,
+        }
+    )
+
+
+def _require(by: Actor, *kinds: str, action: str) -> None:
+    if by.kind not in kinds:
+        raise NotPermitted(f"only {' or '.join(k + 's' for k in kinds if k != 'system')} can {action}")
+
+
+def _require_buyer_or_seller(ticket: Ticket, by: Actor, action: str) -> None:
+    if by.kind == "buyer" and by.user_id != ticket.buyer_id:
+        raise NotPermitted(f"only the buyer of ticket #{ticket.number} can {action}")
+
+
+# --- the triggers ----------------------------------------------------------------------------
+
+
+async def choose_payment_method(
+    ticket_id: PydanticObjectId | str, by: Actor, method_id: PydanticObjectId | str
+) -> TransitionResult:
+    """The buyer picks how they will pay (shown with full instructions in the ticket)."""
+    ticket = await get_ticket(ticket_id)
+    _require_buyer_or_seller(ticket, by, "choose the payment method")
+    try:
+        method = await PaymentMethod.get(PydanticObjectId(method_id))
+    except Exception:
+        method = None
+    if method is None or method.guild_id != ticket.guild_id or not method.active:
+        raise InvalidInput("that payment method is not available in this store")
+    return await _apply(
+        ticket, "choose_payment_method", by, f"{method.kind.value}: {method.provider}",
+        changes={"payment_method_id": method.id},
+    )
+
+
+async def report_payment(
+    ticket_id: PydanticObjectId | str, by: Actor, reference: str, proof_ref: str | None = None
+) -> TransitionResult:
+    """The buyer says "I have paid", with a transfer reference and maybe a proof image."""
+    ticket = await get_ticket(ticket_id)
+    _require(by, "buyer", "seller", action="report a payment")
+    _require_buyer_or_seller(ticket, by, "report its payment")
+    reference = (reference or "").strip()
+    if not 1 <= len(reference) <= 200:
+        raise InvalidInput("reference: give the transfer reference or sender name (1 to 200 characters)")
+    now = utcnow()
+    report = PaymentReport(reference=reference, proof_ref=proof_ref, reported_at=now, reported_by=by.user_id or 0)
+    return await _apply(
+        ticket, "report_payment", by, "payment reported",
+        changes={"payment_report": report},
+        effects=[outbox.entry("verify_payment")],
+        now=now,
+    )
+
+
+async def verify(
+    ticket_id: PydanticObjectId | str,
+    by: Actor,
+    *,
+    incoming_payment_id: PydanticObjectId | None = None,
+    reason: str = "",
+) -> TransitionResult:
+    """Payment confirmed (by a seller, or by an automatic match): the product is delivered next."""
+    ticket = await get_ticket(ticket_id)
+    _require(by, "seller", "system", action="verify payments")
+    now = utcnow()
+    verification = Verification(
+        by=by, at=now, automatic=by.kind == "system", incoming_payment_id=incoming_payment_id
+    )
+    return await _apply(
+        ticket, "verify", by, reason or "payment verified",
+        changes={"verification": verification, "paid_at": now},
+        effects=[outbox.entry("deliver_product")],
+        now=now,
+    )
+
+
+async def reject_payment(ticket_id: PydanticObjectId | str, by: Actor, reason: str) -> TransitionResult:
+    """The seller did not receive the money: the report is cleared and the buyer told why."""
+    ticket = await get_ticket(ticket_id)
+    _require(by, "seller", action="reject payments")
+    reason = (reason or "").strip()[:500] or "payment not found"
+    return await _apply(
+        ticket, "reject_payment", by, reason,
+        changes={"payment_report": None},
+        effects=[outbox.entry("notify_ticket", notice="payment_rejected", reason=reason)],
+    )
+
+
+async def complete(ticket_id: PydanticObjectId | str, delivery: DeliveryRecord) -> TransitionResult:
+    """The product reached the buyer: ask for a rating and start the auto-close timer."""
+    ticket = await get_ticket(ticket_id)
+    return await _apply(
+        ticket, "complete", Actor.system("deliver_product"), f"delivered by {delivery.via}",
+        changes={"delivery": delivery, "completed_at": delivery.delivered_at},
+        effects=[outbox.entry("prompt_rating")],
+    )
+
+
+async def close(ticket_id: PydanticObjectId | str, by: Actor, reason: str = "") -> TransitionResult:
+    """Close a completed ticket: its transcript is archived and its channel removed."""
+    ticket = await get_ticket(ticket_id)
+    _require_buyer_or_seller(ticket, by, "close it")
+    now = utcnow()
+    return await _apply(
+        ticket, "close", by, reason or "closed",
+        changes={"outcome": TicketOutcome.COMPLETED, "closed_at": now},
+        effects=[outbox.entry("archive_transcript")],
+        now=now,
+    )
+
+
+async def cancel(ticket_id: PydanticObjectId | str, by: Actor, reason: str = "") -> TransitionResult:
+    """Cancel a ticket before delivery; its stock goes back on the shelf.
+
+    A buyer may cancel their own unpaid ticket; a seller may also cancel a paid one (after
+    refunding it) when the product cannot be delivered.
+    """
+    ticket = await get_ticket(ticket_id)
+    _require_buyer_or_seller(ticket, by, "cancel it")
+    if by.kind == "buyer" and ticket.state is TicketState.PAID:
+        raise NotPermitted("this ticket is already paid; ask the seller to cancel and refund it")
+    now = utcnow()
+    return await _apply(
+        ticket, "cancel", by, reason or "cancelled",
+        changes={"outcome": TicketOutcome.CANCELLED, "closed_at": now},
+        effects=[outbox.entry("archive_transcript")],
+        now=now,
+    )
+
+
+async def expire(ticket_id: PydanticObjectId | str, *, now: datetime | None = None) -> TransitionResult:
+    """An unpaid ticket ran out of time; its stock goes back on the shelf."""
+    ticket = await get_ticket(ticket_id)
+    now = now or utcnow()
+    if ticket.state is TicketState.OPEN and ticket.expires_at and ticket.expires_at > now:
+        raise TransitionNotAllowed(f"ticket #{ticket.number} does not expire until {ticket.expires_at:%H:%M:%S}")
+    return await _apply(
+        ticket, "expire", Actor.system("expiry timer"), "unpaid past the store's expiry",
+        changes={"outcome": TicketOutcome.EXPIRED, "closed_at": now},
+        effects=[outbox.entry("archive_transcript")],
+        now=now,
+    )
+
+
+_BY_NAME = {
+    "choose_payment_method": choose_payment_method,
+    "report_payment": report_payment,
+    "verify": verify,
+    "reject_payment": reject_payment,
+    "close": close,
+    "cancel": cancel,
+}
+
+
+async def fire(ticket_id: PydanticObjectId | str, trigger: str, by: Actor, **arguments: Any) -> TransitionResult:
+    """Fire a trigger by name (dashboard and API entry point); unknown names are refused."""
+    if trigger not in TRIGGERS:
+        raise UnknownTrigger(f"'{trigger}' is not something that can happen to a ticket")
+    if trigger not in _BY_NAME:
+        raise NotPermitted(f"'{trigger}' is done by the store itself, not by a person")
+    return await _BY_NAME[trigger](ticket_id, by, **arguments)
