@@ -48,6 +48,11 @@ def entry(actor: str, **kwargs: Any) -> OutboxEntry:
     return OutboxEntry(id=uuid.uuid4().hex[:24], actor=actor, kwargs=kwargs, created_at=utcnow())
 
 
+def nonce(kind: str) -> str:
+    """A fresh Discord message nonce (25 characters at most) for a one-off notice."""
+    return kind + uuid.uuid4().hex[:24]
+
+
 async def relay(ticket_id: PydanticObjectId, entries: list[OutboxEntry]) -> int:
     """Send `entries` and remove them from the ticket. Returns how many were sent."""
     if _dispatcher is None or not entries:

@@ -379,7 +379,7 @@ async def reject_payment(ticket_id: PydanticObjectId | str, by: Actor, reason: s
     return await _apply(
         ticket, "reject_payment", by, reason,
         changes={"payment_report": None},
-        effects=[outbox.entry("notify_ticket", notice="payment_rejected", reason=reason)],
+        effects=[outbox.entry("notify_ticket", notice="payment_rejected", reason=reason, nonce=outbox.nonce("n"))],
     )
 
 

@@ -1,0 +1,185 @@
+"""Real MongoDB (replica set) and Redis for the whole run; a fresh database, Redis namespace
+and data directory for every test; helpers to start real `dramatiq` worker processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from pymongo import MongoClient
+from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
+
+import models
+from models.settings import Settings
+from models.store import Store
+from workers.embedded import EmbeddedService, start_mongod, start_redis
+from workers.sender import Sender
+from workflows import outbox, products
+from workflows.stock_cipher import StockCipher
+
+ROOT = Path(__file__).resolve().parents[1]
+GUILD = 1_000_000_000_000_001
+SECRET = "test-secret-key-" + "x" * 32
+
+
+@pytest.fixture(scope="session")
+def mongod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedService]:
+    service = start_mongod(tmp_path_factory.mktemp("mongod"))
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedService]:
+    service = start_redis(tmp_path_factory.mktemp("redis"), persistent=False)
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def settings(mongod: EmbeddedService, redis_server: EmbeddedService, tmp_path: Path) -> Iterator[Settings]:
+    """Settings of one test: its own database, Redis namespace and data directory."""
+    tag = uuid.uuid4().hex[:12]
+    value = Settings(
+        mongodb_url=mongod.url,
+        mongodb_database=f"t_{tag}",
+        redis_url=redis_server.url,
+        redis_namespace=f"t_{tag}",
+        secret_key=SECRET,
+        data_dir=tmp_path / "data",
+        worker_timeout_ms=50,
+        heartbeat_timeout_ms=2_000,
+        maintenance_chance=1_000_000,
+        sweep_interval_s=0.1,
+        _env_file=None,
+    )
+    yield value
+    MongoClient(mongod.url).drop_database(value.mongodb_database)
+    client = Redis.from_url(redis_server.url)
+    keys = list(client.scan_iter(f"{value.redis_namespace}*"))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[None]:
+    """Beanie bound to this test's database on this test's event loop."""
+    client = await models.connect(settings.mongodb_url, settings.mongodb_database)
+    yield
+    outbox.configure(None)
+    await client.close()
+
+
+@pytest.fixture
+async def store(db: None) -> Store:
+    return await products.open_store(GUILD, name="Toko Digital")
+
+
+@pytest.fixture
+def cipher(settings: Settings) -> StockCipher:
+    return StockCipher(settings.stock_encryption_key())
+
+
+@pytest.fixture
+def sender(settings: Settings) -> Sender:
+    return Sender.for_redis(settings.redis_url, settings.redis_namespace)
+
+
+@pytest.fixture
+def relay_to_workers(db: None, sender: Sender) -> Sender:
+    """Transitions made in the test process relay their follow-ups to the worker queues."""
+    outbox.configure(sender.dispatch)
+    return sender
+
+
+@pytest.fixture
+async def aredis(redis_server: EmbeddedService) -> AsyncIterator[AsyncRedis]:
+    client = AsyncRedis.from_url(redis_server.url)
+    yield client
+    await client.aclose()
+
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        STORE_MONGODB_URL=settings.mongodb_url or "",
+        STORE_MONGODB_DATABASE=settings.mongodb_database,
+        STORE_REDIS_URL=settings.redis_url or "",
+        STORE_REDIS_NAMESPACE=settings.redis_namespace,
+        STORE_SECRET_KEY=settings.secret_key.get_secret_value(),
+        STORE_DATA_DIR=str(settings.data_dir),
+        STORE_HEARTBEAT_TIMEOUT_MS=str(settings.heartbeat_timeout_ms),
+        STORE_MAINTENANCE_CHANCE=str(settings.maintenance_chance),
+        STORE_SWEEP_INTERVAL_S=str(settings.sweep_interval_s),
+        dramatiq_worker_timeout=str(settings.worker_timeout_ms),
+        dramatiq_queue_prefetch="4",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+class WorkerProcess:
+    """A real `dramatiq workers.actors` process group started by a test."""
+
+    def __init__(self, settings: Settings, log_path: Path, processes: int = 1, threads: int = 4) -> None:
+        self.settings = settings
+        self.log_path = log_path
+        self._log = log_path.open("ab")
+        redis = Redis.from_url(settings.redis_url)
+        heartbeats = f"{settings.redis_namespace}:__heartbeats__"
+        before = set(redis.zrange(heartbeats, 0, -1))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "dramatiq", "workers.actors", "--processes", str(processes),
+             "--threads", str(threads), "--path", str(ROOT)],
+            cwd=ROOT, env=worker_env(settings), stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        # Ready once every worker process has announced itself with a heartbeat.
+        deadline = time.monotonic() + 60
+        while len(set(redis.zrange(heartbeats, 0, -1)) - before) < processes:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{log_path.read_text()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"worker did not start:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.02)
+        self.broker_ids = set(redis.zrange(heartbeats, 0, -1)) - before
+
+    def kill(self) -> None:
+        """SIGKILL the whole group: no shutdown hooks, no acks: a crash."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def start_worker(settings: Settings, tmp_path: Path) -> Iterator[object]:
+    started: list[WorkerProcess] = []
+
+    def start(processes: int = 1, threads: int = 4) -> WorkerProcess:
+        worker = WorkerProcess(settings, tmp_path / f"worker-{len(started)}.log", processes, threads)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()

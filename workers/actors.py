@@ -1,0 +1,252 @@
+"""The actors that move tickets on. Run them with `dramatiq workers.actors`.
+
+Every actor is idempotent: it first looks at the ticket and does nothing when the work is
+already done (delivery is at-least-once). Discord messages carry a nonce so a message re-sent
+after a crash appears once. A transition another actor already made is a no-op, not an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+import dramatiq
+
+from models.store import utcnow
+from models.ticket import Actor, DeliveryRecord, Ticket, TicketState, TranscriptRecord
+from models.ticket_message import StoredAttachment, TicketMessage
+from workers import runtime
+from workers.broker import broker  # noqa: F401  (sets the global broker before the actors)
+from workers.discord import Attachment, DMsClosed, OutgoingMessage
+from workers.queues import ACTOR_QUEUES
+from workflows import delivery, payments, stock, tickets, timers
+from workflows.errors import TicketNotFound, TransitionNotAllowed
+from workflows.i18n import text
+from workflows.money import format_amount
+from workflows.products import get_store
+from workflows.transcript import render_html
+
+log = logging.getLogger(__name__)
+
+
+def _actor(fn):  # type: ignore[no-untyped-def]
+    return dramatiq.actor(fn, queue_name=ACTOR_QUEUES[fn.__name__], actor_name=fn.__name__)
+
+
+async def _ticket(ticket_id: str) -> Ticket | None:
+    try:
+        return await tickets.get_ticket(ticket_id)
+    except TicketNotFound:
+        log.warning("ticket %s does not exist; message dropped", ticket_id)
+        return None
+
+
+def _nonce(kind: str, *parts: object) -> str:
+    return kind + hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()[:24]
+
+
+@_actor
+async def verify_payment(ticket_id: str) -> None:
+    """A buyer reported a payment: verify it automatically if the money is seen, else ask sellers."""
+    ticket = await _ticket(ticket_id)
+    if ticket is None or ticket.state is not TicketState.OPEN or ticket.payment_report is None:
+        return
+    payment_id = await payments.claim_incoming_payment(ticket)
+    if payment_id is not None:
+        try:
+            result = await tickets.verify(
+                ticket.id, Actor.system("payment match"), incoming_payment_id=payment_id,
+                reason=f"amount {ticket.amount_due} received",
+            )
+        except TransitionNotAllowed:
+            result = None
+        if result is None or not result.applied:
+            await payments.unclaim(payment_id, ticket.id)
+        return
+    if ticket.channel_id is None:
+        return
+    store = await get_store(ticket.guild_id)
+    report = ticket.payment_report
+    mentions = " ".join(f"<@&{role}>" for role in store.tickets.seller_role_ids)
+    content = text(
+        store.locale, "notice.payment_reported",
+        number=ticket.number, amount=format_amount(ticket.amount_due, ticket.currency), reference=report.reference,
+    )
+    await runtime.current().discord.post(
+        ticket.channel_id,
+        OutgoingMessage(
+            content=f"{mentions} {content}".strip(),
+            components=[_buttons([("Verify", f"verify:{ticket.id}", 3), ("Reject", f"reject:{ticket.id}", 4)])],
+            nonce=_nonce("p", ticket.id, report.reported_at.isoformat()),
+        ),
+    )
+
+
+@_actor
+async def deliver_product(ticket_id: str) -> None:
+    """Send the product to the buyer by DM (in the ticket when DMs are closed), then complete."""
+    ticket = await _ticket(ticket_id)
+    if ticket is None or ticket.state is not TicketState.PAID:
+        return
+    rt = runtime.current()
+    store = await get_store(ticket.guild_id)
+    content = await delivery.compose(ticket, store, rt.cipher)
+    nonce = delivery.delivery_nonce(ticket)
+    try:
+        message_id = await rt.discord.send_dm(ticket.buyer_id, OutgoingMessage(content=content, nonce=nonce))
+        via = "dm"
+    except DMsClosed:
+        if ticket.channel_id is None:
+            raise
+        notice = text(store.locale, "delivery.dm_closed", buyer=ticket.buyer_id)
+        message_id = await rt.discord.post(
+            ticket.channel_id, OutgoingMessage(content=f"{notice}\n{content}", nonce=nonce)
+        )
+        via = "ticket"
+    await stock.mark_delivered(ticket)
+    record = DeliveryRecord(via=via, message_id=message_id, item_count=ticket.quantity, delivered_at=utcnow())
+    try:
+        await tickets.complete(ticket.id, record)
+    except TransitionNotAllowed:
+        log.info("ticket %s was completed by another delivery attempt", ticket.id)
+
+
+@_actor
+async def prompt_rating(ticket_id: str) -> None:
+    """Ask the buyer for 1–5 stars, in the ticket (or by DM when there is no channel)."""
+    ticket = await _ticket(ticket_id)
+    if ticket is None or ticket.delivery is None or ticket.rating is not None:
+        return
+    store = await get_store(ticket.guild_id)
+    message = OutgoingMessage(
+        content=text(store.locale, "rating.prompt", number=ticket.number),
+        components=[_buttons([("⭐" * n, f"rate:{ticket.id}:{n}", 2) for n in range(1, 6)])],
+        nonce=_nonce("r", ticket.id),
+    )
+    discord = runtime.current().discord
+    if ticket.channel_id is not None:
+        await discord.post(ticket.channel_id, message)
+    else:
+        try:
+            await discord.send_dm(ticket.buyer_id, message)
+        except DMsClosed:
+            log.info("ticket %s: no channel and DMs closed, no rating prompt", ticket.id)
+
+
+@_actor
+async def notify_ticket(ticket_id: str, notice: str, reason: str = "", nonce: str | None = None) -> None:
+    """Tell the people in a ticket what happened (e.g. a rejected payment)."""
+    ticket = await _ticket(ticket_id)
+    if ticket is None or ticket.channel_id is None:
+        return
+    store = await get_store(ticket.guild_id)
+    content = text(
+        store.locale, f"notice.{notice}",
+        buyer=ticket.buyer_id, number=ticket.number, reason=reason,
+        amount=format_amount(ticket.amount_due, ticket.currency),
+    )
+    await runtime.current().discord.post(
+        ticket.channel_id, OutgoingMessage(content=content, nonce=nonce or _nonce("n", ticket.id, notice, reason))
+    )
+
+
+@_actor
+async def auto_close(ticket_id: str) -> None:
+    """Close a completed ticket once the store's auto-close delay has passed."""
+    ticket = await _ticket(ticket_id)
+    if ticket is None or ticket.state is not TicketState.COMPLETED:
+        return
+    if ticket.auto_close_at and ticket.auto_close_at > utcnow():
+        return
+    try:
+        await tickets.close(ticket.id, Actor.system("auto-close timer"), "closed automatically after completion")
+    except TransitionNotAllowed:
+        pass
+
+
+@_actor
+async def expire_unpaid(ticket_id: str) -> None:
+    """Expire an unpaid ticket whose time ran out; its stock goes back on the shelf."""
+    ticket = await _ticket(ticket_id)
+    if ticket is None or ticket.state is not TicketState.OPEN:
+        return
+    try:
+        await tickets.expire(ticket.id)
+    except TransitionNotAllowed:
+        pass  # not due yet (the expiry was moved) or already moved on
+
+
+@_actor
+async def archive_transcript(ticket_id: str) -> None:
+    """Render the closed ticket's transcript, keep it, post it to the log, DM the buyer a copy,
+    then delete the ticket channel."""
+    ticket = await _ticket(ticket_id)
+    if ticket is None or ticket.state is not TicketState.CLOSED:
+        return
+    rt = runtime.current()
+    store = await get_store(ticket.guild_id)
+    path = _transcript_path(rt.settings.data_dir, ticket)
+    if ticket.transcript is None or not Path(ticket.transcript.path).exists():
+        messages = await TicketMessage.find(TicketMessage.ticket_id == ticket.id).sort("created_at").to_list()
+        page = render_html(store, ticket, messages, read=lambda a: _read_attachment(rt.settings.data_dir, a))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")
+        partial.write_text(page, encoding="utf-8")
+        partial.replace(path)  # atomic: a reader never sees half a transcript
+        record = TranscriptRecord(path=str(path), size=path.stat().st_size, archived_at=utcnow())
+        await Ticket.get_pymongo_collection().update_one(
+            {"_id": ticket.id}, {"$set": {"transcript": record.model_dump()}}
+        )
+    data = path.read_bytes()
+    outcome = text(store.locale, f"outcome.{ticket.outcome.value if ticket.outcome else 'completed'}")
+    file = Attachment(filename=f"ticket-{ticket.number}.html", content_type="text/html", data=data)
+    log_channel = store.transcript_channel_id or store.log_channel_id
+    if log_channel:
+        content = text(
+            store.locale, "transcript.log",
+            number=ticket.number, product=ticket.product.name, outcome=outcome, buyer=ticket.buyer_id,
+        )
+        await rt.discord.post(log_channel, OutgoingMessage(content=content, files=[file], nonce=_nonce("t", ticket.id)))
+    try:
+        content = text(store.locale, "transcript.buyer_copy", number=ticket.number, store=store.name, outcome=outcome)
+        await rt.discord.send_dm(
+            ticket.buyer_id, OutgoingMessage(content=content, files=[file], nonce=_nonce("b", ticket.id))
+        )
+    except DMsClosed:
+        log.info("ticket %s: buyer's DMs are closed, no transcript copy", ticket.id)
+    if ticket.channel_id is not None:
+        await rt.discord.delete_channel(ticket.channel_id)
+    await timers.clear(ticket.id, "archive_transcript")
+
+
+def _transcript_path(data_dir: Path, ticket: Ticket) -> Path:
+    return data_dir / "transcripts" / str(ticket.guild_id) / f"{ticket.number:06d}-{ticket.id}.html"
+
+
+def _read_attachment(data_dir: Path, attachment: StoredAttachment) -> bytes | None:
+    if not attachment.stored_path:
+        return None
+    path = (data_dir / attachment.stored_path).resolve()
+    if not path.is_relative_to(data_dir.resolve()) or not path.exists():
+        return None
+    return path.read_bytes()
+
+
+def _buttons(items: list[tuple[str, str, int]]) -> dict[str, object]:
+    """One Discord action row of buttons: (label, custom_id, style)."""
+    return {
+        "type": 1,
+        "components": [{"type": 2, "label": label, "custom_id": cid, "style": style} for label, cid, style in items],
+    }
+
+
+__all__ = [
+    "archive_transcript",
+    "auto_close",
+    "deliver_product",
+    "expire_unpaid",
+    "notify_ticket",
+    "prompt_rating",
+    "verify_payment",
+]

@@ -1,0 +1,96 @@
+"""The Dramatiq broker: Redis, the AsyncIO middleware, retries for I/O errors only, and the
+store's runtime (Beanie on the worker's event loop, the sweeper).
+
+Importing this module sets the global broker from the settings. The worker tuning variables
+`dramatiq_worker_timeout` and `dramatiq_queue_prefetch` are read by Dramatiq when it is
+imported, so the launcher puts them in the worker's environment (see `workers.launch`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import Future
+
+import dramatiq
+from dramatiq.asyncio import get_event_loop_thread
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import (
+    AgeLimit,
+    AsyncIO,
+    Callbacks,
+    Middleware,
+    Pipelines,
+    Retries,
+    ShutdownNotifications,
+    TimeLimit,
+)
+
+from models.settings import Settings, SettingsError, get_settings
+from workers import retry_policy, runtime, sweeper
+
+log = logging.getLogger(__name__)
+
+DEAD_LETTER_TTL_MS = 30 * 86_400_000  # dead letters stay a month for operators to inspect
+
+
+class StoreRuntime(Middleware):
+    """Starts the store's runtime on Dramatiq's event loop as the worker boots.
+
+    Parameters:
+      settings: the store's settings.
+      sweep: also run the sweeper in this worker process.
+    """
+
+    def __init__(self, settings: Settings, sweep: bool = True) -> None:
+        self.settings = settings
+        self.sweep = sweep
+        self._sweeper: Future[None] | None = None
+
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        # Before the worker threads start, so no message can run ahead of the database.
+        loop_thread = get_event_loop_thread()
+        assert loop_thread is not None, "the AsyncIO middleware must come before StoreRuntime"
+        started = loop_thread.run_coroutine(runtime.start(self.settings, broker))
+        if self.sweep:
+            self._sweeper = asyncio.run_coroutine_threadsafe(
+                sweeper.run_forever(started, self.settings.sweep_interval_s), loop_thread.loop
+            )
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        loop_thread = get_event_loop_thread()
+        if loop_thread is not None:
+            loop_thread.run_coroutine(runtime.stop())
+
+
+def build_broker(settings: Settings) -> RedisBroker:
+    """A Redis broker for `settings`, with the store's middleware stack."""
+    if not settings.redis_url:
+        raise SettingsError("STORE_REDIS_URL: not set (start the store with `./store run`, or set it)")
+    return RedisBroker(
+        url=settings.redis_url,
+        namespace=settings.redis_namespace,
+        heartbeat_timeout=settings.heartbeat_timeout_ms,
+        maintenance_chance=settings.maintenance_chance,
+        dead_message_ttl=DEAD_LETTER_TTL_MS,
+        middleware=[
+            AgeLimit(),
+            TimeLimit(time_limit=120_000),
+            ShutdownNotifications(),
+            Callbacks(),
+            Pipelines(),
+            Retries(
+                retry_when=retry_policy.should_retry,
+                min_backoff=retry_policy.MIN_BACKOFF_MS,
+                max_backoff=retry_policy.MAX_BACKOFF_MS,
+            ),
+            AsyncIO(),
+            StoreRuntime(settings),
+        ],
+    )
+
+
+broker = build_broker(get_settings())
+dramatiq.set_broker(broker)

@@ -1,0 +1,54 @@
+"""The sweeper: turns due times in MongoDB into actor messages, and repairs after crashes.
+
+Every `interval` it relays outbox entries a dead process left behind and sends the work of
+tickets whose timer is due; every minute it releases reservations and buyer slots held by
+tickets that were never written or have closed. Every step is a guarded update, so several
+sweepers (one per worker process) can run at once without doing anything twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from workers.runtime import Runtime
+from workflows import buyers, outbox, stock, timers
+
+log = logging.getLogger(__name__)
+
+REPAIR_EVERY_S = 60.0
+
+
+async def sweep_once(runtime: Runtime) -> int:
+    """One pass: stale outboxes, then due timers. Returns how many messages were sent."""
+    sent = await outbox.relay_stale()
+    for work in await timers.claim_due():
+        runtime.sender.send(work.action, ticket_id=str(work.ticket_id))
+        sent += 1
+    return sent
+
+
+async def repair_once() -> int:
+    """Release what crashed ticket openings and closings left held."""
+    return await stock.release_orphans() + await buyers.release_orphan_slots()
+
+
+async def run_forever(runtime: Runtime, interval: float) -> None:
+    """Sweep until cancelled; a failed pass is logged and the next one tries again."""
+    last_repair = 0.0
+    while True:
+        try:
+            sent = await sweep_once(runtime)
+            if sent:
+                log.info("sweeper sent %d messages", sent)
+            if time.monotonic() - last_repair >= REPAIR_EVERY_S:
+                last_repair = time.monotonic()
+                repaired = await repair_once()
+                if repaired:
+                    log.warning("sweeper released %d orphaned reservations/slots", repaired)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("sweep failed; retrying in %.1f s", interval)
+        await asyncio.sleep(interval)
