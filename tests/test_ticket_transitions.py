@@ -1,0 +1,163 @@
+"""The ticket's life, transition by transition, in the domain (no workers)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from models.event import Event
+from models.product import Product
+from models.ticket import Actor, Ticket, TicketOutcome, TicketState
+from tests.conftest import GUILD
+from tests.helpers import SELLER, automatic_product, buyer, manual_product
+from workflows import outbox, stock, tickets
+from workflows.errors import NotPermitted, TransitionNotAllowed, UnknownTrigger
+
+
+async def test_two_sellers_verifying_at_once_move_the_ticket_once(store, cipher):
+    product = await automatic_product(cipher, items=1)
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer())
+    other_seller = Actor(kind="seller", user_id=901, name="admin")
+    results = await asyncio.gather(
+        tickets.verify(ticket.id, SELLER), tickets.verify(ticket.id, other_seller), return_exceptions=True
+    )
+    applied = [r for r in results if isinstance(r, tickets.TransitionResult) and r.applied]
+    others = [r for r in results if r not in applied]
+    assert len(applied) == 1 and len(others) == 1
+    # The slower seller is told, whether they lost at the write or arrived just after it.
+    assert (isinstance(others[0], tickets.TransitionResult) and "someone else" in others[0].message) or (
+        isinstance(others[0], TransitionNotAllowed)
+    )
+    saved = await tickets.get_ticket(ticket.id)
+    assert saved.version == 1
+    assert [h.trigger for h in saved.history] == ["open", "verify"]
+    assert [e.actor for e in saved.outbox] == ["deliver_product"]  # exactly one delivery asked for
+
+
+async def test_losing_the_race_at_the_write_is_a_reported_no_op(store, cipher, monkeypatch):
+    product = await automatic_product(cipher, items=1)
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer())
+    stale = await tickets.get_ticket(ticket.id)  # what a second seller loaded a moment ago
+    await tickets.verify(ticket.id, SELLER)
+    real_get = tickets.get_ticket
+    calls = iter([stale])
+    monkeypatch.setattr(tickets, "get_ticket", lambda tid: _first_or_real(calls, real_get, tid))
+    result = await tickets.verify(ticket.id, Actor(kind="seller", user_id=901, name="admin"))
+    assert not result.applied
+    assert result.message == f"ticket #{ticket.number} was changed by someone else first (it is now paid); nothing was done"
+    saved = await real_get(ticket.id)
+    assert saved.version == 1 and len(saved.history) == 2 and len(saved.outbox) == 1
+
+
+async def _first_or_real(calls, real_get, ticket_id):
+    try:
+        return next(calls)
+    except StopIteration:
+        return await real_get(ticket_id)
+
+
+async def test_verifying_a_paid_ticket_again_is_refused_clearly(store, cipher):
+    product = await automatic_product(cipher, items=1)
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer())
+    await tickets.verify(ticket.id, SELLER)
+    with pytest.raises(TransitionNotAllowed, match="cannot verify a ticket that is paid"):
+        await tickets.verify(ticket.id, SELLER)
+
+
+async def test_buyer_cannot_verify_their_own_payment(store, cipher):
+    product = await automatic_product(cipher, items=1)
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer())
+    with pytest.raises(NotPermitted):
+        await tickets.verify(ticket.id, buyer())
+    with pytest.raises(NotPermitted):
+        await tickets.report_payment(ticket.id, buyer(user_id=12345), "BCA 123")
+    assert (await tickets.get_ticket(ticket.id)).version == 0
+
+
+async def test_unknown_trigger_is_refused_and_nothing_written(store, cipher):
+    product = await automatic_product(cipher, items=1)
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer())
+    with pytest.raises(UnknownTrigger, match="'refund_twice'"):
+        await tickets.fire(ticket.id, "refund_twice", SELLER)
+    with pytest.raises(NotPermitted):
+        await tickets.fire(ticket.id, "complete", SELLER)
+    saved = await tickets.get_ticket(ticket.id)
+    assert saved.version == 0 and saved.state is TicketState.OPEN
+
+
+async def test_buyer_cancelling_gives_the_key_back(store, cipher):
+    product = await automatic_product(cipher, items=1)
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer())
+    result = await tickets.cancel(ticket.id, buyer(), "changed my mind")
+    assert result.applied and result.ticket.state is TicketState.CLOSED
+    assert result.ticket.outcome is TicketOutcome.CANCELLED
+    assert await stock.counts(product.id) == {"available": 1, "reserved": 0, "delivered": 0}
+    # The next buyer can have it, and the first buyer's slot is free again.
+    again = await tickets.open_ticket(GUILD, product.id, buyer(user_id=502))
+    assert again.state is TicketState.OPEN
+
+
+async def test_expiry_gives_manual_units_back(store):
+    product = await manual_product(units=2)
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer(), quantity=2)
+    assert await stock.available(product) == 0
+    with pytest.raises(TransitionNotAllowed, match="does not expire until"):
+        await tickets.expire(ticket.id)
+    result = await tickets.expire(ticket.id, now=ticket.expires_at + timedelta(seconds=1))
+    assert result.ticket.outcome is TicketOutcome.EXPIRED
+    assert await stock.available(product) == 2
+    assert (await Product.get(product.id)).reservations == []
+    # Expiring twice is refused without touching the stock again.
+    with pytest.raises(TransitionNotAllowed):
+        await tickets.expire(ticket.id, now=ticket.expires_at + timedelta(seconds=2))
+    assert await stock.available(product) == 2
+
+
+async def test_report_payment_needs_a_reference(store, cipher):
+    from workflows.errors import InvalidInput
+
+    product = await automatic_product(cipher, items=1)
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer())
+    with pytest.raises(InvalidInput, match="reference"):
+        await tickets.report_payment(ticket.id, buyer(), "   ")
+    result = await tickets.report_payment(ticket.id, buyer(), "BCA transfer from BUDI S")
+    assert result.ticket.payment_report.reference == "BCA transfer from BUDI S"
+    assert result.ticket.state is TicketState.OPEN
+    rejected = await tickets.reject_payment(ticket.id, SELLER, "no transfer of that amount")
+    assert rejected.ticket.payment_report is None
+    assert [h.trigger for h in rejected.ticket.history] == ["open", "report_payment", "reject_payment"]
+    assert rejected.ticket.history[-1].reason == "no transfer of that amount"
+    assert [e.actor for e in rejected.ticket.outbox] == ["verify_payment", "notify_ticket"]
+
+
+async def test_follow_ups_of_a_process_that_died_are_relayed_by_the_sweeper(store, cipher):
+    product = await automatic_product(cipher, items=1)
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer())
+    # No dispatcher: as if the process died right after writing the transition.
+    await tickets.verify(ticket.id, SELLER)
+    assert [e.actor for e in (await tickets.get_ticket(ticket.id)).outbox] == ["deliver_product"]
+    sent: list[tuple[str, str]] = []
+
+    async def dispatch(ticket_id, entry):
+        sent.append((str(ticket_id), entry.actor))
+
+    outbox.configure(dispatch)
+    assert await outbox.relay_stale() == 0  # younger than STALE_AFTER: its own process may still relay it
+    await Ticket.get_pymongo_collection().update_one(
+        {"_id": ticket.id}, {"$set": {"outbox.0.created_at": ticket.created_at - timedelta(minutes=1)}}
+    )
+    assert await outbox.relay_stale() == 1
+    assert sent == [(str(ticket.id), "deliver_product")]
+    assert (await tickets.get_ticket(ticket.id)).outbox == []
+
+
+async def test_funnel_events_are_recorded(store, cipher):
+    product = await automatic_product(cipher, items=2)
+    first = await tickets.open_ticket(GUILD, product.id, buyer(1))
+    second = await tickets.open_ticket(GUILD, product.id, buyer(2))
+    await tickets.verify(first.id, SELLER)
+    await tickets.cancel(second.id, SELLER)
+    kinds = sorted(e.kind.value for e in await Event.find(Event.guild_id == GUILD).to_list())
+    assert kinds == ["cancelled", "paid", "ticket_opened", "ticket_opened"]
