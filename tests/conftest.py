@@ -160,7 +160,7 @@ class WorkerProcess:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.terminate()  # the main process forwards it to its workers
             try:
                 self.process.wait(20)
             except subprocess.TimeoutExpired:

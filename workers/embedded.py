@@ -92,6 +92,7 @@ class EmbeddedService:
 def start_mongod(data_dir: Path, port: int | None = None, replica_set: str = "rs0") -> EmbeddedService:
     """Start mongod on 127.0.0.1 as a one-node replica set (change streams need one)."""
     port = port or free_port()
+    data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "mongod.log"
     process = subprocess.Popen(
@@ -132,6 +133,7 @@ def start_mongod(data_dir: Path, port: int | None = None, replica_set: str = "rs
 def start_redis(data_dir: Path, port: int | None = None, persistent: bool = True) -> EmbeddedService:
     """Start redis-server on 127.0.0.1; persistent means append-only file under `data_dir`."""
     port = port or free_port()
+    data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "redis.log"
     args = [

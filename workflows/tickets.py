@@ -105,6 +105,13 @@ async def get_ticket(ticket_id: PydanticObjectId | str) -> Ticket:
     return ticket
 
 
+async def attach_channel(ticket_id: PydanticObjectId | str, channel_id: int) -> None:
+    """Record the ticket's private channel once the bot has created it (not a state change)."""
+    await Ticket.get_pymongo_collection().update_one(
+        {"_id": PydanticObjectId(ticket_id)}, {"$set": {"channel_id": channel_id}}
+    )
+
+
 # --- opening -------------------------------------------------------------------------------
 
 

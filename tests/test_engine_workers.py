@@ -1,0 +1,193 @@
+"""The engine with real `dramatiq` worker processes on real MongoDB and Redis."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from models.stock_item import StockItem
+from models.store import Store, utcnow
+from models.ticket import Ticket, TicketOutcome, TicketState
+from models.ticket_message import TicketMessage
+from tests.conftest import GUILD
+from tests.helpers import SELLER, automatic_product, buyer, manual_product
+from tests.waiting import eventually
+from workers.discord import recorded_actions
+from workflows import stock, tickets
+
+TICKET_CHANNEL = 700_001
+LOG_CHANNEL = 700_002
+
+
+async def _state(ticket_id, *states: TicketState):
+    ticket = await tickets.get_ticket(ticket_id)
+    return ticket if ticket.state in states else None
+
+
+async def _archived(ticket_id):
+    ticket = await tickets.get_ticket(ticket_id)
+    return ticket if ticket.state is TicketState.CLOSED and ticket.next_due_at is None else None
+
+
+async def _store_settings(**changes):
+    await Store.get_pymongo_collection().update_one({"guild_id": GUILD}, {"$set": changes})
+
+
+async def test_a_ticket_lives_from_open_to_closed_through_real_workers(
+    store, cipher, settings, relay_to_workers, start_worker, aredis
+):
+    await _store_settings(**{"tickets.auto_close_s": 0, "log_channel_id": LOG_CHANNEL})
+    product = await automatic_product(cipher, items=2)
+    start_worker()
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer(501, "budi"))
+    await tickets.attach_channel(ticket.id, TICKET_CHANNEL)
+    await TicketMessage(
+        ticket_id=ticket.id, guild_id=GUILD, channel_id=TICKET_CHANNEL, message_id=1, author_id=501,
+        author_name="budi", content="sudah transfer ya kak", created_at=utcnow(),
+    ).insert()
+
+    await tickets.report_payment(ticket.id, buyer(501, "budi"), "BCA a.n. BUDI")
+
+    async def sellers_asked():
+        actions = await recorded_actions(aredis, settings.redis_namespace)
+        return [a for a in actions if a["kind"] == "post" and a["target"] == TICKET_CHANNEL]
+
+    asked = await eventually(sellers_asked, "the sellers to be asked to verify")
+    assert "BCA a.n. BUDI" in asked[0]["content"]
+    assert [c["custom_id"] for c in asked[0]["components"][0]["components"]] == [
+        f"verify:{ticket.id}", f"reject:{ticket.id}"
+    ]
+
+    await tickets.verify(ticket.id, SELLER)
+    closed = await eventually(lambda: _archived(ticket.id), "the ticket to be closed and archived")
+
+    assert [h.trigger for h in closed.history] == ["open", "report_payment", "verify", "complete", "close"]
+    assert closed.outcome is TicketOutcome.COMPLETED
+    assert closed.delivery.via == "dm" and closed.delivery.item_count == 1
+    assert closed.outbox == []
+    actions = await recorded_actions(aredis, settings.redis_namespace)
+    dms = [a for a in actions if a["kind"] == "dm" and a["target"] == 501]
+    delivered = [a for a in dms if "user0@mail.test:pass0" in a["content"]]
+    assert len(delivered) == 1 and "#1" in delivered[0]["content"]
+    assert any("Beri nilai" in a["content"] for a in actions if a["target"] == TICKET_CHANNEL)  # locale id
+    log_posts = [a for a in actions if a["target"] == LOG_CHANNEL]
+    assert len(log_posts) == 1 and log_posts[0]["files"][0]["filename"] == "ticket-1.html"
+    assert any(a["kind"] == "delete_channel" and a["target"] == TICKET_CHANNEL for a in actions)
+    page = Path(closed.transcript.path).read_text()
+    assert "sudah transfer ya kak" in page and "Toko Digital" in page
+    assert await stock.counts(product.id) == {"available": 1, "reserved": 0, "delivered": 1}
+
+
+async def test_two_verifications_at_the_same_moment_deliver_once(
+    store, cipher, settings, relay_to_workers, start_worker, aredis
+):
+    import asyncio
+
+    product = await automatic_product(cipher, items=1)
+    start_worker()
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer())
+    await asyncio.gather(
+        tickets.verify(ticket.id, SELLER), tickets.verify(ticket.id, SELLER), return_exceptions=True
+    )
+    done = await eventually(lambda: _state(ticket.id, TicketState.COMPLETED), "the delivery")
+    await eventually(
+        lambda: _rating_prompted(aredis, settings.redis_namespace), "the rating prompt after the delivery"
+    )
+    dms = [a for a in await recorded_actions(aredis, settings.redis_namespace) if a["kind"] == "dm"]
+    assert len([a for a in dms if "mail.test" in a["content"]]) == 1
+    assert [h.trigger for h in done.history].count("complete") == 1
+
+
+async def _rating_prompted(aredis, namespace):
+    return [a for a in await recorded_actions(aredis, namespace) if "rate" in str(a.get("components"))]
+
+
+async def test_the_same_delivery_message_three_times_delivers_once(
+    store, cipher, settings, db, sender, start_worker, aredis
+):
+    product = await automatic_product(cipher, items=3)
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer(), quantity=2)
+    await tickets.verify(ticket.id, SELLER)  # no dispatcher: the test sends the messages itself
+    for _ in range(3):
+        sender.send("deliver_product", ticket_id=str(ticket.id))
+    start_worker(threads=4)
+    done = await eventually(lambda: _state(ticket.id, TicketState.COMPLETED), "the delivery")
+
+    async def all_three_handled():
+        key = f"{settings.redis_namespace}:delivery"
+        return await aredis.llen(key) == 0 and not await aredis.keys(f"{settings.redis_namespace}:__acks__.*")
+
+    await eventually(all_three_handled, "all three messages to be processed")
+    dms = [a for a in await recorded_actions(aredis, settings.redis_namespace) if a["kind"] == "dm"]
+    deliveries = [a for a in dms if "mail.test" in a["content"]]
+    assert len(deliveries) == 1
+    assert deliveries[0]["content"].count("mail.test") == 2
+    assert [h.trigger for h in (await tickets.get_ticket(ticket.id)).history].count("complete") == 1
+    assert done.delivery.item_count == 2
+    assert await stock.counts(product.id) == {"available": 1, "reserved": 0, "delivered": 2}
+
+
+async def test_closed_dms_deliver_into_the_ticket_channel(
+    store, settings, relay_to_workers, start_worker, aredis
+):
+    product = await manual_product(units=1)
+    await aredis.sadd(f"{settings.redis_namespace}:discord:dm_closed", "501")
+    start_worker()
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer(501))
+    await tickets.attach_channel(ticket.id, TICKET_CHANNEL)
+    await tickets.verify(ticket.id, SELLER)
+    done = await eventually(lambda: _state(ticket.id, TicketState.COMPLETED), "the delivery")
+    assert done.delivery.via == "ticket"
+    posts = [a for a in await recorded_actions(aredis, settings.redis_namespace) if a["target"] == TICKET_CHANNEL]
+    assert "booster will contact you" in posts[0]["content"] and "DM Anda tertutup" in posts[0]["content"]
+
+
+async def test_worker_killed_mid_delivery_completes_exactly_once_after_restart(
+    store, cipher, settings, relay_to_workers, start_worker, aredis
+):
+    product = await automatic_product(cipher, items=1)
+    ns = settings.redis_namespace
+    for round_number, point in enumerate(("send_dm:before", "send_dm:after")):
+        await aredis.delete(f"{ns}:discord:actions", f"{ns}:discord:held")
+        await aredis.hset(f"{ns}:discord:hold", point, "1")
+        first = start_worker()
+        ticket = await tickets.open_ticket(GUILD, product.id, buyer(600 + round_number))
+        await tickets.verify(ticket.id, SELLER)
+        assert await aredis.blpop(f"{ns}:discord:held", timeout=20) is not None  # the worker is inside send_dm
+        first.kill()
+        await aredis.hdel(f"{ns}:discord:hold", point)
+        start_worker()
+        done = await eventually(lambda: _state(ticket.id, TicketState.COMPLETED), f"recovery after a kill at {point}")
+        dms = [a for a in await recorded_actions(aredis, ns) if a["kind"] == "dm" and "pass0" in a["content"]]
+        assert len(dms) == 1, point
+        assert [h.trigger for h in done.history].count("complete") == 1
+        assert await StockItem.find({"ticket_id": ticket.id, "status": "delivered"}).count() == 1
+        # Give the key back for the second round.
+        await StockItem.get_pymongo_collection().update_many(
+            {}, {"$set": {"status": "available", "ticket_id": None}}
+        )
+        await tickets.close(ticket.id, SELLER)
+
+
+async def test_timers_that_fell_due_while_everything_was_down_fire_on_restart(
+    store, cipher, settings, db, start_worker
+):
+    product = await automatic_product(cipher, items=2)
+    unpaid = await tickets.open_ticket(GUILD, product.id, buyer(1))
+    delivered = await tickets.open_ticket(GUILD, product.id, buyer(2))
+    await tickets.verify(delivered.id, SELLER)
+    from models.ticket import DeliveryRecord
+
+    await stock.mark_delivered(delivered)
+    await tickets.complete(delivered.id, DeliveryRecord(via="dm", item_count=1, delivered_at=utcnow()))
+    # Nothing was running when both timers came due an hour ago.
+    past = utcnow() - timedelta(hours=1)
+    await Ticket.get_pymongo_collection().update_one({"_id": unpaid.id}, {"$set": {"expires_at": past, "next_due_at": past}})
+    await Ticket.get_pymongo_collection().update_one(
+        {"_id": delivered.id}, {"$set": {"auto_close_at": past, "next_due_at": past, "outbox": []}}
+    )
+    start_worker()
+    expired = await eventually(lambda: _archived(unpaid.id), "the unpaid ticket to expire")
+    closed = await eventually(lambda: _archived(delivered.id), "the completed ticket to auto-close")
+    assert expired.outcome is TicketOutcome.EXPIRED and closed.outcome is TicketOutcome.COMPLETED
+    assert await stock.counts(product.id) == {"available": 1, "reserved": 0, "delivered": 1}
