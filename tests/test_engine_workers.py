@@ -191,3 +191,41 @@ async def test_timers_that_fell_due_while_everything_was_down_fire_on_restart(
     closed = await eventually(lambda: _archived(delivered.id), "the completed ticket to auto-close")
     assert expired.outcome is TicketOutcome.EXPIRED and closed.outcome is TicketOutcome.COMPLETED
     assert await stock.counts(product.id) == {"available": 1, "reserved": 0, "delivered": 1}
+
+
+async def test_a_delivery_that_cannot_reach_the_buyer_waits_in_dead_letters_for_an_operator(
+    store, cipher, settings, relay_to_workers, start_worker, aredis
+):
+    from redis import Redis
+
+    from workers import ops
+    from workers.sender import Sender
+
+    product = await automatic_product(cipher, items=1)
+    ns = settings.redis_namespace
+    await aredis.sadd(f"{ns}:discord:dm_closed", "501")  # DMs closed and no ticket channel yet
+    start_worker()
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer(501))
+    await tickets.verify(ticket.id, SELLER)
+    sync_redis = Redis.from_url(settings.redis_url)
+
+    async def dead():
+        return ops.dead_letters(sync_redis, ns, "delivery")
+
+    letters = await eventually(dead, "the delivery to be dead-lettered")
+    assert letters[0].actor == "deliver_product" and letters[0].kwargs == {"ticket_id": str(ticket.id)}
+    assert "DMsClosed" in letters[0].error and "50007" in letters[0].error
+    assert letters[0].retries == 1  # tried once: a refusal is not retried
+    assert ops.recent_failures(sync_redis, ns)[0]["dead"] is True
+    stats = {s.name: s for s in ops.queue_stats(sync_redis, ns)}
+    assert stats["delivery"].dead == 1 and stats["delivery"].ready == 0
+    assert ops.workers_alive(sync_redis, ns, settings.heartbeat_timeout_ms) == 1
+    assert (await tickets.get_ticket(ticket.id)).state is TicketState.PAID  # nothing lost: still paid
+
+    # The buyer opens their DMs; the operator retries the dead letter.
+    await aredis.srem(f"{ns}:discord:dm_closed", "501")
+    broker = Sender.for_redis(settings.redis_url, ns).broker
+    assert ops.retry_dead_letter(broker, sync_redis, ns, "delivery", letters[0].redis_message_id)
+    done = await eventually(lambda: _state(ticket.id, TicketState.COMPLETED), "the retried delivery")
+    assert done.delivery.via == "dm"
+    assert ops.dead_letters(sync_redis, ns, "delivery") == []

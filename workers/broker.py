@@ -28,6 +28,7 @@ from dramatiq.middleware import (
 
 from models.settings import Settings, SettingsError, get_settings
 from workers import retry_policy, runtime, sweeper
+from workers.failure_log import FailureLog
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def build_broker(settings: Settings) -> RedisBroker:
     """A Redis broker for `settings`, with the store's middleware stack."""
     if not settings.redis_url:
         raise SettingsError("STORE_REDIS_URL: not set (start the store with `./store run`, or set it)")
-    return RedisBroker(
+    broker = RedisBroker(
         url=settings.redis_url,
         namespace=settings.redis_namespace,
         heartbeat_timeout=settings.heartbeat_timeout_ms,
@@ -90,6 +91,10 @@ def build_broker(settings: Settings) -> RedisBroker:
             StoreRuntime(settings),
         ],
     )
+    # `after_*` hooks run in reverse order: placed before Retries, FailureLog sees a failure
+    # after Retries has decided whether it is final (dead) or retried.
+    broker.add_middleware(FailureLog(broker.client, settings.redis_namespace), before=Retries)
+    return broker
 
 
 broker = build_broker(get_settings())

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import dramatiq
 from redis import Redis
 
+from workers.failure_log import dead_key, recent_key
 from workers.queues import QUEUES
+from workers.sweeper import workers_key
 
 
 @dataclass(frozen=True)
@@ -70,9 +72,10 @@ def queue_stats(redis: Redis, namespace: str, queues: list[str] = QUEUES) -> lis
 
 
 def workers_alive(redis: Redis, namespace: str, heartbeat_timeout_ms: int) -> int:
-    """Worker processes that sent a heartbeat within the timeout."""
+    """Worker processes that beat within the timeout (Dramatiq's own heartbeats also count
+    processes that only send, so workers keep a set of their own; see `workers.sweeper`)."""
     since = int(time.time() * 1000) - heartbeat_timeout_ms
-    return int(redis.zcount(f"{namespace}:__heartbeats__", since, "+inf"))
+    return int(redis.zcount(workers_key(namespace), since, "+inf"))
 
 
 def dead_letters(redis: Redis, namespace: str, queue: str, limit: int = 50) -> list[DeadLetter]:
@@ -84,21 +87,26 @@ def dead_letters(redis: Redis, namespace: str, queue: str, limit: int = 50) -> l
         if raw is None:
             continue
         data = json.loads(raw)
-        options = data.get("options", {})
-        trace = options.get("traceback", "")
+        failure_raw = redis.hget(dead_key(namespace), message_id)
+        failure = json.loads(failure_raw) if failure_raw else {}
         letters.append(
             DeadLetter(
                 queue=queue,
                 redis_message_id=message_id.decode(),
                 actor=data["actor_name"],
                 kwargs=data.get("kwargs", {}),
-                retries=options.get("retries", 0),
+                retries=failure.get("retries", 0),
                 failed_at=score / 1000,
-                error=trace.strip().splitlines()[-1] if trace.strip() else "",
-                traceback=trace,
+                error=failure.get("error", ""),
+                traceback=failure.get("traceback", ""),
             )
         )
     return letters
+
+
+def recent_failures(redis: Redis, namespace: str, limit: int = 50) -> list[dict[str, object]]:
+    """The latest failures of any actor (retried or dead), newest first."""
+    return [json.loads(raw) for raw in redis.lrange(recent_key(namespace), 0, limit - 1)]
 
 
 def retry_dead_letter(broker: dramatiq.Broker, redis: Redis, namespace: str, queue: str, redis_message_id: str) -> bool:
@@ -122,6 +130,7 @@ def discard_dead_letter(redis: Redis, namespace: str, queue: str, redis_message_
     key = f"{namespace}:{queue}.XQ"
     removed = redis.zrem(key, redis_message_id)
     redis.hdel(f"{key}.msgs", redis_message_id)
+    redis.hdel(dead_key(namespace), redis_message_id)
     return bool(removed)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import time
 
 from workers.runtime import Runtime
@@ -18,6 +20,17 @@ from workflows import buyers, outbox, stock, timers
 log = logging.getLogger(__name__)
 
 REPAIR_EVERY_S = 60.0
+
+
+def workers_key(namespace: str) -> str:
+    """Sorted set of live worker processes (`host:pid`), scored by their last beat in ms."""
+    return f"{namespace}:__store_workers__"
+
+
+async def beat(runtime: Runtime) -> None:
+    """Announce this worker process as alive (the ops view counts these)."""
+    member = f"{socket.gethostname()}:{os.getpid()}"
+    await runtime.redis.zadd(workers_key(runtime.settings.redis_namespace), {member: int(time.time() * 1000)})
 
 
 async def sweep_once(runtime: Runtime) -> int:
@@ -39,6 +52,7 @@ async def run_forever(runtime: Runtime, interval: float) -> None:
     last_repair = 0.0
     while True:
         try:
+            await beat(runtime)
             sent = await sweep_once(runtime)
             if sent:
                 log.info("sweeper sent %d messages", sent)
