@@ -1,0 +1,190 @@
+"""Engine benchmark: raw Dramatiq no-op messages/s vs the ticket lifecycle's messages/s,
+side by side on the same real worker processes, and verify→completed latency when idle.
+
+Lifecycle per ticket (5 actor messages, all in workers):
+  report_payment (here) → verify_payment (automatic match) → deliver_product → prompt_rating,
+  auto-close timer (sweeper) → auto_close → archive_transcript (HTML written, buyer copy).
+
+Last line: BENCH engine ratio=<lifecycle msgs/s ÷ raw msgs/s> tickets_per_s=<n> p50_ms=<n> p99_ms=<n>
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import dramatiq  # noqa: E402
+from redis import Redis  # noqa: E402
+
+import models  # noqa: E402
+from models.incoming_payment import IncomingPayment  # noqa: E402
+from models.settings import get_settings  # noqa: E402
+from models.store import Store  # noqa: E402
+from models.ticket import Actor, Ticket  # noqa: E402
+from workers.embedded import child_env, start_mongod, start_redis  # noqa: E402
+from workers.sender import Sender  # noqa: E402
+from workflows import outbox, products, stock, tickets  # noqa: E402
+from workflows.stock_cipher import StockCipher  # noqa: E402
+
+GUILD = 42
+NAMESPACE = "bench"
+LIFECYCLE_MESSAGES = 5
+SELLER = Actor(kind="seller", user_id=1, name="seller")
+_buyer_ids = itertools.count(10_000_000)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def drained(redis: Redis, queues: list[str]) -> bool:
+    if any(redis.llen(f"{NAMESPACE}:{q}") for q in queues):
+        return False
+    return not any(redis.scard(k) for k in redis.scan_iter(f"{NAMESPACE}:__acks__.*"))
+
+
+def raw_throughput(sender: Sender, redis: Redis, count: int) -> float:
+    started = time.perf_counter()
+    for n in range(count):
+        sender.broker.enqueue(dramatiq.Message(queue_name="bench_noop", actor_name="noop", args=(n,), kwargs={}, options={}))
+    while not drained(redis, ["bench_noop"]):
+        time.sleep(0.005)
+    return count / (time.perf_counter() - started)
+
+
+async def prepare_tickets(count: int, cipher: StockCipher) -> list[Ticket]:
+    product = await products.create_product(GUILD, name=f"Voucher {time.time_ns()}", price=10_000)
+    await stock.add_items(product, [f"CODE-{i:06d}" for i in range(count)], cipher)
+    opened: list[Ticket] = []
+    for start in range(0, count, 100):
+        buyers = [next(_buyer_ids) for _ in range(min(100, count - start))]
+        opened.extend(await asyncio.gather(*(
+            tickets.open_ticket(GUILD, product.id, Actor(kind="buyer", user_id=b, name=f"b{b}")) for b in buyers
+        )))
+    await IncomingPayment.insert_many([IncomingPayment(guild_id=GUILD, amount=t.amount_due, source="bench") for t in opened])
+    return opened
+
+
+async def lifecycle_throughput(opened: list[Ticket]) -> tuple[float, float]:
+    ids = [t.id for t in opened]
+    started = time.perf_counter()
+    for start in range(0, len(opened), 50):
+        await asyncio.gather(*(
+            tickets.report_payment(t.id, Actor(kind="buyer", user_id=t.buyer_id), "bench transfer")
+            for t in opened[start:start + 50]
+        ))
+    collection = Ticket.get_pymongo_collection()
+    while await collection.count_documents({"_id": {"$in": ids}, "state": "closed", "next_due_at": None}) < len(ids):
+        await asyncio.sleep(0.01)
+    elapsed = time.perf_counter() - started
+    tickets_per_s = len(ids) / elapsed
+    return tickets_per_s * LIFECYCLE_MESSAGES, tickets_per_s
+
+
+async def verify_latency(samples: int, cipher: StockCipher) -> list[float]:
+    product = await products.create_product(GUILD, name="Latency", price=7_000)
+    await stock.add_items(product, [f"L-{i}" for i in range(samples)], cipher)
+    collection = Ticket.get_pymongo_collection()
+    latencies = []
+    pipeline = [{"$match": {"operationType": "update", "updateDescription.updatedFields.state": "completed"}}]
+    async with await collection.watch(pipeline) as changes:
+        for i in range(samples):
+            ticket = await tickets.open_ticket(GUILD, product.id, Actor(kind="buyer", user_id=next(_buyer_ids)))
+            started = time.perf_counter()
+            await tickets.verify(ticket.id, SELLER)
+            async for change in changes:
+                if change["documentKey"]["_id"] == ticket.id:
+                    break
+            latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--raw", type=int, default=20_000, help="no-op messages")
+    parser.add_argument("--tickets", type=int, default=2_000, help="tickets through the lifecycle")
+    parser.add_argument("--samples", type=int, default=200, help="verify→completed latency samples")
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="bench-engine-"))
+    mongo = start_mongod(work / "mongodb")
+    redis_service = start_redis(work / "redis", persistent=False)
+    env = child_env(
+        STORE_MONGODB_URL=mongo.url, STORE_REDIS_URL=redis_service.url, STORE_REDIS_NAMESPACE=NAMESPACE,
+        STORE_MONGODB_DATABASE="bench", STORE_SECRET_KEY="bench-" + "k" * 40, STORE_DATA_DIR=str(work / "data"),
+        STORE_SWEEP_INTERVAL_S="0.2",
+        dramatiq_worker_timeout=os.environ.get("dramatiq_worker_timeout", "100"),
+        dramatiq_queue_prefetch=os.environ.get("dramatiq_queue_prefetch", "8"),
+    )
+    for key, value in env.items():
+        if key.startswith("STORE_"):
+            os.environ[key] = value
+    redis = Redis.from_url(redis_service.url)
+    workers = subprocess.Popen(
+        [sys.executable, "-m", "dramatiq", "workers.actors", "bench.noop", "--processes", str(args.processes),
+         "--threads", str(args.threads), "--path", str(ROOT)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=(work / "workers.log").open("wb"),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while redis.zcard(f"{NAMESPACE}:__store_workers__") < args.processes:
+            if time.monotonic() > deadline or workers.poll() is not None:
+                raise SystemExit(f"workers did not start; see {work / 'workers.log'}")
+            time.sleep(0.05)
+        sender = Sender.for_redis(redis_service.url, NAMESPACE)
+        raw_throughput(sender, redis, 1000)  # warm-up
+        raw = raw_throughput(sender, redis, args.raw)
+        print(f"raw dramatiq no-op: {raw:,.0f} msgs/s ({args.raw} messages, "
+              f"{args.processes} processes × {args.threads} threads)")
+
+        async def engine() -> tuple[float, float, list[float]]:
+            client = await models.connect(mongo.url, "bench")
+            outbox.configure(sender.dispatch)
+            await products.open_store(GUILD, name="Bench Store")
+            await Store.get_pymongo_collection().update_one(
+                {"guild_id": GUILD},
+                {"$set": {"tickets.auto_close_s": 0, "tickets.cooldown_s": 0, "tickets.max_open_tickets_per_buyer": 50}},
+            )
+            cipher = StockCipher(get_settings().stock_encryption_key())
+            await lifecycle_throughput(await prepare_tickets(100, cipher))  # warm-up
+            opened = await prepare_tickets(args.tickets, cipher)
+            lifecycle, per_s = await lifecycle_throughput(opened)
+            latencies = await verify_latency(args.samples, cipher)
+            await client.close()
+            return lifecycle, per_s, latencies
+
+        lifecycle, tickets_per_s, latencies = asyncio.run(engine())
+        print(f"engine lifecycle:   {lifecycle:,.0f} msgs/s = {tickets_per_s:,.1f} tickets/s × {LIFECYCLE_MESSAGES} "
+              f"messages ({args.tickets} tickets)")
+        ratio = lifecycle / raw
+        p50, p99 = statistics.median(latencies), percentile(latencies, 99)
+        print(f"ratio lifecycle/raw: {ratio:.2f} (target ≥ 0.5)")
+        print(f"verify→completed over {len(latencies)} idle tickets: p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
+              f"max {max(latencies):.1f} ms (target p99 < 250 ms)")
+        print(f"BENCH engine ratio={ratio:.2f} tickets_per_s={tickets_per_s:.1f} p50_ms={p50:.1f} p99_ms={p99:.1f}")
+    finally:
+        workers.terminate()
+        try:
+            workers.wait(30)
+        except subprocess.TimeoutExpired:
+            workers.kill()
+        mongo.stop()
+        redis_service.stop()
+
+
+if __name__ == "__main__":
+    main()
