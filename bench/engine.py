@@ -64,15 +64,22 @@ def raw_throughput(sender: Sender, redis: Redis, count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
+_prices = itertools.count(10_000, 1_000)
+
+
 async def prepare_tickets(count: int, cipher: StockCipher) -> list[Ticket]:
-    product = await products.create_product(GUILD, name=f"Voucher {time.time_ns()}", price=10_000)
-    await stock.add_items(product, [f"CODE-{i:06d}" for i in range(count)], cipher)
+    """Open `count` tickets and record a matching incoming payment for each. A price has only
+    999 unique codes, so every 900 tickets get a product of their own price."""
     opened: list[Ticket] = []
-    for start in range(0, count, 100):
-        buyers = [next(_buyer_ids) for _ in range(min(100, count - start))]
-        opened.extend(await asyncio.gather(*(
-            tickets.open_ticket(GUILD, product.id, Actor(kind="buyer", user_id=b, name=f"b{b}")) for b in buyers
-        )))
+    while len(opened) < count:
+        chunk = min(900, count - len(opened))
+        product = await products.create_product(GUILD, name=f"Voucher {len(opened)}", price=next(_prices))
+        await stock.add_items(product, [f"CODE-{i:06d}" for i in range(chunk)], cipher)
+        for start in range(0, chunk, 100):
+            buyers = [next(_buyer_ids) for _ in range(min(100, chunk - start))]
+            opened.extend(await asyncio.gather(*(
+                tickets.open_ticket(GUILD, product.id, Actor(kind="buyer", user_id=b, name=f"b{b}")) for b in buyers
+            )))
     await IncomingPayment.insert_many([IncomingPayment(guild_id=GUILD, amount=t.amount_due, source="bench") for t in opened])
     return opened
 
@@ -87,7 +94,7 @@ async def lifecycle_throughput(opened: list[Ticket]) -> tuple[float, float]:
         ))
     collection = Ticket.get_pymongo_collection()
     while await collection.count_documents({"_id": {"$in": ids}, "state": "closed", "next_due_at": None}) < len(ids):
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
     elapsed = time.perf_counter() - started
     tickets_per_s = len(ids) / elapsed
     return tickets_per_s * LIFECYCLE_MESSAGES, tickets_per_s

@@ -145,6 +145,7 @@ class Ticket(Document):
     auto_close_at: datetime | None = None
     next_due_at: datetime | None = None
     next_due_action: str | None = None
+    due_claim: str | None = None  # the sweep that last claimed the timer
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     paid_at: datetime | None = None
@@ -164,7 +165,8 @@ class Ticket(Document):
             ),
             IndexModel([("guild_id", ASCENDING), ("state", ASCENDING), ("created_at", DESCENDING)]),
             IndexModel([("guild_id", ASCENDING), ("buyer_id", ASCENDING), ("created_at", DESCENDING)]),
-            IndexModel([("next_due_at", ASCENDING)], partialFilterExpression={"next_due_at": {"$type": "date"}}),
+            # The sweeper's `next_due_at <= now`; a partial index would not be chosen for it.
+            IndexModel([("next_due_at", ASCENDING)]),
             IndexModel([("outbox.created_at", ASCENDING)], sparse=True),
             IndexModel([("channel_id", ASCENDING)], sparse=True),
         ]

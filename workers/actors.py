@@ -20,11 +20,11 @@ from workers import runtime
 from workers.broker import broker  # noqa: F401  (sets the global broker before the actors)
 from workers.discord import Attachment, DMsClosed, OutgoingMessage
 from workers.queues import ACTOR_QUEUES
-from workflows import delivery, payments, stock, tickets, timers
+from workflows import delivery, outbox, payments, stock, tickets, timers
 from workflows.errors import TicketNotFound, TransitionNotAllowed
 from workflows.i18n import text
 from workflows.money import format_amount
-from workflows.products import get_store
+from workflows.products import cached_store
 from workflows.transcript import render_html
 
 log = logging.getLogger(__name__)
@@ -47,26 +47,29 @@ def _nonce(kind: str, *parts: object) -> str:
 
 
 @_actor
-async def verify_payment(ticket_id: str) -> None:
+async def verify_payment(ticket_id: str, outbox_entry_id: str | None = None) -> None:
     """A buyer reported a payment: verify it automatically if the money is seen, else ask sellers."""
     ticket = await _ticket(ticket_id)
-    if ticket is None or ticket.state is not TicketState.OPEN or ticket.payment_report is None:
+    if ticket is None:
         return
+    if ticket.state is not TicketState.OPEN or ticket.payment_report is None:
+        return await outbox.consume(ticket.id, outbox_entry_id)
     payment_id = await payments.claim_incoming_payment(ticket)
     if payment_id is not None:
         try:
             result = await tickets.verify(
-                ticket.id, Actor.system("payment match"), incoming_payment_id=payment_id,
-                reason=f"amount {ticket.amount_due} received",
+                ticket, Actor.system("payment match"), incoming_payment_id=payment_id,
+                reason=f"amount {ticket.amount_due} received", consumed=outbox_entry_id,
             )
         except TransitionNotAllowed:
             result = None
         if result is None or not result.applied:
             await payments.unclaim(payment_id, ticket.id)
+            await outbox.consume(ticket.id, outbox_entry_id)
         return
     if ticket.channel_id is None:
-        return
-    store = await get_store(ticket.guild_id)
+        return await outbox.consume(ticket.id, outbox_entry_id)
+    store = await cached_store(ticket.guild_id)
     report = ticket.payment_report
     mentions = " ".join(f"<@&{role}>" for role in store.tickets.seller_role_ids)
     content = text(
@@ -81,16 +84,19 @@ async def verify_payment(ticket_id: str) -> None:
             nonce=_nonce("p", ticket.id, report.reported_at.isoformat()),
         ),
     )
+    await outbox.consume(ticket.id, outbox_entry_id)
 
 
 @_actor
-async def deliver_product(ticket_id: str) -> None:
+async def deliver_product(ticket_id: str, outbox_entry_id: str | None = None) -> None:
     """Send the product to the buyer by DM (in the ticket when DMs are closed), then complete."""
     ticket = await _ticket(ticket_id)
-    if ticket is None or ticket.state is not TicketState.PAID:
+    if ticket is None:
         return
+    if ticket.state is not TicketState.PAID:
+        return await outbox.consume(ticket.id, outbox_entry_id)
     rt = runtime.current()
-    store = await get_store(ticket.guild_id)
+    store = await cached_store(ticket.guild_id)
     content = await delivery.compose(ticket, store, rt.cipher)
     nonce = delivery.delivery_nonce(ticket)
     try:
@@ -106,19 +112,21 @@ async def deliver_product(ticket_id: str) -> None:
         via = "ticket"
     await stock.mark_delivered(ticket)
     record = DeliveryRecord(via=via, message_id=message_id, item_count=ticket.quantity, delivered_at=utcnow())
-    try:
-        await tickets.complete(ticket.id, record)
-    except TransitionNotAllowed:
+    result = await tickets.complete(ticket, record, consumed=outbox_entry_id)
+    if not result.applied:
         log.info("ticket %s was completed by another delivery attempt", ticket.id)
+        await outbox.consume(ticket.id, outbox_entry_id)
 
 
 @_actor
-async def prompt_rating(ticket_id: str) -> None:
+async def prompt_rating(ticket_id: str, outbox_entry_id: str | None = None) -> None:
     """Ask the buyer for 1–5 stars, in the ticket (or by DM when there is no channel)."""
     ticket = await _ticket(ticket_id)
-    if ticket is None or ticket.delivery is None or ticket.rating is not None:
+    if ticket is None:
         return
-    store = await get_store(ticket.guild_id)
+    if ticket.delivery is None or ticket.rating is not None:
+        return await outbox.consume(ticket.id, outbox_entry_id)
+    store = await cached_store(ticket.guild_id)
     message = OutgoingMessage(
         content=text(store.locale, "rating.prompt", number=ticket.number),
         components=[_buttons([("⭐" * n, f"rate:{ticket.id}:{n}", 2) for n in range(1, 6)])],
@@ -132,15 +140,20 @@ async def prompt_rating(ticket_id: str) -> None:
             await discord.send_dm(ticket.buyer_id, message)
         except DMsClosed:
             log.info("ticket %s: no channel and DMs closed, no rating prompt", ticket.id)
+    await outbox.consume(ticket.id, outbox_entry_id)
 
 
 @_actor
-async def notify_ticket(ticket_id: str, notice: str, reason: str = "", nonce: str | None = None) -> None:
+async def notify_ticket(
+    ticket_id: str, notice: str, reason: str = "", nonce: str | None = None, outbox_entry_id: str | None = None
+) -> None:
     """Tell the people in a ticket what happened (e.g. a rejected payment)."""
     ticket = await _ticket(ticket_id)
-    if ticket is None or ticket.channel_id is None:
+    if ticket is None:
         return
-    store = await get_store(ticket.guild_id)
+    if ticket.channel_id is None:
+        return await outbox.consume(ticket.id, outbox_entry_id)
+    store = await cached_store(ticket.guild_id)
     content = text(
         store.locale, f"notice.{notice}",
         buyer=ticket.buyer_id, number=ticket.number, reason=reason,
@@ -149,6 +162,7 @@ async def notify_ticket(ticket_id: str, notice: str, reason: str = "", nonce: st
     await runtime.current().discord.post(
         ticket.channel_id, OutgoingMessage(content=content, nonce=nonce or _nonce("n", ticket.id, notice, reason))
     )
+    await outbox.consume(ticket.id, outbox_entry_id)
 
 
 @_actor
@@ -160,7 +174,7 @@ async def auto_close(ticket_id: str) -> None:
     if ticket.auto_close_at and ticket.auto_close_at > utcnow():
         return
     try:
-        await tickets.close(ticket.id, Actor.system("auto-close timer"), "closed automatically after completion")
+        await tickets.close(ticket, Actor.system("auto-close timer"), "closed automatically after completion")
     except TransitionNotAllowed:
         pass
 
@@ -172,22 +186,25 @@ async def expire_unpaid(ticket_id: str) -> None:
     if ticket is None or ticket.state is not TicketState.OPEN:
         return
     try:
-        await tickets.expire(ticket.id)
+        await tickets.expire(ticket)
     except TransitionNotAllowed:
         pass  # not due yet (the expiry was moved) or already moved on
 
 
 @_actor
-async def archive_transcript(ticket_id: str) -> None:
+async def archive_transcript(ticket_id: str, outbox_entry_id: str | None = None) -> None:
     """Render the closed ticket's transcript, keep it, post it to the log, DM the buyer a copy,
     then delete the ticket channel."""
     ticket = await _ticket(ticket_id)
-    if ticket is None or ticket.state is not TicketState.CLOSED:
+    if ticket is None:
         return
+    if ticket.state is not TicketState.CLOSED:
+        return await outbox.consume(ticket.id, outbox_entry_id)
     rt = runtime.current()
-    store = await get_store(ticket.guild_id)
+    store = await cached_store(ticket.guild_id)
     path = _transcript_path(rt.settings.data_dir, ticket)
-    if ticket.transcript is None or not Path(ticket.transcript.path).exists():
+    record = ticket.transcript
+    if record is None or not Path(record.path).exists():
         messages = await TicketMessage.find(TicketMessage.ticket_id == ticket.id).sort("created_at").to_list()
         page = render_html(store, ticket, messages, read=lambda a: _read_attachment(rt.settings.data_dir, a))
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -195,10 +212,7 @@ async def archive_transcript(ticket_id: str) -> None:
         partial.write_text(page, encoding="utf-8")
         partial.replace(path)  # atomic: a reader never sees half a transcript
         record = TranscriptRecord(path=str(path), size=path.stat().st_size, archived_at=utcnow())
-        await Ticket.get_pymongo_collection().update_one(
-            {"_id": ticket.id}, {"$set": {"transcript": record.model_dump()}}
-        )
-    data = path.read_bytes()
+    data = Path(record.path).read_bytes()
     outcome = text(store.locale, f"outcome.{ticket.outcome.value if ticket.outcome else 'completed'}")
     file = Attachment(filename=f"ticket-{ticket.number}.html", content_type="text/html", data=data)
     log_channel = store.transcript_channel_id or store.log_channel_id
@@ -217,7 +231,11 @@ async def archive_transcript(ticket_id: str) -> None:
         log.info("ticket %s: buyer's DMs are closed, no transcript copy", ticket.id)
     if ticket.channel_id is not None:
         await rt.discord.delete_channel(ticket.channel_id)
-    await timers.clear(ticket.id, "archive_transcript")
+    # One write: the transcript is recorded, the archive watchdog ends, the message is consumed.
+    update: dict[str, object] = {"$set": {"transcript": record.model_dump(), **timers.CLEARED}}
+    if outbox_entry_id:
+        update["$pull"] = {"outbox": {"id": outbox_entry_id}}
+    await Ticket.get_pymongo_collection().update_one({"_id": ticket.id}, update)
 
 
 def _transcript_path(data_dir: Path, ticket: Ticket) -> Path:

@@ -70,6 +70,24 @@ class DiscordActions(Protocol):
     async def close(self) -> None: ...
 
 
+_RECORD = """
+-- KEYS: actions, nonces, next_id, dm_closed, hold
+-- ARGV: target, nonce, record (JSON with "id": "__ID__"), hold point before, hold point after, is_dm
+if redis.call('hexists', KEYS[5], ARGV[4]) == 1 then return {-2, 0} end
+if ARGV[6] == '1' and redis.call('sismember', KEYS[4], ARGV[1]) == 1 then return {-1, 0} end
+local key = ARGV[1] .. ':' .. ARGV[2]
+if ARGV[2] ~= '' then
+  local existing = redis.call('hget', KEYS[2], key)
+  if existing then return {tonumber(existing), 0} end
+end
+local id = redis.call('incr', KEYS[3]) + 1000000000000000
+if ARGV[2] ~= '' then redis.call('hset', KEYS[2], key, id) end
+local record = string.gsub(ARGV[3], '"__ID__"', string.format('%d', id), 1)
+redis.call('rpush', KEYS[1], record)
+return {id, redis.call('hexists', KEYS[5], ARGV[5])}
+"""
+
+
 class RecordingDiscord:
     """Records every action in Redis under `<namespace>:discord:*` instead of sending it.
 
@@ -80,56 +98,55 @@ class RecordingDiscord:
     Tests steer it through Redis: user ids in `:dm_closed` have their DMs closed; an action
     named in the `:hold` hash (e.g. "send_dm:before") announces itself on the `:held` list and
     waits until the field is removed, so a test can kill a worker at exactly that point.
+    Each action is one Lua call (nonce check, record, hold check), like one REST request.
     """
 
     def __init__(self, redis: Redis, namespace: str) -> None:
         self.redis = redis
         self.key = f"{namespace}:discord"
+        self._script = redis.register_script(_RECORD)
 
-    async def _hold(self, point: str) -> None:
-        if not await self.redis.hexists(f"{self.key}:hold", point):
-            return
+    async def _wait_while_held(self, point: str) -> None:
         await self.redis.rpush(f"{self.key}:held", point)
         while await self.redis.hexists(f"{self.key}:hold", point):
             await asyncio.sleep(0.02)
 
     async def _record(self, kind: str, target: int, message: OutgoingMessage) -> int:
-        if message.nonce:
-            # enforce_nonce: the same nonce to the same target returns the first message.
-            existing = await self.redis.hget(f"{self.key}:nonces", f"{target}:{message.nonce}")
-            if existing is not None:
-                return int(existing)
-        message_id = int(await self.redis.incr(f"{self.key}:next_id")) + 10**17
-        if message.nonce:
-            first = await self.redis.hsetnx(f"{self.key}:nonces", f"{target}:{message.nonce}", message_id)
-            if not first:
-                return int(await self.redis.hget(f"{self.key}:nonces", f"{target}:{message.nonce}"))
-        record = {
-            "kind": kind,
-            "target": target,
-            "id": message_id,
-            "content": message.content,
-            "embeds": message.embeds,
-            "components": message.components,
-            "files": [
-                {"filename": f.filename, "size": len(f.data), "sha256": hashlib.sha256(f.data).hexdigest()}
-                for f in message.files
-            ],
-            "nonce": message.nonce,
-        }
-        await self.redis.rpush(f"{self.key}:actions", json.dumps(record))
-        return message_id
+        record = json.dumps(
+            {
+                "kind": kind,
+                "target": target,
+                "id": "__ID__",
+                "content": message.content,
+                "embeds": message.embeds,
+                "components": message.components,
+                "files": [
+                    {"filename": f.filename, "size": len(f.data), "sha256": hashlib.sha256(f.data).hexdigest()}
+                    for f in message.files
+                ],
+                "nonce": message.nonce,
+            }
+        )
+        keys = [f"{self.key}:{k}" for k in ("actions", "nonces", "next_id", "dm_closed", "hold")]
+        while True:
+            message_id, hold_after = await self._script(
+                keys=keys,
+                args=[target, message.nonce or "", record, f"{kind_point(kind)}:before", f"{kind_point(kind)}:after",
+                      "1" if kind == "dm" else "0"],
+            )
+            if message_id == -2:
+                await self._wait_while_held(f"{kind_point(kind)}:before")
+                continue
+            if message_id == -1:
+                raise DMsClosed(f"user {target} does not accept direct messages (50007)")
+            if hold_after:
+                await self._wait_while_held(f"{kind_point(kind)}:after")
+            return int(message_id)
 
     async def send_dm(self, user_id: int, message: OutgoingMessage) -> int:
-        await self._hold("send_dm:before")
-        if await self.redis.sismember(f"{self.key}:dm_closed", str(user_id)):
-            raise DMsClosed(f"user {user_id} does not accept direct messages (50007)")
-        message_id = await self._record("dm", user_id, message)
-        await self._hold("send_dm:after")
-        return message_id
+        return await self._record("dm", user_id, message)
 
     async def post(self, channel_id: int, message: OutgoingMessage) -> int:
-        await self._hold("post:before")
         return await self._record("post", channel_id, message)
 
     async def delete_channel(self, channel_id: int) -> None:
@@ -137,6 +154,11 @@ class RecordingDiscord:
 
     async def close(self) -> None:
         await self.redis.aclose()
+
+
+def kind_point(kind: str) -> str:
+    """The hold-point prefix of an action kind ("dm" → "send_dm")."""
+    return "send_dm" if kind == "dm" else kind
 
 
 async def recorded_actions(redis: Redis, namespace: str) -> list[dict[str, Any]]:

@@ -37,4 +37,4 @@ class Sender:
 
     async def dispatch(self, ticket_id: Any, entry: OutboxEntry) -> None:
         """The outbox dispatcher (`workflows.outbox.configure`): a follow-up becomes a message."""
-        self.send(entry.actor, ticket_id=str(ticket_id), **entry.kwargs)
+        self.send(entry.actor, ticket_id=str(ticket_id), outbox_entry_id=entry.id, **entry.kwargs)

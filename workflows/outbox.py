@@ -2,11 +2,14 @@
 
 Why an outbox rather than "write the state, then enqueue": the process can die between the
 two, and a ticket would sit in `paid` with nobody delivering. Here the follow-up messages
-are pushed onto `ticket.outbox` in the same conditional update that moves the state, so
+are written onto `ticket.outbox` in the same conditional update that moves the state, so
 either both exist or neither does. Right after the write, the process that made the
-transition relays the entries to the queue and pulls them off the ticket. If it dies before
-that, the sweeper relays any entry older than `STALE_AFTER`. A message may therefore be sent
-twice (relayed, then the process died before the pull): every actor is idempotent.
+transition relays the entries to the queue. An entry stays on the ticket until the actor
+that handles it *consumes* it, in the same write as its own work (the next transition, or
+`consume`), so relaying costs no extra write. If a process dies before relaying, or a message
+is lost with a broker, the sweeper relays entries older than `STALE_AFTER` again (and marks
+them, so a long queue is not flooded with copies). A message may therefore arrive twice:
+every actor is idempotent.
 
 Per-state watchdog timers (`next_due_at`) are a second net for messages that were queued but
 lost with a broker, see `workflows.timers`.
@@ -32,7 +35,7 @@ log = logging.getLogger(__name__)
 
 Dispatcher = Callable[[PydanticObjectId, OutboxEntry], Awaitable[None]]
 
-STALE_AFTER = timedelta(seconds=5)
+STALE_AFTER = timedelta(seconds=60)
 
 _dispatcher: Dispatcher | None = None
 
@@ -54,26 +57,37 @@ def nonce(kind: str) -> str:
 
 
 async def relay(ticket_id: PydanticObjectId, entries: list[OutboxEntry]) -> int:
-    """Send `entries` and remove them from the ticket. Returns how many were sent."""
+    """Send `entries` to the queue. Returns how many were sent (0 without a dispatcher)."""
     if _dispatcher is None or not entries:
         return 0
     for item in entries:
         await _dispatcher(ticket_id, item)
-    await Ticket.get_pymongo_collection().update_one(
-        {"_id": ticket_id}, {"$pull": {"outbox": {"id": {"$in": [e.id for e in entries]}}}}
-    )
     return len(entries)
 
 
+async def consume(ticket_id: PydanticObjectId, entry_id: str | None) -> None:
+    """Remove a handled entry (for actors whose work is not itself a transition)."""
+    if entry_id:
+        await Ticket.get_pymongo_collection().update_one(
+            {"_id": ticket_id}, {"$pull": {"outbox": {"id": entry_id}}}
+        )
+
+
 async def relay_stale(limit: int = 500) -> int:
-    """Relay entries left behind by a process that died after its transition (the sweeper)."""
-    cutoff = utcnow() - STALE_AFTER
+    """Relay entries nobody has consumed for STALE_AFTER (the sweeper), and mark them."""
+    if _dispatcher is None:
+        return 0
+    now = utcnow()
+    cutoff = now - STALE_AFTER
     sent = 0
-    cursor = Ticket.get_pymongo_collection().find(
-        {"outbox.created_at": {"$lte": cutoff}}, {"outbox": 1}, limit=limit
-    )
-    async for raw in cursor:
+    collection = Ticket.get_pymongo_collection()
+    async for raw in collection.find({"outbox.created_at": {"$lte": cutoff}}, {"outbox": 1}, limit=limit):
         stale = [OutboxEntry(**e) for e in raw["outbox"] if e["created_at"] <= cutoff]
-        log.warning("relaying %d stale outbox entries of ticket %s", len(stale), raw["_id"])
+        log.warning("relaying %d unconsumed outbox entries of ticket %s", len(stale), raw["_id"])
         sent += await relay(PydanticObjectId(raw["_id"]), stale)
+        await collection.update_one(
+            {"_id": raw["_id"]},
+            {"$set": {"outbox.$[e].created_at": now}},
+            array_filters=[{"e.id": {"$in": [e.id for e in stale]}}],
+        )
     return sent

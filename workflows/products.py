@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -24,6 +25,20 @@ async def get_store(guild_id: int) -> Store:
     store = await Store.find_one(Store.guild_id == guild_id)
     if store is None:
         raise StoreNotFound(f"there is no store in guild {guild_id}")
+    return store
+
+
+_store_cache: dict[int, tuple[float, Store]] = {}
+
+
+async def cached_store(guild_id: int, max_age_s: float = 5.0) -> Store:
+    """The store, re-read at most every `max_age_s` (workers read it for texts and settings
+    on every message; a setting change reaches them within that time)."""
+    hit = _store_cache.get(guild_id)
+    if hit is not None and time.monotonic() - hit[0] < max_age_s:
+        return hit[1]
+    store = await get_store(guild_id)
+    _store_cache[guild_id] = (time.monotonic(), store)
     return store
 
 

@@ -27,7 +27,6 @@ from beanie.odm.utils.encoder import Encoder
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from models.event import Event, EventKind
 from models.payment_method import PaymentMethod
 from models.product import MAX_PRICE
 from models.store import Store, utcnow
@@ -71,13 +70,6 @@ DUE_ACTION = {
     TicketState.CLOSED: "archive_transcript",
 }
 
-_EVENTS = {
-    "verify": EventKind.PAID,
-    "complete": EventKind.COMPLETED,
-    "cancel": EventKind.CANCELLED,
-    "expire": EventKind.EXPIRED,
-}
-
 _encode = Encoder().encode
 
 
@@ -91,6 +83,9 @@ class TransitionResult:
 
 
 # --- reading -------------------------------------------------------------------------------
+
+
+TicketRef = Ticket | PydanticObjectId | str
 
 
 async def get_ticket(ticket_id: PydanticObjectId | str) -> Ticket:
@@ -110,6 +105,11 @@ async def attach_channel(ticket_id: PydanticObjectId | str, channel_id: int) -> 
     await Ticket.get_pymongo_collection().update_one(
         {"_id": PydanticObjectId(ticket_id)}, {"$set": {"channel_id": channel_id}}
     )
+
+
+async def _load(ticket: TicketRef) -> Ticket:
+    """The ticket itself when the caller already holds it (an actor), else loaded by id."""
+    return ticket if isinstance(ticket, Ticket) else await get_ticket(ticket)
 
 
 # --- opening -------------------------------------------------------------------------------
@@ -205,7 +205,6 @@ async def _insert_ticket(store, product, ticket_id, buyer, quantity, subtotal, n
             if "open_amount_unique" in str(error):
                 continue  # another buyer took this amount a moment ago: pick again
             raise
-        await _record(EventKind.TICKET_OPENED, ticket, now, user_id=buyer.user_id)
         return ticket
     raise NoUniqueAmountLeft("could not find a free payment amount; please try again")
 
@@ -233,6 +232,7 @@ async def _apply(
     *,
     changes: dict[str, Any] | None = None,
     effects: list[OutboxEntry] | None = None,
+    consumed: str | None = None,
     now: datetime | None = None,
 ) -> TransitionResult:
     now = now or utcnow()
@@ -241,14 +241,19 @@ async def _apply(
     effects = list(effects or [])
     if dest != ticket.state:
         changes.update(_timer_for(ticket, dest, now))
-    changes.update(state=dest, version=ticket.version + 1, updated_at=now)
+    # The update is guarded by the version, so the outbox read with the ticket is the current
+    # one: the entry this transition handles is consumed and the new ones added in one write.
+    changes.update(
+        state=dest,
+        version=ticket.version + 1,
+        updated_at=now,
+        outbox=[e for e in ticket.outbox if e.id != consumed] + effects,
+    )
     entry = HistoryEntry(at=now, trigger=trigger, source=ticket.state, dest=dest, by=by, reason=reason)
     update: dict[str, Any] = {
         "$set": {key: _encode(value) for key, value in changes.items()},
         "$push": {"history": _encode(entry)},
     }
-    if effects:
-        update["$push"]["outbox"] = {"$each": [_encode(e) for e in effects]}
     result = await Ticket.get_pymongo_collection().update_one(
         {"_id": ticket.id, "state": ticket.state.value, "version": ticket.version}, update
     )
@@ -261,12 +266,9 @@ async def _apply(
             message=f"ticket #{current.number} was changed by someone else first "
             f"(it is now {current.state.value}); nothing was done",
         )
-    moved = ticket.model_copy(
-        update={**changes, "history": [*ticket.history, entry], "outbox": [*ticket.outbox, *effects]}
-    )
-    await _after(moved, trigger, by, now)
-    if effects and await outbox.relay(moved.id, effects):
-        moved = moved.model_copy(update={"outbox": [e for e in moved.outbox if e not in effects]})
+    moved = ticket.model_copy(update={**changes, "history": [*ticket.history, entry]})
+    await _after(moved, trigger)
+    await outbox.relay(moved.id, effects)
     return TransitionResult(moved, applied=True)
 
 
@@ -282,27 +284,11 @@ def _timer_for(ticket: Ticket, dest: TicketState, now: datetime) -> dict[str, An
     return {}
 
 
-async def _after(ticket: Ticket, trigger: str, by: Actor, now: datetime) -> None:
+async def _after(ticket: Ticket, trigger: str) -> None:
     if trigger in ("cancel", "expire"):
         await stock.release_for(ticket)
     if ticket.state is TicketState.CLOSED:
         await buyers.release_slot(ticket.guild_id, ticket.buyer_id, ticket.id)
-    if trigger in _EVENTS:
-        await _record(_EVENTS[trigger], ticket, now, user_id=by.user_id)
-
-
-async def _record(kind: EventKind, ticket: Ticket, now: datetime, user_id: int | None = None) -> None:
-    await Event.get_pymongo_collection().insert_one(
-        {
-            "guild_id": ticket.guild_id,
-            "kind": kind.value,
-            "product_id": ticket.product.product_id,
-            "ticket_id": ticket.id,
-            "user_id": user_id,
-            "amount": ticket.amount_due,
-            "at": now,
-        }
-    )
 
 
 def _require(by: Actor, *kinds: str, action: str) -> None:
@@ -318,11 +304,9 @@ def _require_buyer_or_seller(ticket: Ticket, by: Actor, action: str) -> None:
 # --- the triggers ----------------------------------------------------------------------------
 
 
-async def choose_payment_method(
-    ticket_id: PydanticObjectId | str, by: Actor, method_id: PydanticObjectId | str
-) -> TransitionResult:
+async def choose_payment_method(ticket_ref: TicketRef, by: Actor, method_id: PydanticObjectId | str) -> TransitionResult:
     """The buyer picks how they will pay (shown with full instructions in the ticket)."""
-    ticket = await get_ticket(ticket_id)
+    ticket = await _load(ticket_ref)
     _require_buyer_or_seller(ticket, by, "choose the payment method")
     try:
         method = await PaymentMethod.get(PydanticObjectId(method_id))
@@ -337,10 +321,10 @@ async def choose_payment_method(
 
 
 async def report_payment(
-    ticket_id: PydanticObjectId | str, by: Actor, reference: str, proof_ref: str | None = None
+    ticket_ref: TicketRef, by: Actor, reference: str, proof_ref: str | None = None
 ) -> TransitionResult:
     """The buyer says "I have paid", with a transfer reference and maybe a proof image."""
-    ticket = await get_ticket(ticket_id)
+    ticket = await _load(ticket_ref)
     _require(by, "buyer", "seller", action="report a payment")
     _require_buyer_or_seller(ticket, by, "report its payment")
     reference = (reference or "").strip()
@@ -357,14 +341,15 @@ async def report_payment(
 
 
 async def verify(
-    ticket_id: PydanticObjectId | str,
+    ticket_ref: TicketRef,
     by: Actor,
     *,
     incoming_payment_id: PydanticObjectId | None = None,
     reason: str = "",
+    consumed: str | None = None,
 ) -> TransitionResult:
     """Payment confirmed (by a seller, or by an automatic match): the product is delivered next."""
-    ticket = await get_ticket(ticket_id)
+    ticket = await _load(ticket_ref)
     _require(by, "seller", "system", action="verify payments")
     now = utcnow()
     verification = Verification(
@@ -374,13 +359,14 @@ async def verify(
         ticket, "verify", by, reason or "payment verified",
         changes={"verification": verification, "paid_at": now},
         effects=[outbox.entry("deliver_product")],
+        consumed=consumed,
         now=now,
     )
 
 
-async def reject_payment(ticket_id: PydanticObjectId | str, by: Actor, reason: str) -> TransitionResult:
+async def reject_payment(ticket_ref: TicketRef, by: Actor, reason: str) -> TransitionResult:
     """The seller did not receive the money: the report is cleared and the buyer told why."""
-    ticket = await get_ticket(ticket_id)
+    ticket = await _load(ticket_ref)
     _require(by, "seller", action="reject payments")
     reason = (reason or "").strip()[:500] or "payment not found"
     return await _apply(
@@ -390,19 +376,22 @@ async def reject_payment(ticket_id: PydanticObjectId | str, by: Actor, reason: s
     )
 
 
-async def complete(ticket_id: PydanticObjectId | str, delivery: DeliveryRecord) -> TransitionResult:
+async def complete(
+    ticket_ref: TicketRef, delivery: DeliveryRecord, *, consumed: str | None = None
+) -> TransitionResult:
     """The product reached the buyer: ask for a rating and start the auto-close timer."""
-    ticket = await get_ticket(ticket_id)
+    ticket = await _load(ticket_ref)
     return await _apply(
         ticket, "complete", Actor.system("deliver_product"), f"delivered by {delivery.via}",
         changes={"delivery": delivery, "completed_at": delivery.delivered_at},
         effects=[outbox.entry("prompt_rating")],
+        consumed=consumed,
     )
 
 
-async def close(ticket_id: PydanticObjectId | str, by: Actor, reason: str = "") -> TransitionResult:
+async def close(ticket_ref: TicketRef, by: Actor, reason: str = "") -> TransitionResult:
     """Close a completed ticket: its transcript is archived and its channel removed."""
-    ticket = await get_ticket(ticket_id)
+    ticket = await _load(ticket_ref)
     _require_buyer_or_seller(ticket, by, "close it")
     now = utcnow()
     return await _apply(
@@ -413,13 +402,13 @@ async def close(ticket_id: PydanticObjectId | str, by: Actor, reason: str = "") 
     )
 
 
-async def cancel(ticket_id: PydanticObjectId | str, by: Actor, reason: str = "") -> TransitionResult:
+async def cancel(ticket_ref: TicketRef, by: Actor, reason: str = "") -> TransitionResult:
     """Cancel a ticket before delivery; its stock goes back on the shelf.
 
     A buyer may cancel their own unpaid ticket; a seller may also cancel a paid one (after
     refunding it) when the product cannot be delivered.
     """
-    ticket = await get_ticket(ticket_id)
+    ticket = await _load(ticket_ref)
     _require_buyer_or_seller(ticket, by, "cancel it")
     if by.kind == "buyer" and ticket.state is TicketState.PAID:
         raise NotPermitted("this ticket is already paid; ask the seller to cancel and refund it")
@@ -432,9 +421,9 @@ async def cancel(ticket_id: PydanticObjectId | str, by: Actor, reason: str = "")
     )
 
 
-async def expire(ticket_id: PydanticObjectId | str, *, now: datetime | None = None) -> TransitionResult:
+async def expire(ticket_ref: TicketRef, *, now: datetime | None = None) -> TransitionResult:
     """An unpaid ticket ran out of time; its stock goes back on the shelf."""
-    ticket = await get_ticket(ticket_id)
+    ticket = await _load(ticket_ref)
     now = now or utcnow()
     if ticket.state is TicketState.OPEN and ticket.expires_at and ticket.expires_at > now:
         raise TransitionNotAllowed(f"ticket #{ticket.number} does not expire until {ticket.expires_at:%H:%M:%S}")
@@ -456,10 +445,10 @@ _BY_NAME = {
 }
 
 
-async def fire(ticket_id: PydanticObjectId | str, trigger: str, by: Actor, **arguments: Any) -> TransitionResult:
+async def fire(ticket_ref: TicketRef, trigger: str, by: Actor, **arguments: Any) -> TransitionResult:
     """Fire a trigger by name (dashboard and API entry point); unknown names are refused."""
     if trigger not in TRIGGERS:
         raise UnknownTrigger(f"'{trigger}' is not something that can happen to a ticket")
     if trigger not in _BY_NAME:
         raise NotPermitted(f"'{trigger}' is done by the store itself, not by a person")
-    return await _BY_NAME[trigger](ticket_id, by, **arguments)
+    return await _BY_NAME[trigger](ticket_ref, by, **arguments)

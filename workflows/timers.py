@@ -10,6 +10,7 @@ messages live in worker memory and come back only minutes after a crash.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,24 +29,28 @@ class DueWork:
 
 
 async def claim_due(now: datetime | None = None, *, lease: timedelta = LEASE, limit: int = 500) -> list[DueWork]:
-    """Tickets whose timer has come, each claimed for `lease` so one sweep sends it once."""
+    """Tickets whose timer has come, each claimed for `lease` so one sweep sends it once.
+
+    One write claims the whole batch: it moves every still-due timer of the batch forward and
+    stamps it with this sweep's token, and only what carries the token is returned, so two
+    sweepers never both send the same ticket's work.
+    """
     now = now or utcnow()
     collection = Ticket.get_pymongo_collection()
-    claimed: list[DueWork] = []
-    cursor = collection.find(
-        {"next_due_at": {"$lte": now}}, {"next_due_at": 1, "next_due_action": 1}, limit=limit
-    ).sort("next_due_at", 1)
-    async for doc in cursor:
-        result = await collection.update_one(
-            {"_id": doc["_id"], "next_due_at": doc["next_due_at"]}, {"$set": {"next_due_at": now + lease}}
-        )
-        if result.modified_count and doc.get("next_due_action"):
-            claimed.append(DueWork(PydanticObjectId(doc["_id"]), doc["next_due_action"]))
-    return claimed
-
-
-async def clear(ticket_id: PydanticObjectId, action: str) -> None:
-    """The awaited work is done (for work that does not move the state, e.g. archival)."""
-    await Ticket.get_pymongo_collection().update_one(
-        {"_id": ticket_id, "next_due_action": action}, {"$set": {"next_due_at": None, "next_due_action": None}}
+    due = [doc["_id"] async for doc in collection.find({"next_due_at": {"$lte": now}}, {"_id": 1}, limit=limit)]
+    if not due:
+        return []
+    token = uuid.uuid4().hex
+    await collection.update_many(
+        {"_id": {"$in": due}, "next_due_at": {"$lte": now}},
+        {"$set": {"next_due_at": now + lease, "due_claim": token}},
     )
+    return [
+        DueWork(PydanticObjectId(doc["_id"]), doc["next_due_action"])
+        async for doc in collection.find({"_id": {"$in": due}, "due_claim": token}, {"next_due_action": 1})
+        if doc.get("next_due_action")
+    ]
+
+
+# `$set` this to end a ticket's timer when its awaited work does not move the state (archival).
+CLEARED: dict[str, None] = {"next_due_at": None, "next_due_action": None, "due_claim": None}
