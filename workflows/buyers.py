@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from beanie import PydanticObjectId
+from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
 from models.buyer import Buyer
@@ -68,22 +69,24 @@ async def release_slot(guild_id: int, user_id: int, ticket_id: PydanticObjectId)
 
 async def release_orphan_slots() -> int:
     """Free slots held by tickets that were never written or are closed (crash repair)."""
-    freed = 0
-    async for buyer in Buyer.get_pymongo_collection().find({"open_ticket_ids.0": {"$exists": True}}):
-        held = buyer["open_ticket_ids"]
-        live = {
-            doc["_id"]
-            async for doc in Ticket.get_pymongo_collection().find(
-                {"_id": {"$in": held}, "state": {"$ne": TicketState.CLOSED.value}}, {"_id": 1}
-            )
-        }
-        # A ticket id is minted just before its reservation: give its insert time to land.
-        cutoff = utcnow() - timedelta(minutes=2)
-        dead = [tid for tid in held if tid not in live and tid.generation_time < cutoff]
-        if dead:
-            await Buyer.get_pymongo_collection().update_one(
-                {"_id": buyer["_id"]}, {"$pull": {"open_ticket_ids": {"$in": dead}}}
-            )
-            freed += len(dead)
-    return freed
-
+    # A ticket id is minted just before its reservation: give its insert time to land.
+    cutoff = ObjectId.from_datetime(utcnow() - timedelta(minutes=2))
+    buyers = Buyer.get_pymongo_collection()
+    held = {
+        tid
+        async for doc in buyers.find({"open_ticket_ids": {"$lt": cutoff}}, {"open_ticket_ids": 1})
+        for tid in doc["open_ticket_ids"]
+        if tid < cutoff
+    }
+    if not held:
+        return 0
+    live = {
+        doc["_id"]
+        async for doc in Ticket.get_pymongo_collection().find(
+            {"_id": {"$in": list(held)}, "state": {"$ne": TicketState.CLOSED.value}}, {"_id": 1}
+        )
+    }
+    dead = list(held - live)
+    if dead:
+        await buyers.update_many({"open_ticket_ids": {"$in": dead}}, {"$pull": {"open_ticket_ids": {"$in": dead}}})
+    return len(dead)
