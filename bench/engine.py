@@ -71,7 +71,9 @@ def drained(redis: Redis, queues: list[str]) -> bool:
 def raw_throughput(sender: Sender, redis: Redis, count: int) -> float:
     started = time.perf_counter()
     for n in range(count):
-        sender.broker.enqueue(dramatiq.Message(queue_name="bench_noop", actor_name="noop", args=(n,), kwargs={}, options={}))
+        sender.broker.enqueue(
+            dramatiq.Message(queue_name="bench_noop", actor_name="noop", args=(n,), kwargs={}, options={})
+        )
     while not drained(redis, ["bench_noop"]):
         time.sleep(0.005)
     return count / (time.perf_counter() - started)
@@ -90,10 +92,17 @@ async def prepare_tickets(count: int, cipher: StockCipher) -> list[Ticket]:
         await stock.add_items(product, [f"CODE-{i:06d}" for i in range(chunk)], cipher)
         for start in range(0, chunk, 100):
             buyers = [next(_buyer_ids) for _ in range(min(100, chunk - start))]
-            opened.extend(await asyncio.gather(*(
-                tickets.open_ticket(GUILD, product.id, Actor(kind="buyer", user_id=b, name=f"b{b}")) for b in buyers
-            )))
-    await IncomingPayment.insert_many([IncomingPayment(guild_id=GUILD, amount=t.amount_due, source="bench") for t in opened])
+            opened.extend(
+                await asyncio.gather(
+                    *(
+                        tickets.open_ticket(GUILD, product.id, Actor(kind="buyer", user_id=b, name=f"b{b}"))
+                        for b in buyers
+                    )
+                )
+            )
+    await IncomingPayment.insert_many(
+        [IncomingPayment(guild_id=GUILD, amount=t.amount_due, source="bench") for t in opened]
+    )
     return opened
 
 
@@ -101,14 +110,23 @@ async def lifecycle_throughput(opened: list[Ticket]) -> tuple[float, float]:
     """Report payment for every ticket, then wait (on a change stream, so waiting costs the
     database nothing) until every one of them is closed and archived."""
     pending = {t.id for t in opened}
-    archived = [{"$match": {"operationType": "update", "updateDescription.updatedFields.transcript": {"$exists": True}}}]
+    archived = [
+        {
+            "$match": {
+                "operationType": "update",
+                "updateDescription.updatedFields.transcript": {"$exists": True},
+            }
+        }
+    ]
     async with await Ticket.get_pymongo_collection().watch(archived) as changes:
         started = time.perf_counter()
         for start in range(0, len(opened), 50):
-            await asyncio.gather(*(
-                tickets.report_payment(t, Actor(kind="buyer", user_id=t.buyer_id), "bench transfer")
-                for t in opened[start:start + 50]
-            ))
+            await asyncio.gather(
+                *(
+                    tickets.report_payment(t, Actor(kind="buyer", user_id=t.buyer_id), "bench transfer")
+                    for t in opened[start : start + 50]
+                )
+            )
         async for change in changes:
             pending.discard(change["documentKey"]["_id"])
             if not pending:
@@ -123,10 +141,19 @@ async def verify_latency(samples: int, cipher: StockCipher) -> list[float]:
     await stock.add_items(product, [f"L-{i}" for i in range(samples)], cipher)
     collection = Ticket.get_pymongo_collection()
     latencies = []
-    pipeline = [{"$match": {"operationType": "update", "updateDescription.updatedFields.state": "completed"}}]
+    pipeline = [
+        {
+            "$match": {
+                "operationType": "update",
+                "updateDescription.updatedFields.state": "completed",
+            }
+        }
+    ]
     async with await collection.watch(pipeline) as changes:
-        for i in range(samples):
-            ticket = await tickets.open_ticket(GUILD, product.id, Actor(kind="buyer", user_id=next(_buyer_ids)))
+        for _ in range(samples):
+            ticket = await tickets.open_ticket(
+                GUILD, product.id, Actor(kind="buyer", user_id=next(_buyer_ids))
+            )
             started = time.perf_counter()
             await tickets.verify(ticket.id, SELLER)
             async for change in changes:
@@ -149,8 +176,12 @@ def main() -> None:
     mongo = start_mongod(work / "mongodb")
     redis_service = start_redis(work / "redis", persistent=False)
     env = child_env(
-        STORE_MONGODB_URL=mongo.url, STORE_REDIS_URL=redis_service.url, STORE_REDIS_NAMESPACE=NAMESPACE,
-        STORE_MONGODB_DATABASE="bench", STORE_SECRET_KEY="bench-" + "k" * 40, STORE_DATA_DIR=str(work / "data"),
+        STORE_MONGODB_URL=mongo.url,
+        STORE_REDIS_URL=redis_service.url,
+        STORE_REDIS_NAMESPACE=NAMESPACE,
+        STORE_MONGODB_DATABASE="bench",
+        STORE_SECRET_KEY="bench-" + "k" * 40,
+        STORE_DATA_DIR=str(work / "data"),
         STORE_SWEEP_INTERVAL_S="0.2",
         dramatiq_worker_timeout=os.environ.get("dramatiq_worker_timeout", "100"),
         dramatiq_queue_prefetch=os.environ.get("dramatiq_queue_prefetch", "8"),
@@ -160,9 +191,23 @@ def main() -> None:
             os.environ[key] = value
     redis = Redis.from_url(redis_service.url)
     workers = subprocess.Popen(
-        [sys.executable, "-m", "dramatiq", "workers.actors", "bench.noop", "--processes", str(args.processes),
-         "--threads", str(args.threads), "--path", str(ROOT)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=(work / "workers.log").open("wb"),
+        [
+            sys.executable,
+            "-m",
+            "dramatiq",
+            "workers.actors",
+            "bench.noop",
+            "--processes",
+            str(args.processes),
+            "--threads",
+            str(args.threads),
+            "--path",
+            str(ROOT),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(work / "workers.log").open("wb"),
     )
     try:
         deadline = time.monotonic() + 60
@@ -173,8 +218,10 @@ def main() -> None:
         sender = Sender.for_redis(redis_service.url, NAMESPACE)
         raw_throughput(sender, redis, 1000)  # warm-up
         raw = raw_throughput(sender, redis, args.raw)
-        print(f"raw dramatiq no-op: {raw:,.0f} msgs/s ({args.raw} messages, "
-              f"{args.processes} processes × {args.threads} threads)")
+        print(
+            f"raw dramatiq no-op: {raw:,.0f} msgs/s ({args.raw} messages, "
+            f"{args.processes} processes × {args.threads} threads)"
+        )
 
         async def engine() -> tuple[float, float, list[float]]:
             client = await models.connect(mongo.url, "bench")
@@ -182,33 +229,53 @@ def main() -> None:
             await products.open_store(GUILD, name="Bench Store")
             await Store.get_pymongo_collection().update_one(
                 {"guild_id": GUILD},
-                {"$set": {"tickets.auto_close_s": 0, "tickets.cooldown_s": 0, "tickets.max_open_tickets_per_buyer": 50}},
+                {
+                    "$set": {
+                        "tickets.auto_close_s": 0,
+                        "tickets.cooldown_s": 0,
+                        "tickets.max_open_tickets_per_buyer": 50,
+                    }
+                },
             )
             cipher = StockCipher(get_settings().stock_encryption_key())
             await lifecycle_throughput(await prepare_tickets(100, cipher))  # warm-up
             opened = await prepare_tickets(args.tickets, cipher)
             print(f"{len(opened)} tickets open; running their lifecycle…", flush=True)
-            processes = {"workers": workers.pid, "mongod": mongo.process.pid,
-                         "redis": redis_service.process.pid, "bench": os.getpid()}
+            processes = {
+                "workers": workers.pid,
+                "mongod": mongo.process.pid,
+                "redis": redis_service.process.pid,
+                "bench": os.getpid(),
+            }
             before = {name: cpu_seconds(pid) for name, pid in processes.items()}
             lifecycle, per_s = await lifecycle_throughput(opened)
-            used = {name: (cpu_seconds(pid) - before[name]) * 1000 / len(opened) for name, pid in processes.items()}
+            used = {
+                name: (cpu_seconds(pid) - before[name]) * 1000 / len(opened)
+                for name, pid in processes.items()
+            }
             print("CPU per ticket: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in used.items()))
-            while not drained(redis, QUEUES):  # the latency is measured on an idle system
+            while not drained(redis, QUEUES):  # noqa: ASYNC110 (latency is measured on an idle system)
                 await asyncio.sleep(0.05)
             latencies = await verify_latency(args.samples, cipher)
             await client.close()
             return lifecycle, per_s, latencies
 
         lifecycle, tickets_per_s, latencies = asyncio.run(engine())
-        print(f"engine lifecycle:   {lifecycle:,.0f} msgs/s = {tickets_per_s:,.1f} tickets/s × {LIFECYCLE_MESSAGES} "
-              f"messages ({args.tickets} tickets)")
+        print(
+            f"engine lifecycle:   {lifecycle:,.0f} msgs/s = {tickets_per_s:,.1f} tickets/s"
+            f" × {LIFECYCLE_MESSAGES} messages ({args.tickets} tickets)"
+        )
         ratio = lifecycle / raw
         p50, p99 = statistics.median(latencies), percentile(latencies, 99)
         print(f"ratio lifecycle/raw: {ratio:.2f} (target ≥ 0.5)")
-        print(f"verify→completed over {len(latencies)} idle tickets: p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
-              f"max {max(latencies):.1f} ms (target p99 < 250 ms)")
-        print(f"BENCH engine ratio={ratio:.2f} tickets_per_s={tickets_per_s:.1f} p50_ms={p50:.1f} p99_ms={p99:.1f}")
+        print(
+            f"verify→completed over {len(latencies)} idle tickets: p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
+            f"max {max(latencies):.1f} ms (target p99 < 250 ms)"
+        )
+        print(
+            f"BENCH engine ratio={ratio:.2f} tickets_per_s={tickets_per_s:.1f}"
+            f" p50_ms={p50:.1f} p99_ms={p99:.1f}"
+        )
     finally:
         workers.terminate()
         try:

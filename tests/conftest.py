@@ -137,9 +137,22 @@ class WorkerProcess:
         heartbeats = f"{settings.redis_namespace}:__heartbeats__"
         before = set(redis.zrange(heartbeats, 0, -1))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "dramatiq", "workers.actors", "--processes", str(processes),
-             "--threads", str(threads), "--path", str(ROOT)],
-            cwd=ROOT, env=worker_env(settings), stdout=self._log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "dramatiq",
+                "workers.actors",
+                "--processes",
+                str(processes),
+                "--threads",
+                str(threads),
+                "--path",
+                str(ROOT),
+            ],
+            cwd=ROOT,
+            env=worker_env(settings),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         # Ready once every worker process has announced itself with a heartbeat.

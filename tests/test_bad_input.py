@@ -16,7 +16,13 @@ from models.ticket import Ticket
 from tests.conftest import GUILD, ROOT
 from tests.helpers import SELLER, automatic_product, buyer
 from workflows import products, stock, tickets
-from workflows.errors import InvalidInput, ProductNotFound, ProductUnavailable, StoreNotFound, TicketNotFound
+from workflows.errors import (
+    InvalidInput,
+    ProductNotFound,
+    ProductUnavailable,
+    StoreNotFound,
+    TicketNotFound,
+)
 
 
 async def _nothing_written() -> dict[str, int]:
@@ -110,9 +116,18 @@ async def test_overlong_stock_items_are_refused_whole(store, cipher):
 
 
 def test_an_invalid_setting_stops_the_program_naming_the_variable(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "STORE_MONGODB_URL": "http://localhost:27017", "STORE_WORKER_TIMEOUT_MS": "soon"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "STORE_MONGODB_URL": "http://localhost:27017",
+        "STORE_WORKER_TIMEOUT_MS": "soon",
+    }
     result = subprocess.run(
-        [sys.executable, "-m", "models.settings"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "models.settings"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0
     assert "STORE_MONGODB_URL: Value error, must start with mongodb://" in result.stderr

@@ -42,8 +42,14 @@ async def test_a_ticket_lives_from_open_to_closed_through_real_workers(
     ticket = await tickets.open_ticket(GUILD, product.id, buyer(501, "budi"))
     await tickets.attach_channel(ticket.id, TICKET_CHANNEL)
     await TicketMessage(
-        ticket_id=ticket.id, guild_id=GUILD, channel_id=TICKET_CHANNEL, message_id=1, author_id=501,
-        author_name="budi", content="sudah transfer ya kak", created_at=utcnow(),
+        ticket_id=ticket.id,
+        guild_id=GUILD,
+        channel_id=TICKET_CHANNEL,
+        message_id=1,
+        author_id=501,
+        author_name="budi",
+        content="sudah transfer ya kak",
+        created_at=utcnow(),
     ).insert()
 
     await tickets.report_payment(ticket.id, buyer(501, "budi"), "BCA a.n. BUDI")
@@ -55,13 +61,20 @@ async def test_a_ticket_lives_from_open_to_closed_through_real_workers(
     asked = await eventually(sellers_asked, "the sellers to be asked to verify")
     assert "BCA a.n. BUDI" in asked[0]["content"]
     assert [c["custom_id"] for c in asked[0]["components"][0]["components"]] == [
-        f"verify:{ticket.id}", f"reject:{ticket.id}"
+        f"verify:{ticket.id}",
+        f"reject:{ticket.id}",
     ]
 
     await tickets.verify(ticket.id, SELLER)
     closed = await eventually(lambda: _archived(ticket.id), "the ticket to be closed and archived")
 
-    assert [h.trigger for h in closed.history] == ["open", "report_payment", "verify", "complete", "close"]
+    assert [h.trigger for h in closed.history] == [
+        "open",
+        "report_payment",
+        "verify",
+        "complete",
+        "close",
+    ]
     assert closed.outcome is TicketOutcome.COMPLETED
     assert closed.delivery.via == "dm" and closed.delivery.item_count == 1
     assert closed.outbox == []
@@ -73,7 +86,7 @@ async def test_a_ticket_lives_from_open_to_closed_through_real_workers(
     log_posts = [a for a in actions if a["target"] == LOG_CHANNEL]
     assert len(log_posts) == 1 and log_posts[0]["files"][0]["filename"] == "ticket-1.html"
     assert any(a["kind"] == "delete_channel" and a["target"] == TICKET_CHANNEL for a in actions)
-    page = Path(closed.transcript.path).read_text()
+    page = Path(closed.transcript.path).read_text()  # noqa: ASYNC240 (a test reading one file)
     assert "sudah transfer ya kak" in page and "Toko Digital" in page
     assert await stock.counts(product.id) == {"available": 1, "reserved": 0, "delivered": 1}
 
@@ -91,7 +104,8 @@ async def test_two_verifications_at_the_same_moment_deliver_once(
     )
     done = await eventually(lambda: _state(ticket.id, TicketState.COMPLETED), "the delivery")
     await eventually(
-        lambda: _rating_prompted(aredis, settings.redis_namespace), "the rating prompt after the delivery"
+        lambda: _rating_prompted(aredis, settings.redis_namespace),
+        "the rating prompt after the delivery",
     )
     dms = [a for a in await recorded_actions(aredis, settings.redis_namespace) if a["kind"] == "dm"]
     assert len([a for a in dms if "mail.test" in a["content"]]) == 1
@@ -138,7 +152,9 @@ async def test_closed_dms_deliver_into_the_ticket_channel(
     await tickets.verify(ticket.id, SELLER)
     done = await eventually(lambda: _state(ticket.id, TicketState.COMPLETED), "the delivery")
     assert done.delivery.via == "ticket"
-    posts = [a for a in await recorded_actions(aredis, settings.redis_namespace) if a["target"] == TICKET_CHANNEL]
+    posts = [
+        a for a in await recorded_actions(aredis, settings.redis_namespace) if a["target"] == TICKET_CHANNEL
+    ]
     assert "booster will contact you" in posts[0]["content"] and "DM Anda tertutup" in posts[0]["content"]
 
 
@@ -153,11 +169,16 @@ async def test_worker_killed_mid_delivery_completes_exactly_once_after_restart(
         first = start_worker()
         ticket = await tickets.open_ticket(GUILD, product.id, buyer(600 + round_number))
         await tickets.verify(ticket.id, SELLER)
-        assert await aredis.blpop(f"{ns}:discord:held", timeout=20) is not None  # the worker is inside send_dm
+        assert (
+            await aredis.blpop(f"{ns}:discord:held", timeout=20) is not None
+        )  # the worker is inside send_dm
         first.kill()
         await aredis.hdel(f"{ns}:discord:hold", point)
         start_worker()
-        done = await eventually(lambda: _state(ticket.id, TicketState.COMPLETED), f"recovery after a kill at {point}")
+        done = await eventually(
+            lambda ticket=ticket: _state(ticket.id, TicketState.COMPLETED),
+            f"recovery after a kill at {point}",
+        )
         dms = [a for a in await recorded_actions(aredis, ns) if a["kind"] == "dm" and "pass0" in a["content"]]
         assert len(dms) == 1, point
         assert [h.trigger for h in done.history].count("complete") == 1
@@ -182,7 +203,9 @@ async def test_timers_that_fell_due_while_everything_was_down_fire_on_restart(
     await tickets.complete(delivered.id, DeliveryRecord(via="dm", item_count=1, delivered_at=utcnow()))
     # Nothing was running when both timers came due an hour ago.
     past = utcnow() - timedelta(hours=1)
-    await Ticket.get_pymongo_collection().update_one({"_id": unpaid.id}, {"$set": {"expires_at": past, "next_due_at": past}})
+    await Ticket.get_pymongo_collection().update_one(
+        {"_id": unpaid.id}, {"$set": {"expires_at": past, "next_due_at": past}}
+    )
     await Ticket.get_pymongo_collection().update_one(
         {"_id": delivered.id}, {"$set": {"auto_close_at": past, "next_due_at": past, "outbox": []}}
     )

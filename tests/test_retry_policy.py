@@ -14,7 +14,9 @@ from workers.discord import DiscordRejected, DiscordUnavailable, DMsClosed
 
 @pytest.fixture
 def stub_broker():
-    broker = StubBroker(middleware=[Retries(retry_when=retry_policy.should_retry, min_backoff=1, max_backoff=5)])
+    broker = StubBroker(
+        middleware=[Retries(retry_when=retry_policy.should_retry, min_backoff=1, max_backoff=5)]
+    )
     broker.emit_after("process_boot")
     worker = dramatiq.Worker(broker, worker_timeout=10)
     worker.start()
@@ -23,7 +25,9 @@ def stub_broker():
     broker.close()
 
 
-@pytest.mark.parametrize("error", [AutoReconnect("primary stepped down"), DiscordUnavailable("502"), ConnectionError()])
+@pytest.mark.parametrize(
+    "error", [AutoReconnect("primary stepped down"), DiscordUnavailable("502"), ConnectionError()]
+)
 def test_io_errors_are_retried_until_they_pass(stub_broker, error):
     attempts: list[int] = []
 

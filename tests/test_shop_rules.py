@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from models.ticket import DeliveryRecord
 from models.store import utcnow
+from models.ticket import DeliveryRecord
 from tests.conftest import GUILD, ROOT
 from tests.helpers import SELLER, automatic_product, buyer
 from workflows import ratings, tickets
@@ -20,8 +20,14 @@ from workflows.unique_code import free_codes, pick_code
 
 @pytest.mark.parametrize(
     ("amount", "currency", "shown"),
-    [(50_000, "IDR", "Rp 50.000"), (1_250_137, "IDR", "Rp 1.250.137"), (999, "IDR", "Rp 999"),
-     (1050, "USD", "$10.50"), (-5, "USD", "-$0.05"), (123456, "EUR", "€1.234,56")],
+    [
+        (50_000, "IDR", "Rp 50.000"),
+        (1_250_137, "IDR", "Rp 1.250.137"),
+        (999, "IDR", "Rp 999"),
+        (1050, "USD", "$10.50"),
+        (-5, "USD", "-$0.05"),
+        (123456, "EUR", "€1.234,56"),
+    ],
 )
 def test_prices_are_written_the_local_way(amount, currency, shown):
     assert format_amount(amount, currency) == shown
@@ -43,7 +49,14 @@ def test_buyer_texts_exist_in_indonesian_and_english():
 def test_the_readme_shows_the_machine_generated_from_the_spec():
     readme = (ROOT / "README.md").read_text()
     assert "```mermaid\n" + mermaid() + "```" in readme
-    assert allowed_triggers("open") == ["choose_payment_method", "report_payment", "reject_payment", "verify", "cancel", "expire"]
+    assert allowed_triggers("open") == [
+        "choose_payment_method",
+        "report_payment",
+        "reject_payment",
+        "verify",
+        "cancel",
+        "expire",
+    ]
 
 
 async def test_buyer_rates_a_delivered_ticket_once(store, cipher):

@@ -71,16 +71,20 @@ async def test_two_hundred_buyers_race_for_ten_manual_units(store):
 async def test_double_click_on_buy_opens_one_ticket(store, cipher):
     product = await automatic_product(cipher, items=5)
     results = await asyncio.gather(
-        *(tickets.open_ticket(GUILD, product.id, buyer(77)) for _ in range(5)), return_exceptions=True
+        *(tickets.open_ticket(GUILD, product.id, buyer(77)) for _ in range(5)),
+        return_exceptions=True,
     )
     assert sum(isinstance(r, Ticket) for r in results) == 1
-    assert all(isinstance(r, TooManyOpenTickets | CooldownActive) for r in results if not isinstance(r, Ticket))
+    assert all(
+        isinstance(r, TooManyOpenTickets | CooldownActive) for r in results if not isinstance(r, Ticket)
+    )
     assert await stock.counts(product.id) == {"available": 4, "reserved": 1, "delivered": 0}
 
 
 async def test_buyer_in_cooldown_is_told_how_long_to_wait(store, cipher):
     await Store.get_pymongo_collection().update_one(
-        {"guild_id": GUILD}, {"$set": {"tickets.max_open_tickets_per_buyer": 3, "tickets.cooldown_s": 60}}
+        {"guild_id": GUILD},
+        {"$set": {"tickets.max_open_tickets_per_buyer": 3, "tickets.cooldown_s": 60}},
     )
     product = await automatic_product(cipher, items=5)
     await tickets.open_ticket(GUILD, product.id, buyer(5))
@@ -93,7 +97,9 @@ async def test_buyer_in_cooldown_is_told_how_long_to_wait(store, cipher):
 
 async def test_open_tickets_never_share_an_amount(store, cipher):
     product = await automatic_product(cipher, items=60, price=10_000)
-    opened = await asyncio.gather(*(tickets.open_ticket(GUILD, product.id, buyer(3000 + i)) for i in range(60)))
+    opened = await asyncio.gather(
+        *(tickets.open_ticket(GUILD, product.id, buyer(3000 + i)) for i in range(60))
+    )
     assert len({t.amount_due for t in opened}) == 60
     # The database itself refuses a second open ticket with an amount already asked for.
     clone = opened[0].model_copy(update={"id": None, "number": 999})

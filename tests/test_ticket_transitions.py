@@ -21,7 +21,9 @@ async def test_two_sellers_verifying_at_once_move_the_ticket_once(store, cipher)
     ticket = await tickets.open_ticket(GUILD, product.id, buyer())
     other_seller = Actor(kind="seller", user_id=901, name="admin")
     results = await asyncio.gather(
-        tickets.verify(ticket.id, SELLER), tickets.verify(ticket.id, other_seller), return_exceptions=True
+        tickets.verify(ticket.id, SELLER),
+        tickets.verify(ticket.id, other_seller),
+        return_exceptions=True,
     )
     applied = [r for r in results if isinstance(r, tickets.TransitionResult) and r.applied]
     others = [r for r in results if r not in applied]
@@ -46,7 +48,10 @@ async def test_losing_the_race_at_the_write_is_a_reported_no_op(store, cipher, m
     monkeypatch.setattr(tickets, "get_ticket", lambda tid: _first_or_real(calls, real_get, tid))
     result = await tickets.verify(ticket.id, Actor(kind="seller", user_id=901, name="admin"))
     assert not result.applied
-    assert result.message == f"ticket #{ticket.number} was changed by someone else first (it is now paid); nothing was done"
+    assert (
+        result.message
+        == f"ticket #{ticket.number} was changed by someone else first (it is now paid); nothing was done"
+    )
     saved = await real_get(ticket.id)
     assert saved.version == 1 and len(saved.history) == 2 and len(saved.outbox) == 1
 
@@ -127,7 +132,11 @@ async def test_report_payment_needs_a_reference(store, cipher):
     assert result.ticket.state is TicketState.OPEN
     rejected = await tickets.reject_payment(ticket.id, SELLER, "no transfer of that amount")
     assert rejected.ticket.payment_report is None
-    assert [h.trigger for h in rejected.ticket.history] == ["open", "report_payment", "reject_payment"]
+    assert [h.trigger for h in rejected.ticket.history] == [
+        "open",
+        "report_payment",
+        "reject_payment",
+    ]
     assert rejected.ticket.history[-1].reason == "no transfer of that amount"
     assert [e.actor for e in rejected.ticket.outbox] == ["verify_payment", "notify_ticket"]
 
@@ -146,7 +155,8 @@ async def test_follow_ups_of_a_process_that_died_are_relayed_by_the_sweeper(stor
     outbox.configure(dispatch)
     assert await outbox.relay_stale() == 0  # younger than STALE_AFTER: its own process may still relay it
     await Ticket.get_pymongo_collection().update_one(
-        {"_id": ticket.id}, {"$set": {"outbox.0.created_at": ticket.created_at - timedelta(minutes=1)}}
+        {"_id": ticket.id},
+        {"$set": {"outbox.0.created_at": ticket.created_at - timedelta(minutes=1)}},
     )
     assert await outbox.relay_stale() == 1
     assert sent == [(str(ticket.id), "deliver_product")]
@@ -159,3 +169,22 @@ async def test_follow_ups_of_a_process_that_died_are_relayed_by_the_sweeper(stor
     assert [e.actor for e in (await tickets.get_ticket(ticket.id)).outbox] == ["prompt_rating"]
 
 
+async def test_the_funnel_counts_clicks_tickets_payments_and_sales(store, cipher):
+    from workflows import analytics
+
+    product = await automatic_product(cipher, items=3)
+    start = utcnow()
+    for user in (1, 2, 3, 4):
+        await analytics.record_panel_click(GUILD, user, utcnow())
+    sold = await tickets.open_ticket(GUILD, product.id, buyer(1))
+    paid = await tickets.open_ticket(GUILD, product.id, buyer(2))
+    dropped = await tickets.open_ticket(GUILD, product.id, buyer(3))
+    await tickets.verify(sold.id, SELLER)
+    await tickets.complete(sold.id, DeliveryRecord(via="dm", item_count=1, delivered_at=utcnow()))
+    await tickets.verify(paid.id, SELLER)
+    await tickets.cancel(dropped.id, buyer(3))
+    result = await analytics.funnel(GUILD, start, utcnow() + timedelta(seconds=1))
+    assert (result.panel_clicks, result.opened, result.paid, result.completed) == (4, 3, 2, 1)
+    assert (result.cancelled, result.expired) == (1, 0)
+    assert result.revenue == sold.amount_due
+    assert result.conversion == pytest.approx(1 / 3)

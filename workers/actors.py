@@ -7,6 +7,7 @@ after a crash appears once. A transition another actor already made is a no-op, 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from pathlib import Path
@@ -58,8 +59,11 @@ async def verify_payment(ticket_id: str, outbox_entry_id: str | None = None) -> 
     if payment_id is not None:
         try:
             result = await tickets.verify(
-                ticket, Actor.system("payment match"), incoming_payment_id=payment_id,
-                reason=f"amount {ticket.amount_due} received", consumed=outbox_entry_id,
+                ticket,
+                Actor.system("payment match"),
+                incoming_payment_id=payment_id,
+                reason=f"amount {ticket.amount_due} received",
+                consumed=outbox_entry_id,
             )
         except TransitionNotAllowed:
             result = None
@@ -73,14 +77,19 @@ async def verify_payment(ticket_id: str, outbox_entry_id: str | None = None) -> 
     report = ticket.payment_report
     mentions = " ".join(f"<@&{role}>" for role in store.tickets.seller_role_ids)
     content = text(
-        store.locale, "notice.payment_reported",
-        number=ticket.number, amount=format_amount(ticket.amount_due, ticket.currency), reference=report.reference,
+        store.locale,
+        "notice.payment_reported",
+        number=ticket.number,
+        amount=format_amount(ticket.amount_due, ticket.currency),
+        reference=report.reference,
     )
     await runtime.current().discord.post(
         ticket.channel_id,
         OutgoingMessage(
             content=f"{mentions} {content}".strip(),
-            components=[_buttons([("Verify", f"verify:{ticket.id}", 3), ("Reject", f"reject:{ticket.id}", 4)])],
+            components=[
+                _buttons([("Verify", f"verify:{ticket.id}", 3), ("Reject", f"reject:{ticket.id}", 4)])
+            ],
             nonce=_nonce("p", ticket.id, report.reported_at.isoformat()),
         ),
     )
@@ -145,7 +154,11 @@ async def prompt_rating(ticket_id: str, outbox_entry_id: str | None = None) -> N
 
 @_actor
 async def notify_ticket(
-    ticket_id: str, notice: str, reason: str = "", nonce: str | None = None, outbox_entry_id: str | None = None
+    ticket_id: str,
+    notice: str,
+    reason: str = "",
+    nonce: str | None = None,
+    outbox_entry_id: str | None = None,
 ) -> None:
     """Tell the people in a ticket what happened (e.g. a rejected payment)."""
     ticket = await _ticket(ticket_id)
@@ -155,12 +168,16 @@ async def notify_ticket(
         return await outbox.consume(ticket.id, outbox_entry_id)
     store = await cached_store(ticket.guild_id)
     content = text(
-        store.locale, f"notice.{notice}",
-        buyer=ticket.buyer_id, number=ticket.number, reason=reason,
+        store.locale,
+        f"notice.{notice}",
+        buyer=ticket.buyer_id,
+        number=ticket.number,
+        reason=reason,
         amount=format_amount(ticket.amount_due, ticket.currency),
     )
     await runtime.current().discord.post(
-        ticket.channel_id, OutgoingMessage(content=content, nonce=nonce or _nonce("n", ticket.id, notice, reason))
+        ticket.channel_id,
+        OutgoingMessage(content=content, nonce=nonce or _nonce("n", ticket.id, notice, reason)),
     )
     await outbox.consume(ticket.id, outbox_entry_id)
 
@@ -204,28 +221,38 @@ async def archive_transcript(ticket_id: str, outbox_entry_id: str | None = None)
     store = await cached_store(ticket.guild_id)
     path = _transcript_path(rt.settings.data_dir, ticket)
     record = ticket.transcript
-    if record is None or not Path(record.path).exists():
+    if record is None or not await asyncio.to_thread(Path(record.path).exists):
         messages = await TicketMessage.find(TicketMessage.ticket_id == ticket.id).sort("created_at").to_list()
         page = render_html(store, ticket, messages, read=lambda a: _read_attachment(rt.settings.data_dir, a))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".part")
-        partial.write_text(page, encoding="utf-8")
-        partial.replace(path)  # atomic: a reader never sees half a transcript
-        record = TranscriptRecord(path=str(path), size=path.stat().st_size, archived_at=utcnow())
-    data = Path(record.path).read_bytes()
+        record = await asyncio.to_thread(_write_transcript, path, page)
+    data = await asyncio.to_thread(Path(record.path).read_bytes)
     outcome = text(store.locale, f"outcome.{ticket.outcome.value if ticket.outcome else 'completed'}")
     file = Attachment(filename=f"ticket-{ticket.number}.html", content_type="text/html", data=data)
     log_channel = store.transcript_channel_id or store.log_channel_id
     if log_channel:
         content = text(
-            store.locale, "transcript.log",
-            number=ticket.number, product=ticket.product.name, outcome=outcome, buyer=ticket.buyer_id,
+            store.locale,
+            "transcript.log",
+            number=ticket.number,
+            product=ticket.product.name,
+            outcome=outcome,
+            buyer=ticket.buyer_id,
         )
-        await rt.discord.post(log_channel, OutgoingMessage(content=content, files=[file], nonce=_nonce("t", ticket.id)))
+        await rt.discord.post(
+            log_channel,
+            OutgoingMessage(content=content, files=[file], nonce=_nonce("t", ticket.id)),
+        )
     try:
-        content = text(store.locale, "transcript.buyer_copy", number=ticket.number, store=store.name, outcome=outcome)
+        content = text(
+            store.locale,
+            "transcript.buyer_copy",
+            number=ticket.number,
+            store=store.name,
+            outcome=outcome,
+        )
         await rt.discord.send_dm(
-            ticket.buyer_id, OutgoingMessage(content=content, files=[file], nonce=_nonce("b", ticket.id))
+            ticket.buyer_id,
+            OutgoingMessage(content=content, files=[file], nonce=_nonce("b", ticket.id)),
         )
     except DMsClosed:
         log.info("ticket %s: buyer's DMs are closed, no transcript copy", ticket.id)
@@ -236,6 +263,14 @@ async def archive_transcript(ticket_id: str, outbox_entry_id: str | None = None)
     if outbox_entry_id:
         update["$pull"] = {"outbox": {"id": outbox_entry_id}}
     await Ticket.get_pymongo_collection().update_one({"_id": ticket.id}, update)
+
+
+def _write_transcript(path: Path, page: str) -> TranscriptRecord:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    partial.write_text(page, encoding="utf-8")
+    partial.replace(path)  # atomic: a reader never sees half a transcript
+    return TranscriptRecord(path=str(path), size=path.stat().st_size, archived_at=utcnow())
 
 
 def _transcript_path(data_dir: Path, ticket: Ticket) -> Path:
@@ -255,7 +290,9 @@ def _buttons(items: list[tuple[str, str, int]]) -> dict[str, object]:
     """One Discord action row of buttons: (label, custom_id, style)."""
     return {
         "type": 1,
-        "components": [{"type": 2, "label": label, "custom_id": cid, "style": style} for label, cid, style in items],
+        "components": [
+            {"type": 2, "label": label, "custom_id": cid, "style": style} for label, cid, style in items
+        ],
     }
 
 

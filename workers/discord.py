@@ -108,7 +108,7 @@ class RecordingDiscord:
 
     async def _wait_while_held(self, point: str) -> None:
         await self.redis.rpush(f"{self.key}:held", point)
-        while await self.redis.hexists(f"{self.key}:hold", point):
+        while await self.redis.hexists(f"{self.key}:hold", point):  # noqa: ASYNC110 (released via Redis)
             await asyncio.sleep(0.02)
 
     async def _record(self, kind: str, target: int, message: OutgoingMessage) -> int:
@@ -121,7 +121,11 @@ class RecordingDiscord:
                 "embeds": message.embeds,
                 "components": message.components,
                 "files": [
-                    {"filename": f.filename, "size": len(f.data), "sha256": hashlib.sha256(f.data).hexdigest()}
+                    {
+                        "filename": f.filename,
+                        "size": len(f.data),
+                        "sha256": hashlib.sha256(f.data).hexdigest(),
+                    }
                     for f in message.files
                 ],
                 "nonce": message.nonce,
@@ -131,8 +135,14 @@ class RecordingDiscord:
         while True:
             message_id, hold_after = await self._script(
                 keys=keys,
-                args=[target, message.nonce or "", record, f"{kind_point(kind)}:before", f"{kind_point(kind)}:after",
-                      "1" if kind == "dm" else "0"],
+                args=[
+                    target,
+                    message.nonce or "",
+                    record,
+                    f"{kind_point(kind)}:before",
+                    f"{kind_point(kind)}:after",
+                    "1" if kind == "dm" else "0",
+                ],
             )
             if message_id == -2:
                 await self._wait_while_held(f"{kind_point(kind)}:before")
@@ -150,7 +160,9 @@ class RecordingDiscord:
         return await self._record("post", channel_id, message)
 
     async def delete_channel(self, channel_id: int) -> None:
-        await self.redis.rpush(f"{self.key}:actions", json.dumps({"kind": "delete_channel", "target": channel_id}))
+        await self.redis.rpush(
+            f"{self.key}:actions", json.dumps({"kind": "delete_channel", "target": channel_id})
+        )
 
     async def close(self) -> None:
         await self.redis.aclose()

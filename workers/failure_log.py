@@ -40,7 +40,12 @@ class FailureLog(Middleware):
         self.namespace = namespace
 
     def after_process_message(
-        self, broker: dramatiq.Broker, message: dramatiq.MessageProxy, *, result=None, exception=None
+        self,
+        broker: dramatiq.Broker,
+        message: dramatiq.MessageProxy,
+        *,
+        result=None,
+        exception=None,
     ) -> None:
         if exception is None:
             return

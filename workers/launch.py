@@ -25,8 +25,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def worker_command(processes: int, threads: int) -> list[str]:
-    return [sys.executable, "-m", "dramatiq", "workers.actors", "--processes", str(processes),
-            "--threads", str(threads), "--path", str(ROOT)]
+    return [
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "workers.actors",
+        "--processes",
+        str(processes),
+        "--threads",
+        str(threads),
+        "--path",
+        str(ROOT),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,15 +73,29 @@ def main(argv: list[str] | None = None) -> int:
             mongo = start_mongod(settings.data_dir / "mongodb", port=27117)
             started.append(mongo)
             env["STORE_MONGODB_URL"] = mongo.url
-            log.info("embedded MongoDB (replica set) at %s, data in %s", mongo.url, settings.data_dir / "mongodb")
+            log.info(
+                "embedded MongoDB (replica set) at %s, data in %s",
+                mongo.url,
+                settings.data_dir / "mongodb",
+            )
         if not settings.redis_url:
             redis = start_redis(settings.data_dir / "redis", port=6479)
             started.append(redis)
             env["STORE_REDIS_URL"] = redis.url
-            log.info("embedded Redis at %s, append-only file in %s", redis.url, settings.data_dir / "redis")
-        workers = subprocess.Popen(worker_command(args.processes, args.threads), cwd=ROOT, env=child_env(**env))
+            log.info(
+                "embedded Redis at %s, append-only file in %s",
+                redis.url,
+                settings.data_dir / "redis",
+            )
+        workers = subprocess.Popen(
+            worker_command(args.processes, args.threads), cwd=ROOT, env=child_env(**env)
+        )
         children.append(workers)
-        log.info("%d worker processes × %d threads started; Ctrl-C stops the store", args.processes, args.threads)
+        log.info(
+            "%d worker processes × %d threads started; Ctrl-C stops the store",
+            args.processes,
+            args.threads,
+        )
         while not stopping:
             try:
                 code = workers.wait(timeout=0.5)

@@ -57,7 +57,9 @@ def queue_stats(redis: Redis, namespace: str, queues: list[str] = QUEUES) -> lis
     stats = []
     for queue in queues:
         key = f"{namespace}:{queue}"
-        in_flight = sum(redis.scard(k) for k in ack_keys if k.endswith(f".{queue}") or k.endswith(f".{queue}.DQ"))
+        in_flight = sum(
+            redis.scard(k) for k in ack_keys if k.endswith(f".{queue}") or k.endswith(f".{queue}.DQ")
+        )
         stats.append(
             QueueStats(
                 name=queue,
@@ -109,17 +111,25 @@ def recent_failures(redis: Redis, namespace: str, limit: int = 50) -> list[dict[
     return [json.loads(raw) for raw in redis.lrange(recent_key(namespace), 0, limit - 1)]
 
 
-def retry_dead_letter(broker: dramatiq.Broker, redis: Redis, namespace: str, queue: str, redis_message_id: str) -> bool:
+def retry_dead_letter(
+    broker: dramatiq.Broker, redis: Redis, namespace: str, queue: str, redis_message_id: str
+) -> bool:
     """Put a dead letter back on its queue with a fresh retry count."""
     key = f"{namespace}:{queue}.XQ"
     raw = redis.hget(f"{key}.msgs", redis_message_id)
     if raw is None:
         return False
     message = dramatiq.Message.decode(raw)
-    options = {k: v for k, v in message.options.items() if k not in ("retries", "traceback", "redis_message_id")}
+    options = {
+        k: v for k, v in message.options.items() if k not in ("retries", "traceback", "redis_message_id")
+    }
     broker.enqueue(
         dramatiq.Message(
-            queue_name=queue, actor_name=message.actor_name, args=message.args, kwargs=message.kwargs, options=options
+            queue_name=queue,
+            actor_name=message.actor_name,
+            args=message.args,
+            kwargs=message.kwargs,
+            options=options,
         )
     )
     return discard_dead_letter(redis, namespace, queue, redis_message_id)

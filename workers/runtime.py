@@ -50,7 +50,9 @@ def make_discord(settings: Settings, redis: Redis) -> DiscordActions:
     return RecordingDiscord(redis, settings.redis_namespace)
 
 
-async def start(settings: Settings, broker: dramatiq.Broker, discord: DiscordActions | None = None) -> Runtime:
+async def start(
+    settings: Settings, broker: dramatiq.Broker, discord: DiscordActions | None = None
+) -> Runtime:
     """Connect everything on the running loop and make transitions relay through `broker`."""
     global _current
     if not settings.mongodb_url or not settings.redis_url:

@@ -32,7 +32,9 @@ class Sender:
     def send(self, actor: str, **kwargs: Any) -> None:
         """Enqueue a message for `actor`."""
         self.broker.enqueue(
-            dramatiq.Message(queue_name=ACTOR_QUEUES[actor], actor_name=actor, args=(), kwargs=kwargs, options={})
+            dramatiq.Message(
+                queue_name=ACTOR_QUEUES[actor], actor_name=actor, args=(), kwargs=kwargs, options={}
+            )
         )
 
     async def dispatch(self, ticket_id: Any, entry: OutboxEntry) -> None:

@@ -88,5 +88,7 @@ async def release_orphan_slots() -> int:
     }
     dead = list(held - live)
     if dead:
-        await buyers.update_many({"open_ticket_ids": {"$in": dead}}, {"$pull": {"open_ticket_ids": {"$in": dead}}})
+        await buyers.update_many(
+            {"open_ticket_ids": {"$in": dead}}, {"$pull": {"open_ticket_ids": {"$in": dead}}}
+        )
     return len(dead)

@@ -13,8 +13,12 @@ from workflows.stock_cipher import StockCipher
 async def compose(ticket: Ticket, store: Store, cipher: StockCipher) -> str:
     """The delivery text: a heading, then one line per stock item (or the seller's text)."""
     heading = text(
-        store.locale, "delivery.heading",
-        store=store.name, number=ticket.number, product=ticket.product.name, quantity=ticket.quantity,
+        store.locale,
+        "delivery.heading",
+        store=store.name,
+        number=ticket.number,
+        product=ticket.product.name,
+        quantity=ticket.quantity,
     )
     if ticket.product.delivery_mode is DeliveryMode.MANUAL:
         product = await Product.get(ticket.product.product_id)

@@ -99,7 +99,15 @@ async def create_product(
     return await product.insert()
 
 
-_EDITABLE = {"name", "price", "description", "image_ref", "active", "manual_delivery_text", "sort_order"}
+_EDITABLE = {
+    "name",
+    "price",
+    "description",
+    "image_ref",
+    "active",
+    "manual_delivery_text",
+    "sort_order",
+}
 
 
 async def update_product(guild_id: int, product_id: PydanticObjectId | str, **changes: Any) -> Product:

@@ -24,8 +24,13 @@ async def rate(ticket_id: PydanticObjectId | str, by: Actor, stars: int, comment
     comment = (comment or "").strip()[:1000]
     now = utcnow()
     rating = Rating(
-        ticket_id=ticket.id, guild_id=ticket.guild_id, product_id=ticket.product.product_id,
-        buyer_id=ticket.buyer_id, stars=stars, comment=comment, created_at=now,
+        ticket_id=ticket.id,
+        guild_id=ticket.guild_id,
+        product_id=ticket.product.product_id,
+        buyer_id=ticket.buyer_id,
+        stars=stars,
+        comment=comment,
+        created_at=now,
     )
     try:
         await rating.insert()

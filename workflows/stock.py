@@ -37,7 +37,12 @@ async def add_items(product: Product, secrets: Iterable[str], cipher: StockCiphe
         return 0
     now = utcnow()
     docs = [
-        StockItem(guild_id=product.guild_id, product_id=product.id, secret=cipher.seal(line), created_at=now)
+        StockItem(
+            guild_id=product.guild_id,
+            product_id=product.id,
+            secret=cipher.seal(line),
+            created_at=now,
+        )
         for line in lines
     ]
     await StockItem.insert_many(docs)
@@ -68,7 +73,10 @@ async def available(product: Product) -> int:
 async def counts(product_id: PydanticObjectId) -> dict[str, int]:
     """Stock items by status: available, reserved, delivered."""
     result = {status.value: 0 for status in StockItemStatus}
-    pipeline = [{"$match": {"product_id": product_id}}, {"$group": {"_id": "$status", "n": {"$sum": 1}}}]
+    pipeline = [
+        {"$match": {"product_id": product_id}},
+        {"$group": {"_id": "$status", "n": {"$sum": 1}}},
+    ]
     async for row in await StockItem.get_pymongo_collection().aggregate(pipeline):
         result[row["_id"]] = row["n"]
     return result
@@ -92,7 +100,13 @@ async def reserve(product: Product, ticket_id: PydanticObjectId, quantity: int) 
     for _ in range(quantity):
         claimed = await items.find_one_and_update(
             {"product_id": product.id, "status": StockItemStatus.AVAILABLE.value},
-            {"$set": {"status": StockItemStatus.RESERVED.value, "ticket_id": ticket_id, "reserved_at": now}},
+            {
+                "$set": {
+                    "status": StockItemStatus.RESERVED.value,
+                    "ticket_id": ticket_id,
+                    "reserved_at": now,
+                }
+            },
             sort=[("created_at", ASCENDING)],
             projection={"_id": 1},
             return_document=ReturnDocument.AFTER,
@@ -123,7 +137,13 @@ async def _release_manual(product_id: PydanticObjectId, ticket_id: PydanticObjec
 async def _release_items(ticket_id: PydanticObjectId) -> int:
     result = await StockItem.get_pymongo_collection().update_many(
         {"ticket_id": ticket_id, "status": StockItemStatus.RESERVED.value},
-        {"$set": {"status": StockItemStatus.AVAILABLE.value, "ticket_id": None, "reserved_at": None}},
+        {
+            "$set": {
+                "status": StockItemStatus.AVAILABLE.value,
+                "ticket_id": None,
+                "reserved_at": None,
+            }
+        },
     )
     return result.modified_count
 
@@ -136,7 +156,10 @@ async def release_for(ticket: Ticket) -> int:
 async def reserved_secrets(ticket: Ticket, cipher: StockCipher) -> list[str]:
     """The plain secrets held for (or already delivered to) a ticket, oldest first."""
     cursor = StockItem.get_pymongo_collection().find(
-        {"ticket_id": ticket.id, "status": {"$in": [StockItemStatus.RESERVED.value, StockItemStatus.DELIVERED.value]}},
+        {
+            "ticket_id": ticket.id,
+            "status": {"$in": [StockItemStatus.RESERVED.value, StockItemStatus.DELIVERED.value]},
+        },
         {"secret": 1},
         sort=[("created_at", ASCENDING), ("_id", ASCENDING)],
     )
@@ -148,7 +171,8 @@ async def mark_delivered(ticket: Ticket) -> None:
     now = utcnow()
     if ticket.product.delivery_mode is DeliveryMode.MANUAL:
         await Product.get_pymongo_collection().update_one(
-            {"_id": ticket.product.product_id}, {"$pull": {"reservations": {"ticket_id": ticket.id}}}
+            {"_id": ticket.product.product_id},
+            {"$pull": {"reservations": {"ticket_id": ticket.id}}},
         )
         return
     await StockItem.get_pymongo_collection().update_many(
@@ -178,7 +202,8 @@ async def release_orphans(grace: timedelta = timedelta(minutes=2)) -> int:
     live = {
         doc["_id"]
         async for doc in Ticket.get_pymongo_collection().find(
-            {"_id": {"$in": list(candidates)}, "state": {"$ne": TicketState.CLOSED.value}}, {"_id": 1}
+            {"_id": {"$in": list(candidates)}, "state": {"$ne": TicketState.CLOSED.value}},
+            {"_id": 1},
         )
     }
     for ticket_id in candidates - live:

@@ -45,8 +45,8 @@ from models.ticket import (
 from workflows import buyers, outbox, stock
 from workflows.errors import (
     InvalidInput,
-    NoUniqueAmountLeft,
     NotPermitted,
+    NoUniqueAmountLeft,
     ProductUnavailable,
     TicketNotFound,
     TransitionNotAllowed,
@@ -304,7 +304,9 @@ def _require_buyer_or_seller(ticket: Ticket, by: Actor, action: str) -> None:
 # --- the triggers ----------------------------------------------------------------------------
 
 
-async def choose_payment_method(ticket_ref: TicketRef, by: Actor, method_id: PydanticObjectId | str) -> TransitionResult:
+async def choose_payment_method(
+    ticket_ref: TicketRef, by: Actor, method_id: PydanticObjectId | str
+) -> TransitionResult:
     """The buyer picks how they will pay (shown with full instructions in the ticket)."""
     ticket = await _load(ticket_ref)
     _require_buyer_or_seller(ticket, by, "choose the payment method")
@@ -315,7 +317,10 @@ async def choose_payment_method(ticket_ref: TicketRef, by: Actor, method_id: Pyd
     if method is None or method.guild_id != ticket.guild_id or not method.active:
         raise InvalidInput("that payment method is not available in this store")
     return await _apply(
-        ticket, "choose_payment_method", by, f"{method.kind.value}: {method.provider}",
+        ticket,
+        "choose_payment_method",
+        by,
+        f"{method.kind.value}: {method.provider}",
         changes={"payment_method_id": method.id},
     )
 
@@ -331,9 +336,14 @@ async def report_payment(
     if not 1 <= len(reference) <= 200:
         raise InvalidInput("reference: give the transfer reference or sender name (1 to 200 characters)")
     now = utcnow()
-    report = PaymentReport(reference=reference, proof_ref=proof_ref, reported_at=now, reported_by=by.user_id or 0)
+    report = PaymentReport(
+        reference=reference, proof_ref=proof_ref, reported_at=now, reported_by=by.user_id or 0
+    )
     return await _apply(
-        ticket, "report_payment", by, "payment reported",
+        ticket,
+        "report_payment",
+        by,
+        "payment reported",
         changes={"payment_report": report},
         effects=[outbox.entry("verify_payment")],
         now=now,
@@ -356,7 +366,10 @@ async def verify(
         by=by, at=now, automatic=by.kind == "system", incoming_payment_id=incoming_payment_id
     )
     return await _apply(
-        ticket, "verify", by, reason or "payment verified",
+        ticket,
+        "verify",
+        by,
+        reason or "payment verified",
         changes={"verification": verification, "paid_at": now},
         effects=[outbox.entry("deliver_product")],
         consumed=consumed,
@@ -370,9 +383,14 @@ async def reject_payment(ticket_ref: TicketRef, by: Actor, reason: str) -> Trans
     _require(by, "seller", action="reject payments")
     reason = (reason or "").strip()[:500] or "payment not found"
     return await _apply(
-        ticket, "reject_payment", by, reason,
+        ticket,
+        "reject_payment",
+        by,
+        reason,
         changes={"payment_report": None},
-        effects=[outbox.entry("notify_ticket", notice="payment_rejected", reason=reason, nonce=outbox.nonce("n"))],
+        effects=[
+            outbox.entry("notify_ticket", notice="payment_rejected", reason=reason, nonce=outbox.nonce("n"))
+        ],
     )
 
 
@@ -382,7 +400,10 @@ async def complete(
     """The product reached the buyer: ask for a rating and start the auto-close timer."""
     ticket = await _load(ticket_ref)
     return await _apply(
-        ticket, "complete", Actor.system("deliver_product"), f"delivered by {delivery.via}",
+        ticket,
+        "complete",
+        Actor.system("deliver_product"),
+        f"delivered by {delivery.via}",
         changes={"delivery": delivery, "completed_at": delivery.delivered_at},
         effects=[outbox.entry("prompt_rating")],
         consumed=consumed,
@@ -395,7 +416,10 @@ async def close(ticket_ref: TicketRef, by: Actor, reason: str = "") -> Transitio
     _require_buyer_or_seller(ticket, by, "close it")
     now = utcnow()
     return await _apply(
-        ticket, "close", by, reason or "closed",
+        ticket,
+        "close",
+        by,
+        reason or "closed",
         changes={"outcome": TicketOutcome.COMPLETED, "closed_at": now},
         effects=[outbox.entry("archive_transcript")],
         now=now,
@@ -414,7 +438,10 @@ async def cancel(ticket_ref: TicketRef, by: Actor, reason: str = "") -> Transiti
         raise NotPermitted("this ticket is already paid; ask the seller to cancel and refund it")
     now = utcnow()
     return await _apply(
-        ticket, "cancel", by, reason or "cancelled",
+        ticket,
+        "cancel",
+        by,
+        reason or "cancelled",
         changes={"outcome": TicketOutcome.CANCELLED, "closed_at": now},
         effects=[outbox.entry("archive_transcript")],
         now=now,
@@ -426,9 +453,14 @@ async def expire(ticket_ref: TicketRef, *, now: datetime | None = None) -> Trans
     ticket = await _load(ticket_ref)
     now = now or utcnow()
     if ticket.state is TicketState.OPEN and ticket.expires_at and ticket.expires_at > now:
-        raise TransitionNotAllowed(f"ticket #{ticket.number} does not expire until {ticket.expires_at:%H:%M:%S}")
+        raise TransitionNotAllowed(
+            f"ticket #{ticket.number} does not expire until {ticket.expires_at:%H:%M:%S}"
+        )
     return await _apply(
-        ticket, "expire", Actor.system("expiry timer"), "unpaid past the store's expiry",
+        ticket,
+        "expire",
+        Actor.system("expiry timer"),
+        "unpaid past the store's expiry",
         changes={"outcome": TicketOutcome.EXPIRED, "closed_at": now},
         effects=[outbox.entry("archive_transcript")],
         now=now,

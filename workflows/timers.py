@@ -28,7 +28,9 @@ class DueWork:
     action: str
 
 
-async def claim_due(now: datetime | None = None, *, lease: timedelta = LEASE, limit: int = 500) -> list[DueWork]:
+async def claim_due(
+    now: datetime | None = None, *, lease: timedelta = LEASE, limit: int = 500
+) -> list[DueWork]:
     """Tickets whose timer has come, each claimed for `lease` so one sweep sends it once.
 
     One write claims the whole batch: it moves every still-due timer of the batch forward and
@@ -37,7 +39,9 @@ async def claim_due(now: datetime | None = None, *, lease: timedelta = LEASE, li
     """
     now = now or utcnow()
     collection = Ticket.get_pymongo_collection()
-    due = [doc["_id"] async for doc in collection.find({"next_due_at": {"$lte": now}}, {"_id": 1}, limit=limit)]
+    due = [
+        doc["_id"] async for doc in collection.find({"next_due_at": {"$lte": now}}, {"_id": 1}, limit=limit)
+    ]
     if not due:
         return []
     token = uuid.uuid4().hex

@@ -43,7 +43,10 @@ def _attachment(item: StoredAttachment, read: ReadAttachment) -> str:
 
 
 def render_html(
-    store: Store, ticket: Ticket, messages: list[TicketMessage], read: ReadAttachment = lambda _: None
+    store: Store,
+    ticket: Ticket,
+    messages: list[TicketMessage],
+    read: ReadAttachment = lambda _: None,
 ) -> str:
     """The whole transcript as HTML: ticket facts, history, then every message in order."""
     esc = html.escape
