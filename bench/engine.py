@@ -33,6 +33,7 @@ from models.settings import get_settings  # noqa: E402
 from models.store import Store  # noqa: E402
 from models.ticket import Actor, Ticket  # noqa: E402
 from workers.embedded import child_env, start_mongod, start_redis  # noqa: E402
+from workers.launch import worker_command  # noqa: E402
 from workers.queues import QUEUES  # noqa: E402
 from workers.sender import Sender  # noqa: E402
 from workflows import outbox, products, stock, tickets  # noqa: E402
@@ -191,19 +192,7 @@ def main() -> None:
             os.environ[key] = value
     redis = Redis.from_url(redis_service.url)
     workers = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dramatiq",
-            "workers.actors",
-            "bench.noop",
-            "--processes",
-            str(args.processes),
-            "--threads",
-            str(args.threads),
-            "--path",
-            str(ROOT),
-        ],
+        worker_command(args.processes, args.threads, ("workers.actors", "bench.noop")),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

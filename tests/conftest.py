@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -21,6 +20,7 @@ import models
 from models.settings import Settings
 from models.store import Store
 from workers.embedded import EmbeddedService, start_mongod, start_redis
+from workers.launch import worker_command
 from workers.sender import Sender
 from workflows import outbox, products
 from workflows.stock_cipher import StockCipher
@@ -137,18 +137,7 @@ class WorkerProcess:
         heartbeats = f"{settings.redis_namespace}:__heartbeats__"
         before = set(redis.zrange(heartbeats, 0, -1))
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "dramatiq",
-                "workers.actors",
-                "--processes",
-                str(processes),
-                "--threads",
-                str(threads),
-                "--path",
-                str(ROOT),
-            ],
+            worker_command(processes, threads),
             cwd=ROOT,
             env=worker_env(settings),
             stdout=self._log,

@@ -24,12 +24,13 @@ log = logging.getLogger("store")
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def worker_command(processes: int, threads: int) -> list[str]:
+def worker_command(processes: int, threads: int, modules: tuple[str, ...] = ("workers.actors",)) -> list[str]:
+    """The `dramatiq` command line that runs the store's actors (and any extra `modules`)."""
     return [
         sys.executable,
         "-m",
         "dramatiq",
-        "workers.actors",
+        *modules,
         "--processes",
         str(processes),
         "--threads",

@@ -414,16 +414,7 @@ async def close(ticket_ref: TicketRef, by: Actor, reason: str = "") -> Transitio
     """Close a completed ticket: its transcript is archived and its channel removed."""
     ticket = await _load(ticket_ref)
     _require_buyer_or_seller(ticket, by, "close it")
-    now = utcnow()
-    return await _apply(
-        ticket,
-        "close",
-        by,
-        reason or "closed",
-        changes={"outcome": TicketOutcome.COMPLETED, "closed_at": now},
-        effects=[outbox.entry("archive_transcript")],
-        now=now,
-    )
+    return await _end(ticket, "close", by, reason or "closed", TicketOutcome.COMPLETED)
 
 
 async def cancel(ticket_ref: TicketRef, by: Actor, reason: str = "") -> TransitionResult:
@@ -436,16 +427,7 @@ async def cancel(ticket_ref: TicketRef, by: Actor, reason: str = "") -> Transiti
     _require_buyer_or_seller(ticket, by, "cancel it")
     if by.kind == "buyer" and ticket.state is TicketState.PAID:
         raise NotPermitted("this ticket is already paid; ask the seller to cancel and refund it")
-    now = utcnow()
-    return await _apply(
-        ticket,
-        "cancel",
-        by,
-        reason or "cancelled",
-        changes={"outcome": TicketOutcome.CANCELLED, "closed_at": now},
-        effects=[outbox.entry("archive_transcript")],
-        now=now,
-    )
+    return await _end(ticket, "cancel", by, reason or "cancelled", TicketOutcome.CANCELLED)
 
 
 async def expire(ticket_ref: TicketRef, *, now: datetime | None = None) -> TransitionResult:
@@ -456,12 +438,21 @@ async def expire(ticket_ref: TicketRef, *, now: datetime | None = None) -> Trans
         raise TransitionNotAllowed(
             f"ticket #{ticket.number} does not expire until {ticket.expires_at:%H:%M:%S}"
         )
+    by = Actor.system("expiry timer")
+    return await _end(ticket, "expire", by, "unpaid past the store's expiry", TicketOutcome.EXPIRED, now)
+
+
+async def _end(
+    ticket: Ticket, trigger: str, by: Actor, reason: str, outcome: TicketOutcome, now: datetime | None = None
+) -> TransitionResult:
+    """Every way into `closed`: the outcome is recorded and the transcript archived."""
+    now = now or utcnow()
     return await _apply(
         ticket,
-        "expire",
-        Actor.system("expiry timer"),
-        "unpaid past the store's expiry",
-        changes={"outcome": TicketOutcome.EXPIRED, "closed_at": now},
+        trigger,
+        by,
+        reason,
+        changes={"outcome": outcome, "closed_at": now},
         effects=[outbox.entry("archive_transcript")],
         now=now,
     )
