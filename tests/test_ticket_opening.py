@@ -113,3 +113,30 @@ async def test_stock_items_are_encrypted_at_rest(store, cipher):
     assert b"user0@mail.test" not in raw["secret"]
     assert cipher.open(raw["secret"]) == "user0@mail.test:pass0"
     assert raw["status"] == StockItemStatus.AVAILABLE.value
+
+
+async def test_a_buyer_whose_ticket_closed_can_buy_again(store, cipher):
+    await Store.get_pymongo_collection().update_one({"guild_id": GUILD}, {"$set": {"tickets.cooldown_s": 0}})
+    product = await automatic_product(cipher, items=3)
+    first = await tickets.open_ticket(GUILD, product.id, buyer(8))
+    with pytest.raises(TooManyOpenTickets, match="already have 1 open ticket"):
+        await tickets.open_ticket(GUILD, product.id, buyer(8))
+    await tickets.cancel(first.id, buyer(8))
+    again = await tickets.open_ticket(GUILD, product.id, buyer(8))
+    assert again.state is TicketState.OPEN
+    held = (await Buyer.find_one({"user_id": 8})).open_ticket_ids
+    assert held == [again.id]  # the closed ticket's slot was freed
+
+
+async def test_a_slot_left_by_a_crash_before_the_ticket_was_written_is_freed(store, cipher):
+    from datetime import timedelta
+
+    from bson import ObjectId
+
+    from models.store import utcnow
+
+    product = await automatic_product(cipher, items=2)
+    never_written = ObjectId.from_datetime(utcnow() - timedelta(minutes=5))
+    await Buyer(guild_id=GUILD, user_id=9, open_ticket_ids=[never_written]).insert()
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer(9))
+    assert (await Buyer.find_one({"user_id": 9})).open_ticket_ids == [ticket.id]

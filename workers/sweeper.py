@@ -15,7 +15,7 @@ import socket
 import time
 
 from workers.runtime import Runtime
-from workflows import buyers, outbox, stock, timers
+from workflows import outbox, stock, timers
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,9 @@ async def sweep_once(runtime: Runtime) -> int:
 
 
 async def repair_once() -> int:
-    """Release what crashed ticket openings and closings left held."""
-    return await stock.release_orphans() + await buyers.release_orphan_slots()
+    """Release stock that crashed ticket openings and closings left reserved (buyer slots
+    repair themselves: see `workflows.buyers.prune_closed`)."""
+    return await stock.release_orphans()
 
 
 async def run_forever(runtime: Runtime, interval: float) -> None:

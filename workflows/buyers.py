@@ -35,9 +35,17 @@ def _refusal(store: Store, buyer: Buyer | None, now: datetime) -> Exception | No
     return None
 
 
+async def _buyer(guild_id: int, user_id: int) -> Buyer | None:
+    return await Buyer.find_one({"guild_id": guild_id, "user_id": user_id})
+
+
 async def check(store: Store, user_id: int, now: datetime) -> None:
     """Refuse early, with the right reason, a buyer who may not open a ticket now."""
-    refusal = _refusal(store, await Buyer.find_one({"guild_id": store.guild_id, "user_id": user_id}), now)
+    buyer = await _buyer(store.guild_id, user_id)
+    if buyer is not None and len(buyer.open_ticket_ids) >= store.tickets.max_open_tickets_per_buyer:
+        if await prune_closed(buyer):
+            buyer = await _buyer(store.guild_id, user_id)
+    refusal = _refusal(store, buyer, now)
     if refusal is not None:
         raise refusal
 
@@ -56,39 +64,40 @@ async def claim_slot(store: Store, user_id: int, ticket_id: PydanticObjectId, no
     try:
         await Buyer.get_pymongo_collection().update_one(query, update, upsert=True)
     except DuplicateKeyError:
-        await check(store, user_id, now)
-        raise TooManyOpenTickets("you are opening tickets too fast; try again") from None
+        await check(store, user_id, now)  # raises the precise refusal (after pruning)
+        try:
+            await Buyer.get_pymongo_collection().update_one(query, update, upsert=True)
+        except DuplicateKeyError:
+            raise TooManyOpenTickets("you are opening tickets too fast; try again") from None
+
+
+async def prune_closed(buyer: Buyer) -> int:
+    """Free the slots of a buyer's tickets that have closed, or were never written (a crash
+    between reserving and writing the ticket), so they no longer count against the limit.
+
+    Slots are freed here, lazily, rather than by every close: only a buyer at the limit pays.
+    """
+    held = buyer.open_ticket_ids
+    states = {
+        doc["_id"]: doc["state"]
+        async for doc in Ticket.get_pymongo_collection().find({"_id": {"$in": held}}, {"state": 1})
+    }
+    # A ticket id is minted just before its reservation: an unwritten one may still be landing.
+    landing = ObjectId.from_datetime(utcnow() - timedelta(minutes=2))
+    gone = [
+        tid
+        for tid in held
+        if states.get(tid) == TicketState.CLOSED.value or (tid not in states and tid < landing)
+    ]
+    if gone:
+        await Buyer.get_pymongo_collection().update_one(
+            {"_id": buyer.id}, {"$pull": {"open_ticket_ids": {"$in": gone}}}
+        )
+    return len(gone)
 
 
 async def release_slot(guild_id: int, user_id: int, ticket_id: PydanticObjectId) -> None:
-    """Free the slot a ticket held (idempotent)."""
+    """Free the slot of a ticket that was never written (its opening was refused)."""
     await Buyer.get_pymongo_collection().update_one(
         {"guild_id": guild_id, "user_id": user_id}, {"$pull": {"open_ticket_ids": ticket_id}}
     )
-
-
-async def release_orphan_slots() -> int:
-    """Free slots held by tickets that were never written or are closed (crash repair)."""
-    # A ticket id is minted just before its reservation: give its insert time to land.
-    cutoff = ObjectId.from_datetime(utcnow() - timedelta(minutes=2))
-    buyers = Buyer.get_pymongo_collection()
-    held = {
-        tid
-        async for doc in buyers.find({"open_ticket_ids": {"$lt": cutoff}}, {"open_ticket_ids": 1})
-        for tid in doc["open_ticket_ids"]
-        if tid < cutoff
-    }
-    if not held:
-        return 0
-    live = {
-        doc["_id"]
-        async for doc in Ticket.get_pymongo_collection().find(
-            {"_id": {"$in": list(held)}, "state": {"$ne": TicketState.CLOSED.value}}, {"_id": 1}
-        )
-    }
-    dead = list(held - live)
-    if dead:
-        await buyers.update_many(
-            {"open_ticket_ids": {"$in": dead}}, {"$pull": {"open_ticket_ids": {"$in": dead}}}
-        )
-    return len(dead)
