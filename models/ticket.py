@@ -123,6 +123,11 @@ class Ticket(Document):
     buyer_name: str = ""
     product: ProductSnapshot
     quantity: int
+    # The reserved stock items' secrets, still encrypted, copied when the ticket opened so the
+    # delivery needs no second read; `settle_pending` marks a delivery whose stock items are
+    # still to be marked delivered (done in batches by the sweeper).
+    sealed_items: list[bytes] = Field(default_factory=list)
+    settle_pending: bool | None = None
     currency: str
     subtotal: int
     unique_code: int
@@ -168,5 +173,6 @@ class Ticket(Document):
             # The sweeper's `next_due_at <= now`; a partial index would not be chosen for it.
             IndexModel([("next_due_at", ASCENDING)]),
             IndexModel([("outbox.created_at", ASCENDING)], sparse=True),
+            IndexModel([("settle_pending", ASCENDING)], sparse=True),
             IndexModel([("channel_id", ASCENDING)], sparse=True),
         ]

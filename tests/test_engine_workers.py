@@ -29,6 +29,14 @@ async def _archived(ticket_id):
     return ticket if ticket.state is TicketState.CLOSED and ticket.next_due_at is None else None
 
 
+async def _delivered_items(ticket_id, count):
+    return await StockItem.find({"ticket_id": ticket_id, "status": "delivered"}).count() == count
+
+
+async def _stock_is(product_id, **expected):
+    return await stock.counts(product_id) == expected
+
+
 async def _store_settings(**changes):
     await Store.get_pymongo_collection().update_one({"guild_id": GUILD}, {"$set": changes})
 
@@ -88,7 +96,9 @@ async def test_a_ticket_lives_from_open_to_closed_through_real_workers(
     assert any(a["kind"] == "delete_channel" and a["target"] == TICKET_CHANNEL for a in actions)
     page = Path(closed.transcript.path).read_text()  # noqa: ASYNC240 (a test reading one file)
     assert "sudah transfer ya kak" in page and "Toko Digital" in page
-    assert await stock.counts(product.id) == {"available": 1, "reserved": 0, "delivered": 1}
+    await eventually(
+        lambda: _stock_is(product.id, available=1, reserved=0, delivered=1), "the stock to settle"
+    )
 
 
 async def test_two_verifications_at_the_same_moment_deliver_once(
@@ -138,7 +148,9 @@ async def test_the_same_delivery_message_three_times_delivers_once(
     assert deliveries[0]["content"].count("mail.test") == 2
     assert [h.trigger for h in (await tickets.get_ticket(ticket.id)).history].count("complete") == 1
     assert done.delivery.item_count == 2
-    assert await stock.counts(product.id) == {"available": 1, "reserved": 0, "delivered": 2}
+    await eventually(
+        lambda: _stock_is(product.id, available=1, reserved=0, delivered=2), "the stock to settle"
+    )
 
 
 async def test_closed_dms_deliver_into_the_ticket_channel(
@@ -182,7 +194,9 @@ async def test_worker_killed_mid_delivery_completes_exactly_once_after_restart(
         dms = [a for a in await recorded_actions(aredis, ns) if a["kind"] == "dm" and "pass0" in a["content"]]
         assert len(dms) == 1, point
         assert [h.trigger for h in done.history].count("complete") == 1
-        assert await StockItem.find({"ticket_id": ticket.id, "status": "delivered"}).count() == 1
+        await eventually(
+            lambda ticket=ticket: _delivered_items(ticket.id, 1), "the delivered key to be settled"
+        )
         # Give the key back for the second round.
         await StockItem.get_pymongo_collection().update_many(
             {}, {"$set": {"status": "available", "ticket_id": None}}
@@ -199,7 +213,6 @@ async def test_timers_that_fell_due_while_everything_was_down_fire_on_restart(
     await tickets.verify(delivered.id, SELLER)
     from models.ticket import DeliveryRecord
 
-    await stock.mark_delivered(delivered)
     await tickets.complete(delivered.id, DeliveryRecord(via="dm", item_count=1, delivered_at=utcnow()))
     # Nothing was running when both timers came due an hour ago.
     past = utcnow() - timedelta(hours=1)
@@ -213,7 +226,9 @@ async def test_timers_that_fell_due_while_everything_was_down_fire_on_restart(
     expired = await eventually(lambda: _archived(unpaid.id), "the unpaid ticket to expire")
     closed = await eventually(lambda: _archived(delivered.id), "the completed ticket to auto-close")
     assert expired.outcome is TicketOutcome.EXPIRED and closed.outcome is TicketOutcome.COMPLETED
-    assert await stock.counts(product.id) == {"available": 1, "reserved": 0, "delivered": 1}
+    await eventually(
+        lambda: _stock_is(product.id, available=1, reserved=0, delivered=1), "the stock to settle"
+    )
 
 
 async def test_a_delivery_that_cannot_reach_the_buyer_waits_in_dead_letters_for_an_operator(

@@ -21,7 +21,7 @@ from workers import runtime
 from workers.broker import broker  # noqa: F401  (sets the global broker before the actors)
 from workers.discord import Attachment, DMsClosed, OutgoingMessage
 from workers.queues import ACTOR_QUEUES
-from workflows import delivery, outbox, payments, stock, tickets, timers
+from workflows import delivery, outbox, payments, tickets, timers
 from workflows.errors import TicketNotFound, TransitionNotAllowed
 from workflows.i18n import text
 from workflows.money import format_amount
@@ -119,8 +119,8 @@ async def deliver_product(ticket_id: str, outbox_entry_id: str | None = None) ->
             ticket.channel_id, OutgoingMessage(content=f"{notice}\n{content}", nonce=nonce)
         )
         via = "ticket"
-    await stock.mark_delivered(ticket)
     record = DeliveryRecord(via=via, message_id=message_id, item_count=ticket.quantity, delivered_at=utcnow())
+    # The stock items are marked delivered by the sweeper (`stock.settle_deliveries`).
     result = await tickets.complete(ticket, record, consumed=outbox_entry_id)
     if not result.applied:
         log.info("ticket %s was completed by another delivery attempt", ticket.id)

@@ -39,6 +39,7 @@ async def sweep_once(runtime: Runtime) -> int:
     for work in await timers.claim_due():
         runtime.sender.send(work.action, ticket_id=str(work.ticket_id))
         sent += 1
+    await stock.settle_deliveries()
     return sent
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from models.product import DeliveryMode, Product
 from models.store import Store
 from models.ticket import Ticket
-from workflows import stock
 from workflows.i18n import text
 from workflows.stock_cipher import StockCipher
 
@@ -24,7 +23,7 @@ async def compose(ticket: Ticket, store: Store, cipher: StockCipher) -> str:
         product = await Product.get(ticket.product.product_id)
         body = text(store.locale, "delivery.manual", text=product.manual_delivery_text if product else "")
         return f"{heading}\n{body}"
-    secrets = await stock.reserved_secrets(ticket, cipher)
+    secrets = [cipher.open(sealed) for sealed in ticket.sealed_items]
     lines = [text(store.locale, "delivery.item", index=i, secret=s) for i, s in enumerate(secrets, 1)]
     return "\n".join([heading, *lines])
 

@@ -82,8 +82,10 @@ async def counts(product_id: PydanticObjectId) -> dict[str, int]:
     return result
 
 
-async def reserve(product: Product, ticket_id: PydanticObjectId, quantity: int) -> None:
-    """Hold `quantity` units for the ticket, all or nothing; raises SoldOut."""
+async def reserve(product: Product, ticket_id: PydanticObjectId, quantity: int) -> list[bytes]:
+    """Hold `quantity` units for the ticket, all or nothing; raises SoldOut.
+
+    Returns the reserved items' sealed secrets (none for a manual product)."""
     now = utcnow()
     if product.delivery_mode is DeliveryMode.MANUAL:
         result = await Product.get_pymongo_collection().update_one(
@@ -95,8 +97,9 @@ async def reserve(product: Product, ticket_id: PydanticObjectId, quantity: int) 
         )
         if result.modified_count != 1:
             raise SoldOut(f"{product.name} is sold out")
-        return
+        return []
     items = StockItem.get_pymongo_collection()
+    sealed: list[bytes] = []
     for _ in range(quantity):
         claimed = await items.find_one_and_update(
             {"product_id": product.id, "status": StockItemStatus.AVAILABLE.value},
@@ -108,13 +111,15 @@ async def reserve(product: Product, ticket_id: PydanticObjectId, quantity: int) 
                 }
             },
             sort=[("created_at", ASCENDING)],
-            projection={"_id": 1},
+            projection={"secret": 1},
             return_document=ReturnDocument.AFTER,
         )
         if claimed is None:
             await release(product.id, product.delivery_mode, ticket_id, quantity)
             left = "" if quantity == 1 else f" (fewer than {quantity} left)"
             raise SoldOut(f"{product.name} is sold out{left}")
+        sealed.append(claimed["secret"])
+    return sealed
 
 
 async def release(
@@ -153,32 +158,35 @@ async def release_for(ticket: Ticket) -> int:
     return await release(ticket.product.product_id, ticket.product.delivery_mode, ticket.id, ticket.quantity)
 
 
-async def reserved_secrets(ticket: Ticket, cipher: StockCipher) -> list[str]:
-    """The plain secrets held for (or already delivered to) a ticket, oldest first."""
-    cursor = StockItem.get_pymongo_collection().find(
-        {
-            "ticket_id": ticket.id,
-            "status": {"$in": [StockItemStatus.RESERVED.value, StockItemStatus.DELIVERED.value]},
-        },
-        {"secret": 1},
-        sort=[("created_at", ASCENDING), ("_id", ASCENDING)],
-    )
-    return [cipher.open(doc["secret"]) async for doc in cursor]
+async def settle_deliveries(limit: int = 500) -> int:
+    """Mark the stock of delivered tickets as delivered, in one batch (the sweeper).
 
-
-async def mark_delivered(ticket: Ticket) -> None:
-    """The units left the shop: items become delivered, a manual reservation is consumed."""
-    now = utcnow()
-    if ticket.product.delivery_mode is DeliveryMode.MANUAL:
-        await Product.get_pymongo_collection().update_one(
-            {"_id": ticket.product.product_id},
-            {"$pull": {"reservations": {"ticket_id": ticket.id}}},
+    Kept off the delivery's path: the delivery is complete once the buyer has it and the
+    ticket says so; the stock's own bookkeeping follows within a sweep.
+    """
+    tickets = Ticket.get_pymongo_collection()
+    pending = [
+        doc
+        async for doc in tickets.find(
+            {"settle_pending": True}, {"product.delivery_mode": 1, "product.product_id": 1}, limit=limit
         )
-        return
+    ]
+    if not pending:
+        return 0
+    ids = [doc["_id"] for doc in pending]
+    now = utcnow()
     await StockItem.get_pymongo_collection().update_many(
-        {"ticket_id": ticket.id, "status": StockItemStatus.RESERVED.value},
+        {"ticket_id": {"$in": ids}, "status": StockItemStatus.RESERVED.value},
         {"$set": {"status": StockItemStatus.DELIVERED.value, "delivered_at": now}},
     )
+    manual = [doc["_id"] for doc in pending if doc["product"]["delivery_mode"] == DeliveryMode.MANUAL.value]
+    if manual:
+        await Product.get_pymongo_collection().update_many(
+            {"reservations.ticket_id": {"$in": manual}},
+            {"$pull": {"reservations": {"ticket_id": {"$in": manual}}}},
+        )
+    await tickets.update_many({"_id": {"$in": ids}}, {"$unset": {"settle_pending": ""}})
+    return len(ids)
 
 
 async def release_orphans(grace: timedelta = timedelta(minutes=2)) -> int:

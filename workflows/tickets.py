@@ -156,21 +156,21 @@ async def open_ticket(
     await buyers.check(store, buyer.user_id, now)
 
     ticket_id = PydanticObjectId()
-    await stock.reserve(product, ticket_id, quantity)
+    sealed_items = await stock.reserve(product, ticket_id, quantity)
     try:
         await buyers.claim_slot(store, buyer.user_id, ticket_id, now)
     except Exception:
         await stock.release(product.id, product.delivery_mode, ticket_id, quantity)
         raise
     try:
-        return await _insert_ticket(store, product, ticket_id, buyer, quantity, subtotal, now)
+        return await _insert_ticket(store, product, ticket_id, buyer, quantity, subtotal, sealed_items, now)
     except BaseException:
         await stock.release(product.id, product.delivery_mode, ticket_id, quantity)
         await buyers.release_slot(guild_id, buyer.user_id, ticket_id)
         raise
 
 
-async def _insert_ticket(store, product, ticket_id, buyer, quantity, subtotal, now) -> Ticket:  # type: ignore[no-untyped-def]
+async def _insert_ticket(store, product, ticket_id, buyer, quantity, subtotal, sealed_items, now) -> Ticket:  # type: ignore[no-untyped-def]
     counter = await Store.get_pymongo_collection().find_one_and_update(
         {"_id": store.id}, {"$inc": {"ticket_counter": 1}}, return_document=ReturnDocument.AFTER
     )
@@ -195,6 +195,7 @@ async def _insert_ticket(store, product, ticket_id, buyer, quantity, subtotal, n
                 delivery_mode=product.delivery_mode,
             ),
             quantity=quantity,
+            sealed_items=sealed_items,
             currency=store.currency,
             subtotal=subtotal,
             unique_code=code,
@@ -413,7 +414,7 @@ async def complete(
         "complete",
         Actor.system("deliver_product"),
         f"delivered by {delivery.via}",
-        changes={"delivery": delivery, "completed_at": delivery.delivered_at},
+        changes={"delivery": delivery, "completed_at": delivery.delivered_at, "settle_pending": True},
         effects=[outbox.entry("prompt_rating")],
         consumed=consumed,
     )
