@@ -190,7 +190,7 @@ async def settle_deliveries(limit: int = 500) -> int:
 
 
 async def release_orphans(grace: timedelta = timedelta(minutes=2)) -> int:
-    """Release reservations whose ticket never got written or has closed (crash repair)."""
+    """Release reservations whose ticket never got written, or closed undelivered (crash repair)."""
     cutoff = utcnow() - grace
     released = 0
     items = StockItem.get_pymongo_collection()
@@ -207,10 +207,15 @@ async def release_orphans(grace: timedelta = timedelta(minutes=2)) -> int:
     candidates = set(holders) | set(manual)
     if not candidates:
         return 0
+    # Still needed: reservations of tickets that are not closed, or that were delivered (their
+    # items are settled as delivered by `settle_deliveries`, never put back on the shelf).
     live = {
         doc["_id"]
         async for doc in Ticket.get_pymongo_collection().find(
-            {"_id": {"$in": list(candidates)}, "state": {"$ne": TicketState.CLOSED.value}},
+            {
+                "_id": {"$in": list(candidates)},
+                "$or": [{"state": {"$ne": TicketState.CLOSED.value}}, {"delivery": {"$ne": None}}],
+            },
             {"_id": 1},
         )
     }
