@@ -46,16 +46,16 @@ SELLER = Actor(kind="seller", user_id=1, name="seller")
 _buyer_ids = itertools.count(10_000_000)
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) a process and its children used so far, from /proc."""
+def cpu_seconds(pid: int, children: bool = True) -> float:
+    """CPU time (user + system) a process (and its children) used so far, from /proc."""
     total = 0.0
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split() if children else []
     except OSError:
         return total
-    return total + sum(cpu_seconds(int(child)) for child in children)
+    return total + sum(cpu_seconds(int(child)) for child in kids)
 
 
 def percentile(values: list[float], p: float) -> float:
