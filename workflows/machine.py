@@ -12,10 +12,15 @@ refuses.
 
 from __future__ import annotations
 
+import logging
+
 from transitions import Machine, MachineError
 
 from models.ticket import TicketState
 from workflows.errors import TransitionNotAllowed, UnknownTrigger
+
+# `transitions` logs every callback at INFO; the table below fires each move once at import.
+logging.getLogger("transitions").setLevel(logging.WARNING)
 
 STATES = [state.value for state in TicketState]
 
