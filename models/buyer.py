@@ -19,7 +19,4 @@ class Buyer(Document):
 
     class Settings:
         name = "buyers"
-        indexes = [
-            IndexModel([("guild_id", ASCENDING), ("user_id", ASCENDING)], unique=True),
-            IndexModel([("open_ticket_ids", ASCENDING)]),
-        ]
+        indexes = [IndexModel([("guild_id", ASCENDING), ("user_id", ASCENDING)], unique=True)]

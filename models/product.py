@@ -56,4 +56,5 @@ class Product(Document):
         indexes = [
             IndexModel([("guild_id", ASCENDING), ("active", ASCENDING), ("sort_order", ASCENDING)]),
             IndexModel([("reservations.ticket_id", ASCENDING)], sparse=True),
+            IndexModel([("reservations.at", ASCENDING)], sparse=True),
         ]

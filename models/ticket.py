@@ -170,6 +170,7 @@ class Ticket(Document):
             ),
             IndexModel([("guild_id", ASCENDING), ("state", ASCENDING), ("created_at", DESCENDING)]),
             IndexModel([("guild_id", ASCENDING), ("buyer_id", ASCENDING), ("created_at", DESCENDING)]),
+            IndexModel([("guild_id", ASCENDING), ("created_at", DESCENDING)]),  # funnel by period
             # The sweeper's `next_due_at <= now`; a partial index would not be chosen for it.
             IndexModel([("next_due_at", ASCENDING)]),
             IndexModel([("outbox.created_at", ASCENDING)], sparse=True),
