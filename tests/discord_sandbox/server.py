@@ -1,0 +1,847 @@
+"""A local Discord: enough of REST v10, the gateway and OAuth2 for an unmodified py-cord bot.
+
+Run it with `DiscordSandbox().start()` (its own thread and event loop); point py-cord at it
+with `discord.http.Route.API_BASE_URL = sandbox.api_base`. The control API under
+`/_sandbox/` acts as users (click, send a message, close DMs) and shows state, so tests in
+other processes can drive it too. See ../../../shared/design/DISCORD-SANDBOX.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from tests.discord_sandbox.state import (
+    ADMINISTRATOR,
+    CHANNELS_PER_CATEGORY,
+    CHANNELS_PER_GUILD,
+    DEFAULT_EVERYONE,
+    SEND_MESSAGES,
+    VIEW_CHANNEL,
+    Attachment,
+    Channel,
+    DiscordError,
+    Guild,
+    Interaction,
+    Member,
+    Message,
+    Overwrite,
+    Role,
+    User,
+    check_components,
+    check_embeds,
+    permissions,
+    snowflake,
+)
+
+GLOBAL_LIMIT_PER_S = 50
+EDIT_LIMIT, EDIT_WINDOW_S = 5, 5.0
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    # Exactly application/json: py-cord's login fails on "; charset=utf-8" (pitfall 1).
+    return web.Response(
+        body=json.dumps(data).encode(), status=status, headers=headers, content_type="application/json"
+    )
+
+
+class RateLimiter:
+    """Discord's global limit (50 requests/s per bot) and per-bucket windows."""
+
+    def __init__(self) -> None:
+        self.global_hits: deque[float] = deque()
+        self.buckets: dict[str, deque[float]] = defaultdict(deque)
+        self.rejected = 0
+
+    def check(
+        self, bucket: str | None, limit: int, window: float, exempt: bool
+    ) -> dict[str, str] | tuple[float, bool]:
+        """Headers for an allowed request, or (retry after seconds, global?) for a refused one."""
+        now = time.monotonic()
+        if not exempt:
+            while self.global_hits and now - self.global_hits[0] >= 1.0:
+                self.global_hits.popleft()
+            if len(self.global_hits) >= GLOBAL_LIMIT_PER_S:
+                self.rejected += 1
+                return 1.0 - (now - self.global_hits[0]), True
+            self.global_hits.append(now)
+        if bucket is None:
+            return {}
+        hits = self.buckets[bucket]
+        while hits and now - hits[0] >= window:
+            hits.popleft()
+        if len(hits) >= limit:
+            self.rejected += 1
+            return window - (now - hits[0]), False
+        hits.append(now)
+        reset_after = window - (now - hits[0])
+        return {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(limit - len(hits)),
+            "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+            "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+            "X-RateLimit-Bucket": bucket,
+        }
+
+
+class SandboxServer:
+    """The sandbox's state and HTTP/websocket handlers (one event loop)."""
+
+    def __init__(self) -> None:
+        self.base_url = ""
+        self.users: dict[int, User] = {}
+        self.tokens: dict[str, int] = {}  # "Bot x" / "Bearer y" → user id
+        self.guilds: dict[int, Guild] = {}
+        self.channels: dict[int, Channel] = {}
+        self.messages: dict[int, dict[int, Message]] = defaultdict(dict)
+        self.interactions: dict[int, Interaction] = {}
+        self.sessions: dict[str, web.WebSocketResponse] = {}
+        self.session_users: dict[str, int] = {}
+        self.sequence = 0
+        self.limiter = RateLimiter()
+        self.oauth_codes: dict[str, int] = {}
+        self.events: list[dict[str, Any]] = []  # every dispatch, for tests
+        self.interaction_deadline_s = 3.0  # Discord's initial-response deadline
+
+    # --- setup (control API) ---------------------------------------------------------------
+
+    def add_user(self, username: str, bot: bool = False) -> User:
+        user = User(snowflake(), username, bot=bot)
+        self.users[user.id] = user
+        return user
+
+    def add_bot(self, username: str = "Store Bot") -> tuple[User, str]:
+        user = self.add_user(username, bot=True)
+        token = f"sandbox.{user.id}.{secrets.token_urlsafe(12)}"
+        self.tokens[f"Bot {token}"] = user.id
+        return user, token
+
+    def add_guild(self, name: str, owner: User) -> Guild:
+        guild = Guild(snowflake(), name, owner.id)
+        guild.roles[guild.id] = Role(guild.id, "@everyone", DEFAULT_EVERYONE)
+        guild.members[owner.id] = Member(owner)
+        self.guilds[guild.id] = guild
+        return guild
+
+    def add_role(self, guild: Guild, name: str, permissions: int = 0) -> Role:
+        role = Role(snowflake(), name, permissions, position=len(guild.roles))
+        guild.roles[role.id] = role
+        return role
+
+    def add_member(self, guild: Guild, user: User, roles: list[int] | None = None) -> Member:
+        member = Member(user, list(roles or []))
+        guild.members[user.id] = member
+        return member
+
+    def add_channel(
+        self,
+        guild: Guild,
+        name: str,
+        type_: int = 0,
+        parent_id: int | None = None,
+        overwrites: list[Overwrite] | None = None,
+    ) -> Channel:
+        siblings = [c for c in self.channels.values() if c.guild_id == guild.id]
+        if len(siblings) >= CHANNELS_PER_GUILD:
+            raise DiscordError(400, 30013, "Maximum number of guild channels reached (500)")
+        if parent_id is not None and sum(c.parent_id == parent_id for c in siblings) >= CHANNELS_PER_CATEGORY:
+            raise DiscordError(
+                400,
+                50035,
+                "Invalid Form Body",
+                {"parent_id": ["Maximum number of channels in category reached (50)"]},
+            )
+        channel = Channel(
+            snowflake(), type_, name, guild.id, parent_id, len(siblings), list(overwrites or [])
+        )
+        self.channels[channel.id] = channel
+        return channel
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _caller(self, request: web.Request) -> User:
+        user_id = self.tokens.get(request.headers.get("Authorization", ""))
+        if user_id is None:
+            raise DiscordError(401, 0, "401: Unauthorized")
+        return self.users[user_id]
+
+    def _channel(self, channel_id: str) -> Channel:
+        channel = self.channels.get(int(channel_id))
+        if channel is None:
+            raise DiscordError(404, 10003, "Unknown Channel")
+        return channel
+
+    def _guild_of(self, channel: Channel) -> Guild | None:
+        return self.guilds.get(channel.guild_id) if channel.guild_id else None
+
+    def _can(self, user: User, channel: Channel, permission: int) -> bool:
+        if channel.type == 1:
+            return user.id in (channel.recipient_id, *(u.id for u in self.users.values() if u.bot))
+        guild = self._guild_of(channel)
+        return guild is not None and permissions(guild, channel, user.id) & permission == permission
+
+    def _message_json(self, message: Message) -> dict[str, Any]:
+        channel = self.channels.get(message.channel_id)
+        return message.to_json(self.base_url, channel.guild_id if channel else None)
+
+    async def _body(self, request: web.Request) -> tuple[dict[str, Any], list[Attachment]]:
+        """JSON, form-encoded `payload_json`, or multipart with files (pitfall 3)."""
+        if request.content_type == "application/json":
+            return await request.json(), []
+        files: list[Attachment] = []
+        payload: dict[str, Any] = {}
+        if request.content_type.startswith("multipart/"):
+            reader = await request.multipart()
+            async for part in reader:
+                if part.name == "payload_json":
+                    payload = json.loads(await part.text())
+                elif part.filename:
+                    files.append(
+                        Attachment(
+                            snowflake(),
+                            part.filename,
+                            part.headers.get("Content-Type", "application/octet-stream"),
+                            await part.read(),
+                        )
+                    )
+            return payload, files
+        form = await request.post()
+        if "payload_json" in form:
+            payload = json.loads(str(form["payload_json"]))
+        return payload, files
+
+    async def dispatch(self, event: str, data: dict[str, Any], user_ids: set[int] | None = None) -> None:
+        """Send a gateway event to every connected bot (or those in `user_ids`)."""
+        self.events.append({"t": event, "d": data})
+        for session_id, ws in list(self.sessions.items()):
+            if user_ids is not None and self.session_users.get(session_id) not in user_ids:
+                continue
+            self.sequence += 1
+            try:
+                await ws.send_str(json.dumps({"op": 0, "t": event, "s": self.sequence, "d": data}))
+            except ConnectionError:
+                self.sessions.pop(session_id, None)
+
+    def _create_message(
+        self, channel: Channel, author: User, payload: dict[str, Any], files: list[Attachment], flags: int = 0
+    ) -> Message:
+        embeds, components = payload.get("embeds") or [], payload.get("components") or []
+        check_embeds(embeds)
+        check_components(components)
+        nonce = payload.get("nonce")
+        if nonce is not None and payload.get("enforce_nonce"):
+            for existing in self.messages[channel.id].values():
+                if existing.nonce == str(nonce) and existing.author.id == author.id:
+                    return existing
+        content = payload.get("content") or ""
+        if not content and not embeds and not files and not components:
+            raise DiscordError(400, 50006, "Cannot send an empty message")
+        message = Message(
+            snowflake(),
+            channel.id,
+            author,
+            content,
+            embeds,
+            components,
+            files,
+            flags=payload.get("flags", 0) | flags,
+            nonce=str(nonce) if nonce is not None else None,
+        )
+        self.messages[channel.id][message.id] = message
+        return message
+
+    # --- middleware: errors and rate limits ---------------------------------------------------
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        path = request.path
+        exempt = "/interactions/" in path or path.startswith(("/_sandbox", "/gateway", "/oauth2"))
+        bucket, limit, window = None, 0, 0.0
+        if request.method == "PATCH" and "/messages/" in path and path.startswith("/api/v10/channels/"):
+            bucket, limit, window = f"edit:{path.split('/')[4]}", EDIT_LIMIT, EDIT_WINDOW_S
+        elif path.startswith("/api/"):
+            bucket, limit, window = f"{request.method}:{path}", 1000, 1.0
+        if path.startswith("/api/"):
+            verdict = self.limiter.check(bucket, limit, window, exempt)
+            if isinstance(verdict, tuple):
+                retry, is_global = max(0.001, verdict[0]), verdict[1]
+                # py-cord retries a 429 only with a Via header and a JSON body (pitfall 2).
+                return _json(
+                    {"message": "You are being rate limited.", "retry_after": retry, "global": is_global},
+                    429,
+                    {
+                        "Retry-After": f"{retry:.3f}",
+                        "Via": "1.1 google",
+                        "X-RateLimit-Remaining": "0",
+                        "X-RateLimit-Reset-After": f"{retry:.3f}",
+                        "X-RateLimit-Limit": str(limit or GLOBAL_LIMIT_PER_S),
+                    },
+                )
+        else:
+            verdict = {}
+        try:
+            response = await handler(request)
+        except DiscordError as error:
+            response = _json(error.body(), error.status)
+        if isinstance(verdict, dict):
+            response.headers.update(verdict)
+        return response
+
+    # --- REST: identity and gateway -----------------------------------------------------------
+
+    async def get_me(self, request: web.Request) -> web.Response:
+        return _json(self._caller(request).to_json())
+
+    async def get_user(self, request: web.Request) -> web.Response:
+        self._caller(request)
+        user = self.users.get(int(request.match_info["user_id"]))
+        if user is None:
+            raise DiscordError(404, 10013, "Unknown User")
+        return _json(user.to_json())
+
+    async def get_gateway(self, request: web.Request) -> web.Response:
+        url = self.base_url.replace("http://", "ws://") + "/gateway/ws"
+        return _json(
+            {
+                "url": url,
+                "shards": 1,
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 999,
+                    "reset_after": 0,
+                    "max_concurrency": 1,
+                },
+            }
+        )
+
+    async def empty_list(self, request: web.Request) -> web.Response:
+        return _json([])
+
+    async def put_commands(self, request: web.Request) -> web.Response:
+        return _json(await request.json() if request.can_read_body else [])
+
+    # --- REST: guilds and channels ------------------------------------------------------------
+
+    async def create_channel(self, request: web.Request) -> web.Response:
+        caller = self._caller(request)
+        guild = self.guilds.get(int(request.match_info["guild_id"]))
+        if guild is None:
+            raise DiscordError(404, 10004, "Unknown Guild")
+        if not permissions(guild, None, caller.id) & (ADMINISTRATOR | (1 << 4)):
+            raise DiscordError(403, 50013, "Missing Permissions")
+        body = await request.json()
+        overwrites = [
+            Overwrite(int(o["id"]), int(o.get("type", 0)), int(o.get("allow", 0)), int(o.get("deny", 0)))
+            for o in body.get("permission_overwrites") or []
+        ]
+        parent = body.get("parent_id")
+        channel = self.add_channel(
+            guild, body["name"], int(body.get("type", 0)), int(parent) if parent else None, overwrites
+        )
+        await self.dispatch("CHANNEL_CREATE", channel.to_json())
+        return _json(channel.to_json(), 201)
+
+    async def get_guild_channels(self, request: web.Request) -> web.Response:
+        guild_id = int(request.match_info["guild_id"])
+        return _json([c.to_json() for c in self.channels.values() if c.guild_id == guild_id])
+
+    async def get_member(self, request: web.Request) -> web.Response:
+        guild = self.guilds.get(int(request.match_info["guild_id"]))
+        member = guild.members.get(int(request.match_info["user_id"])) if guild else None
+        if member is None:
+            raise DiscordError(404, 10007, "Unknown Member")
+        return _json(member.to_json())
+
+    async def get_channel(self, request: web.Request) -> web.Response:
+        return _json(self._channel(request.match_info["channel_id"]).to_json(self.users))
+
+    async def delete_channel(self, request: web.Request) -> web.Response:
+        caller = self._caller(request)
+        channel = self._channel(request.match_info["channel_id"])
+        guild = self._guild_of(channel)
+        if guild is None or not permissions(guild, channel, caller.id) & (ADMINISTRATOR | (1 << 4)):
+            raise DiscordError(403, 50013, "Missing Permissions")
+        del self.channels[channel.id]
+        self.messages.pop(channel.id, None)  # attachments vanish with their channel
+        await self.dispatch("CHANNEL_DELETE", channel.to_json())
+        return _json(channel.to_json())
+
+    async def open_dm(self, request: web.Request) -> web.Response:
+        self._caller(request)
+        recipient_id = int((await request.json())["recipient_id"])
+        if recipient_id not in self.users:
+            raise DiscordError(400, 50035, "Invalid Form Body", {"recipient_id": ["unknown user"]})
+        for channel in self.channels.values():
+            if channel.type == 1 and channel.recipient_id == recipient_id:
+                return _json(channel.to_json(self.users))
+        channel = Channel(snowflake(), 1, recipient_id=recipient_id)
+        self.channels[channel.id] = channel
+        return _json(channel.to_json(self.users))
+
+    # --- REST: messages -------------------------------------------------------------------------
+
+    async def post_message(self, request: web.Request) -> web.Response:
+        caller = self._caller(request)
+        channel = self._channel(request.match_info["channel_id"])
+        if channel.type == 1 and not self.users[channel.recipient_id or 0].dms_open:
+            raise DiscordError(403, 50007, "Cannot send messages to this user")
+        if not self._can(caller, channel, VIEW_CHANNEL | SEND_MESSAGES):
+            raise DiscordError(403, 50001, "Missing Access")
+        payload, files = await self._body(request)
+        message = self._create_message(channel, caller, payload, files)
+        data = self._message_json(message)
+        await self.dispatch("MESSAGE_CREATE", data)
+        return _json(data)
+
+    async def get_messages(self, request: web.Request) -> web.Response:
+        caller = self._caller(request)
+        channel = self._channel(request.match_info["channel_id"])
+        if not self._can(caller, channel, VIEW_CHANNEL):
+            raise DiscordError(403, 50001, "Missing Access")
+        limit = int(request.query.get("limit", 50))
+        ordered = sorted(self.messages[channel.id].values(), key=lambda m: m.id, reverse=True)
+        return _json([self._message_json(m) for m in ordered[:limit]])
+
+    def _message(self, channel: Channel, message_id: str) -> Message:
+        message = self.messages[channel.id].get(int(message_id))
+        if message is None:
+            raise DiscordError(404, 10008, "Unknown Message")
+        return message
+
+    async def get_message(self, request: web.Request) -> web.Response:
+        channel = self._channel(request.match_info["channel_id"])
+        return _json(self._message_json(self._message(channel, request.match_info["message_id"])))
+
+    async def edit_message(self, request: web.Request) -> web.Response:
+        caller = self._caller(request)
+        channel = self._channel(request.match_info["channel_id"])
+        message = self._message(channel, request.match_info["message_id"])
+        if message.author.id != caller.id:
+            raise DiscordError(403, 50005, "Cannot edit a message authored by another user")
+        payload, files = await self._body(request)
+        self._apply_edit(message, payload, files)
+        data = self._message_json(message)
+        await self.dispatch("MESSAGE_UPDATE", data)
+        return _json(data)
+
+    def _apply_edit(self, message: Message, payload: dict[str, Any], files: list[Attachment]) -> None:
+        if "embeds" in payload:
+            check_embeds(payload["embeds"] or [])
+            message.embeds = payload["embeds"] or []
+        if "components" in payload:
+            check_components(payload["components"] or [])
+            message.components = payload["components"] or []
+        if "content" in payload:
+            message.content = payload["content"] or ""
+        if files:
+            message.attachments = files
+        message.edited = time.time()
+
+    async def delete_message(self, request: web.Request) -> web.Response:
+        self._caller(request)
+        channel = self._channel(request.match_info["channel_id"])
+        message = self._message(channel, request.match_info["message_id"])
+        del self.messages[channel.id][message.id]
+        await self.dispatch(
+            "MESSAGE_DELETE",
+            {
+                "id": str(message.id),
+                "channel_id": str(channel.id),
+                "guild_id": str(channel.guild_id) if channel.guild_id else None,
+            },
+        )
+        return web.Response(status=204)
+
+    # --- interactions ---------------------------------------------------------------------------
+
+    async def interaction_callback(self, request: web.Request) -> web.Response:
+        interaction = self.interactions.get(int(request.match_info["interaction_id"]))
+        if interaction is None or interaction.token != request.match_info["token"]:
+            raise DiscordError(404, 10062, "Unknown interaction")
+        if interaction.response_type is not None:
+            raise DiscordError(400, 40060, "Interaction has already been acknowledged")
+        if interaction.expired:
+            interaction.late = True
+            raise DiscordError(404, 10062, "Unknown interaction")  # what Discord says after 3 s
+        payload, files = await self._body(request)
+        kind, data = int(payload["type"]), payload.get("data") or {}
+        interaction.response_type = kind
+        bot = self.users[interaction.application_id]
+        channel = self.channels.get(interaction.channel_id)
+        resource: dict[str, Any] = {"type": kind}
+        if kind in (4, 5) and channel is not None:
+            flags = data.get("flags", 0)
+            message = self._create_message(
+                channel, bot, {**data, "content": data.get("content") or ("…" if kind == 5 else "")}, files
+            )
+            message.flags |= flags
+            message.interaction_id = interaction.id
+            interaction.original_message_id = message.id
+            resource["message"] = self._message_json(message)
+            if not flags & 64:
+                await self.dispatch("MESSAGE_CREATE", resource["message"])
+        elif kind == 7 and channel is not None and interaction.message_id:
+            message = self._message(channel, str(interaction.message_id))
+            self._apply_edit(message, data, files)
+            resource["message"] = self._message_json(message)
+            await self.dispatch("MESSAGE_UPDATE", resource["message"])
+        elif kind == 9:
+            interaction_modals = self.events
+            interaction_modals.append(
+                {"t": "MODAL_OPENED", "d": {"interaction_id": str(interaction.id), **data}}
+            )
+        return _json(
+            {
+                "interaction": {
+                    "id": str(interaction.id),
+                    "type": 3,
+                    "response_message_id": str(interaction.original_message_id or ""),
+                    "response_message_loading": kind == 5,
+                    "response_message_ephemeral": False,
+                },
+                "resource": resource,
+            }
+        )
+
+    def _interaction_by_token(self, token: str) -> Interaction:
+        for interaction in self.interactions.values():
+            if interaction.token == token:
+                return interaction
+        raise DiscordError(404, 10015, "Unknown Webhook")
+
+    async def followup(self, request: web.Request) -> web.Response:
+        interaction = self._interaction_by_token(request.match_info["token"])
+        channel = self.channels.get(interaction.channel_id)
+        if channel is None:
+            raise DiscordError(404, 10003, "Unknown Channel")
+        payload, files = await self._body(request)
+        message = self._create_message(channel, self.users[interaction.application_id], payload, files)
+        message.interaction_id = interaction.id
+        data = self._message_json(message)
+        if not message.flags & 64:
+            await self.dispatch("MESSAGE_CREATE", data)
+        return _json(data)
+
+    async def original(self, request: web.Request) -> web.Response:
+        interaction = self._interaction_by_token(request.match_info["token"])
+        channel = self.channels.get(interaction.channel_id)
+        if channel is None or interaction.original_message_id is None:
+            raise DiscordError(404, 10008, "Unknown Message")
+        message = self._message(channel, str(interaction.original_message_id))
+        if request.method == "PATCH":
+            payload, files = await self._body(request)
+            self._apply_edit(message, payload, files)
+        return _json(self._message_json(message))
+
+    # --- gateway ----------------------------------------------------------------------------
+
+    async def gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}}))
+        session_id = None
+        async for frame in ws:
+            if frame.type != WSMsgType.TEXT:
+                continue
+            packet = json.loads(frame.data)
+            op = packet.get("op")
+            if op == 1:
+                await ws.send_str(json.dumps({"op": 11}))
+            elif op == 2:
+                user_id = self.tokens.get(f"Bot {packet['d']['token']}")
+                if user_id is None:
+                    await ws.close(code=4004, message=b"Authentication failed")
+                    break
+                session_id = secrets.token_hex(16)
+                self.sessions[session_id] = ws
+                self.session_users[session_id] = user_id
+                await self._ready(ws, session_id, user_id)
+            elif op == 6:
+                await ws.send_str(json.dumps({"op": 9, "d": False}))  # start a new session
+            elif op == 8:
+                guild = self.guilds.get(int(packet["d"]["guild_id"]))
+                if guild is not None:
+                    self.sequence += 1
+                    await ws.send_str(
+                        json.dumps(
+                            {
+                                "op": 0,
+                                "t": "GUILD_MEMBERS_CHUNK",
+                                "s": self.sequence,
+                                "d": {
+                                    "guild_id": str(guild.id),
+                                    "members": [m.to_json() for m in guild.members.values()],
+                                    "chunk_index": 0,
+                                    "chunk_count": 1,
+                                    "nonce": packet["d"].get("nonce"),
+                                },
+                            }
+                        )
+                    )
+        if session_id:
+            self.sessions.pop(session_id, None)
+        return ws
+
+    async def _ready(self, ws: web.WebSocketResponse, session_id: str, user_id: int) -> None:
+        bot = self.users[user_id]
+        guilds = [g for g in self.guilds.values() if user_id in g.members]
+        self.sequence += 1
+        await ws.send_str(
+            json.dumps(
+                {
+                    "op": 0,
+                    "t": "READY",
+                    "s": self.sequence,
+                    "d": {
+                        "v": 10,
+                        "user": bot.to_json(),
+                        "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
+                        "session_id": session_id,
+                        "resume_gateway_url": self.base_url.replace("http://", "ws://") + "/gateway/ws",
+                        "application": {"id": str(bot.id), "flags": 0},
+                        "private_channels": [],
+                        "relationships": [],
+                    },
+                }
+            )
+        )
+        for guild in guilds:
+            channels = [c for c in self.channels.values() if c.guild_id == guild.id]
+            self.sequence += 1
+            await ws.send_str(
+                json.dumps({"op": 0, "t": "GUILD_CREATE", "s": self.sequence, "d": guild.to_json(channels)})
+            )
+
+    # --- control API (acting as users; inspecting state) ---------------------------------------
+
+    async def control_click(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        user = self.users[int(body["user_id"])]
+        channel = self._channel(str(body["channel_id"]))
+        message = self._message(channel, str(body["message_id"]))
+        if not self._can(user, channel, VIEW_CHANNEL):
+            raise DiscordError(403, 50001, "Missing Access")
+        interaction = await self.start_interaction(
+            user,
+            channel,
+            message,
+            3,
+            {
+                "custom_id": body["custom_id"],
+                "component_type": int(body.get("component_type", 2)),
+                **({"values": body["values"]} if "values" in body else {}),
+            },
+        )
+        return _json({"interaction_id": str(interaction.id)})
+
+    async def control_submit_modal(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        user = self.users[int(body["user_id"])]
+        channel = self._channel(str(body["channel_id"]))
+        rows = [
+            {"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]}
+            for k, v in body["fields"].items()
+        ]
+        interaction = await self.start_interaction(
+            user, channel, None, 5, {"custom_id": body["custom_id"], "components": rows}
+        )
+        return _json({"interaction_id": str(interaction.id)})
+
+    async def start_interaction(
+        self, user: User, channel: Channel, message: Message | None, kind: int, data: dict[str, Any]
+    ) -> Interaction:
+        bot_id = message.author.id if message else next(u.id for u in self.users.values() if u.bot)
+        interaction = Interaction(
+            snowflake(),
+            secrets.token_urlsafe(24),
+            bot_id,
+            user.id,
+            channel.id,
+            channel.guild_id,
+            message.id if message else None,
+            deadline_s=self.interaction_deadline_s,
+        )
+        self.interactions[interaction.id] = interaction
+        guild = self._guild_of(channel)
+        payload: dict[str, Any] = {
+            "id": str(interaction.id),
+            "application_id": str(bot_id),
+            "type": kind,
+            "data": data,
+            "channel_id": str(channel.id),
+            "channel": channel.to_json(self.users),
+            "token": interaction.token,
+            "version": 1,
+            "locale": "en-US",
+            "app_permissions": str((1 << 50) - 1),
+            "entitlements": [],
+            "authorizing_integration_owners": {},
+            "context": 0 if guild else 1,
+        }
+        if guild is not None:
+            member = guild.members[user.id]
+            payload.update(
+                guild_id=str(guild.id),
+                guild_locale="en-US",
+                member={**member.to_json(), "permissions": str(permissions(guild, channel, user.id))},
+            )
+        else:
+            payload["user"] = user.to_json()
+        if message is not None:
+            payload["message"] = self._message_json(message)
+        await self.dispatch("INTERACTION_CREATE", payload, {bot_id})
+        return interaction
+
+    async def control_send(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        user = self.users[int(body["user_id"])]
+        channel = self._channel(str(body["channel_id"]))
+        if not self._can(user, channel, VIEW_CHANNEL | SEND_MESSAGES):
+            raise DiscordError(403, 50001, "Missing Access")
+        files = [
+            Attachment(
+                snowflake(),
+                f["filename"],
+                f.get("content_type", "application/octet-stream"),
+                bytes.fromhex(f["hex"]),
+            )
+            for f in body.get("files", [])
+        ]
+        message = self._create_message(channel, user, {"content": body.get("content", "")}, files)
+        data = self._message_json(message)
+        await self.dispatch("MESSAGE_CREATE", data)
+        return _json(data)
+
+    async def control_messages(self, request: web.Request) -> web.Response:
+        channel_id = int(request.match_info["channel_id"])
+        ordered = sorted(self.messages.get(channel_id, {}).values(), key=lambda m: m.id)
+        return _json([self._message_json(m) for m in ordered])
+
+    async def control_state(self, request: web.Request) -> web.Response:
+        return _json(
+            {
+                "channels": [c.to_json(self.users) for c in self.channels.values()],
+                "interactions": [
+                    {"id": str(i.id), "response_type": i.response_type, "late": i.late}
+                    for i in self.interactions.values()
+                ],
+                "rate_limited": self.limiter.rejected,
+            }
+        )
+
+    async def control_dms(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.users[int(body["user_id"])].dms_open = bool(body["open"])
+        return _json({"ok": True})
+
+    async def attachment(self, request: web.Request) -> web.Response:
+        channel_id, attachment_id = (
+            int(request.match_info["channel_id"]),
+            int(request.match_info["attachment_id"]),
+        )
+        for message in self.messages.get(channel_id, {}).values():
+            for item in message.attachments:
+                if item.id == attachment_id:
+                    return web.Response(body=item.data, content_type=item.content_type)
+        raise web.HTTPNotFound()
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self.middleware], client_max_size=30 * 1024 * 1024)
+        api = "/api/v10"
+        app.add_routes(
+            [
+                web.get(f"{api}/users/@me", self.get_me),
+                web.get(f"{api}/users/{{user_id:[0-9]+}}", self.get_user),
+                web.get(f"{api}/gateway", self.get_gateway),
+                web.get(f"{api}/gateway/bot", self.get_gateway),
+                web.get(f"{api}/soundboard-default-sounds", self.empty_list),
+                web.get(f"{api}/applications/{{app_id}}/commands", self.empty_list),
+                web.put(f"{api}/applications/{{app_id}}/commands", self.put_commands),
+                web.put(f"{api}/applications/{{app_id}}/guilds/{{guild_id}}/commands", self.put_commands),
+                web.post(
+                    f"{api}/interactions/{{interaction_id}}/{{token}}/callback", self.interaction_callback
+                ),
+                web.post(f"{api}/webhooks/{{app_id}}/{{token}}", self.followup),
+                web.get(f"{api}/webhooks/{{app_id}}/{{token}}/messages/@original", self.original),
+                web.patch(f"{api}/webhooks/{{app_id}}/{{token}}/messages/@original", self.original),
+                web.post(f"{api}/guilds/{{guild_id}}/channels", self.create_channel),
+                web.get(f"{api}/guilds/{{guild_id}}/channels", self.get_guild_channels),
+                web.get(f"{api}/guilds/{{guild_id}}/members/{{user_id}}", self.get_member),
+                web.get(f"{api}/channels/{{channel_id}}", self.get_channel),
+                web.delete(f"{api}/channels/{{channel_id}}", self.delete_channel),
+                web.post(f"{api}/channels/{{channel_id}}/messages", self.post_message),
+                web.get(f"{api}/channels/{{channel_id}}/messages", self.get_messages),
+                web.get(f"{api}/channels/{{channel_id}}/messages/{{message_id}}", self.get_message),
+                web.patch(f"{api}/channels/{{channel_id}}/messages/{{message_id}}", self.edit_message),
+                web.delete(f"{api}/channels/{{channel_id}}/messages/{{message_id}}", self.delete_message),
+                web.post(f"{api}/users/@me/channels", self.open_dm),
+                web.get("/gateway/ws", self.gateway),
+                web.get("/attachments/{channel_id}/{attachment_id}/{filename}", self.attachment),
+                web.post("/_sandbox/click", self.control_click),
+                web.post("/_sandbox/modal", self.control_submit_modal),
+                web.post("/_sandbox/send", self.control_send),
+                web.post("/_sandbox/dms", self.control_dms),
+                web.get("/_sandbox/channels/{channel_id}/messages", self.control_messages),
+                web.get("/_sandbox/state", self.control_state),
+            ]
+        )
+        return app
+
+
+class DiscordSandbox:
+    """Runs a SandboxServer on 127.0.0.1 in a thread of its own.
+
+    Parameters:
+      port: 0 picks a free port.
+    """
+
+    def __init__(self, port: int = 0) -> None:
+        self.server = SandboxServer()
+        self.port = port
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="discord-sandbox", daemon=True)
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    @property
+    def api_base(self) -> str:
+        return f"{self.server.base_url}/api/v10"
+
+    def call(self, fn: Any, *args: Any) -> Any:
+        """Run `fn(*args)` on the sandbox loop (state is only touched there)."""
+
+        async def run() -> Any:
+            result = fn(*args)
+            return await result if asyncio.iscoroutine(result) else result
+
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(10)
+
+    def start(self) -> DiscordSandbox:
+        self._thread.start()
+
+        async def serve() -> None:
+            self._runner = web.AppRunner(self.server.app())
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+            await site.start()
+            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            self.server.base_url = f"http://127.0.0.1:{port}"
+
+        asyncio.run_coroutine_threadsafe(serve(), self.loop).result(10)
+        return self
+
+    def stop(self) -> None:
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)

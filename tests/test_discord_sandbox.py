@@ -1,0 +1,244 @@
+"""The Discord sandbox behaves like Discord where our users would feel it, driven by a real,
+unmodified py-cord bot over real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import aiohttp
+import discord
+import pytest
+
+from tests.discord_sandbox import DiscordSandbox
+from tests.discord_sandbox.state import ADMINISTRATOR, VIEW_CHANNEL, DiscordError, Overwrite
+from tests.waiting import eventually
+
+
+@pytest.fixture
+def sandbox():
+    box = DiscordSandbox().start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+def world(sandbox):
+    """A guild with an owner (seller), a buyer, a stranger, the bot and a shop channel."""
+    s = sandbox.server
+
+    def build():
+        seller = s.add_user("seller")
+        bot, token = s.add_bot()
+        guild = s.add_guild("Toko", seller)
+        bot_role = s.add_role(guild, "bot", ADMINISTRATOR)
+        s.add_member(guild, bot, [bot_role.id])
+        buyer, stranger = s.add_user("budi"), s.add_user("eve")
+        s.add_member(guild, buyer)
+        s.add_member(guild, stranger)
+        shop = s.add_channel(guild, "shop")
+        private = s.add_channel(
+            guild,
+            "ticket-budi",
+            overwrites=[
+                Overwrite(guild.id, 0, deny=VIEW_CHANNEL),
+                Overwrite(buyer.id, 1, allow=VIEW_CHANNEL | (1 << 11)),
+            ],
+        )
+        return {
+            "seller": seller,
+            "bot": bot,
+            "token": token,
+            "guild": guild,
+            "buyer": buyer,
+            "stranger": stranger,
+            "shop": shop,
+            "private": private,
+        }
+
+    return sandbox.call(build)
+
+
+class Clicked(discord.ui.View):
+    def __init__(self, slow: float = 0) -> None:
+        super().__init__(timeout=None)
+        self.slow = slow
+        self.results: list[str] = []
+
+    @discord.ui.button(label="Buy", custom_id="buy_btn", style=discord.ButtonStyle.success)
+    async def buy(self, button: discord.ui.Button, interaction: discord.Interaction) -> None:
+        if self.slow:
+            await asyncio.sleep(self.slow)  # a handler doing slow work before answering
+        try:
+            await interaction.response.send_message(f"hello {interaction.user.name}", ephemeral=True)
+            self.results.append("answered")
+        except discord.NotFound as error:
+            self.results.append(f"late:{error.code}")
+
+
+@contextlib.asynccontextmanager
+async def running_bot(sandbox, token):
+    discord.http.Route.API_BASE_URL = sandbox.api_base
+    bot = discord.Bot(intents=discord.Intents.default())
+    ready = asyncio.Event()
+
+    async def on_ready() -> None:
+        ready.set()
+
+    bot.add_listener(on_ready, "on_ready")
+    task = asyncio.create_task(bot.start(token))
+    await asyncio.wait_for(ready.wait(), 20)
+    try:
+        yield bot
+    finally:
+        await bot.close()
+        with contextlib.suppress(RuntimeError, asyncio.CancelledError):  # pitfall 7
+            await task
+
+
+def _filled(results):
+    async def probe():
+        return results
+
+    return probe
+
+
+async def _control(sandbox, path, body):
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{sandbox.base_url}/_sandbox/{path}", json=body) as response:
+            return response.status, await response.json()
+
+
+async def test_a_pycord_bot_logs_in_and_sees_its_guild(sandbox, world):
+    async with running_bot(sandbox, world["token"]) as bot:
+        guild = bot.get_guild(world["guild"].id)
+        assert guild is not None and guild.name == "Toko"
+        assert {c.name for c in guild.text_channels} == {"shop", "ticket-budi"}
+        assert bot.user.id == world["bot"].id
+
+
+async def test_a_click_on_a_button_reaches_the_bot_and_its_answer_is_ephemeral(sandbox, world):
+    async with running_bot(sandbox, world["token"]) as bot:
+        view = Clicked()
+        message = await bot.get_channel(world["shop"].id).send("panel", view=view)
+        status, _ = await _control(
+            sandbox,
+            "click",
+            {
+                "user_id": str(world["buyer"].id),
+                "channel_id": str(world["shop"].id),
+                "message_id": str(message.id),
+                "custom_id": "buy_btn",
+            },
+        )
+        assert status == 200
+        await eventually(_filled(view.results), "the bot's answer")
+        assert view.results == ["answered"]
+        answers = [m for m in sandbox.server.messages[world["shop"].id].values() if m.content == "hello budi"]
+        assert len(answers) == 1 and answers[0].flags & 64  # ephemeral
+
+
+async def test_an_answer_after_the_deadline_fails_like_on_discord(sandbox, world):
+    sandbox.server.interaction_deadline_s = 0.2
+    async with running_bot(sandbox, world["token"]) as bot:
+        view = Clicked(slow=0.4)
+        message = await bot.get_channel(world["shop"].id).send("panel", view=view)
+        await _control(
+            sandbox,
+            "click",
+            {
+                "user_id": str(world["buyer"].id),
+                "channel_id": str(world["shop"].id),
+                "message_id": str(message.id),
+                "custom_id": "buy_btn",
+            },
+        )
+        await eventually(_filled(view.results), "the bot's answer")
+        assert view.results == ["late:10062"]
+
+
+async def test_a_buyer_with_closed_dms_cannot_be_messaged(sandbox, world):
+    async with running_bot(sandbox, world["token"]) as bot:
+        await _control(sandbox, "dms", {"user_id": str(world["buyer"].id), "open": False})
+        user = await bot.fetch_user(world["buyer"].id)
+        with pytest.raises(discord.Forbidden) as refusal:
+            await user.send("your key")
+        assert refusal.value.code == 50007
+        await _control(sandbox, "dms", {"user_id": str(world["buyer"].id), "open": True})
+        sent = await user.send("your key")
+        assert sent.content == "your key"
+
+
+async def test_a_stranger_cannot_read_or_post_in_a_private_ticket(sandbox, world):
+    status, body = await _control(
+        sandbox,
+        "send",
+        {"user_id": str(world["stranger"].id), "channel_id": str(world["private"].id), "content": "hi"},
+    )
+    assert status == 403 and body["code"] == 50001
+    status, _ = await _control(
+        sandbox,
+        "send",
+        {"user_id": str(world["buyer"].id), "channel_id": str(world["private"].id), "content": "hi"},
+    )
+    assert status == 200
+
+
+async def test_rest_rate_limits_answer_429_with_discord_headers(sandbox, world):
+    headers = {"Authorization": f"Bot {world['token']}"}
+    async with aiohttp.ClientSession() as http:
+        statuses, limited = [], None
+        for _ in range(60):
+            async with http.get(f"{sandbox.api_base}/users/@me", headers=headers) as response:
+                statuses.append(response.status)
+                if response.status == 429:
+                    limited = (dict(response.headers), await response.json())
+    assert statuses.count(200) == 50 and statuses.count(429) == 10
+    assert limited[0]["Via"] and float(limited[0]["Retry-After"]) > 0 and limited[1]["global"] is True
+
+
+async def test_message_edits_in_one_channel_are_limited_to_five_per_five_seconds(sandbox, world):
+    headers = {"Authorization": f"Bot {world['token']}"}
+    base = f"{sandbox.api_base}/channels/{world['shop'].id}/messages"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(base, headers=headers, json={"content": "panel"}) as response:
+            message_id = (await response.json())["id"]
+        statuses = []
+        for n in range(7):
+            async with http.patch(
+                f"{base}/{message_id}", headers=headers, json={"content": f"v{n}"}
+            ) as response:
+                statuses.append((response.status, response.headers.get("X-RateLimit-Remaining")))
+    assert [s for s, _ in statuses] == [200] * 5 + [429] * 2
+    assert statuses[4][1] == "0"
+
+
+def test_a_category_holds_at_most_fifty_channels(sandbox, world):
+    s = sandbox.server
+
+    def fill():
+        category = s.add_channel(world["guild"], "tickets", type_=4)
+        for n in range(50):
+            s.add_channel(world["guild"], f"ticket-{n}", parent_id=category.id)
+        try:
+            s.add_channel(world["guild"], "ticket-51", parent_id=category.id)
+        except DiscordError as error:
+            return error.code
+        return None
+
+    assert sandbox.call(fill) == 50035
+
+
+async def test_embeds_over_discords_limits_are_refused(sandbox, world):
+    headers = {"Authorization": f"Bot {world['token']}"}
+    embed = {
+        "title": "DIGITAL PRODUCT STORE",
+        "fields": [{"name": f"P{n}", "value": "Rp 1"} for n in range(26)],
+    }
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{sandbox.api_base}/channels/{world['shop'].id}/messages",
+            headers=headers,
+            json={"embeds": [embed]},
+        ) as response:
+            assert response.status == 400 and (await response.json())["code"] == 50035
