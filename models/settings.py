@@ -45,6 +45,8 @@ class Settings(BaseSettings):
       secret_key: signs sessions and derives the key that encrypts stock items at rest.
         When empty, a random key is created once and kept in `<data_dir>/secret_key`.
       discord_token: the bot token; empty means sandbox mode.
+      discord_api_base_url: Discord's REST base URL; empty is Discord itself (the sandbox
+        sets its own, e.g. http://127.0.0.1:PORT/api/v10).
       discord_client_id, discord_client_secret: the OAuth2 client for the dashboard login.
       data_dir: where the embedded databases, uploads and transcripts live.
       worker_timeout_ms: how long an idle worker waits on Redis before looking again; sets
@@ -66,6 +68,7 @@ class Settings(BaseSettings):
     redis_namespace: str = Field(default="store", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     secret_key: SecretStr = SecretStr("")
     discord_token: SecretStr = SecretStr("")
+    discord_api_base_url: str = Field(default="", pattern=r"^(https?://\S+)?$")
     discord_client_id: str = ""
     discord_client_secret: SecretStr = SecretStr("")
     data_dir: Path = Path("data")

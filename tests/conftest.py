@@ -19,6 +19,8 @@ from redis.asyncio import Redis as AsyncRedis
 import models
 from models.settings import Settings
 from models.store import Store
+from tests.discord_sandbox import DiscordSandbox
+from tests.discord_sandbox.state import ADMINISTRATOR, VIEW_CHANNEL, Overwrite
 from workers.embedded import EmbeddedService, start_mongod, start_redis
 from workers.launch import worker_command
 from workers.sender import Sender
@@ -119,6 +121,8 @@ def worker_env(settings: Settings) -> dict[str, str]:
         STORE_HEARTBEAT_TIMEOUT_MS=str(settings.heartbeat_timeout_ms),
         STORE_MAINTENANCE_CHANCE=str(settings.maintenance_chance),
         STORE_SWEEP_INTERVAL_S=str(settings.sweep_interval_s),
+        STORE_DISCORD_TOKEN=settings.discord_token.get_secret_value(),
+        STORE_DISCORD_API_BASE_URL=settings.discord_api_base_url,
         dramatiq_worker_timeout=str(settings.worker_timeout_ms),
         dramatiq_queue_prefetch="4",
         PYTHONUNBUFFERED="1",
@@ -185,3 +189,47 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator[object]:
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture
+def sandbox():
+    box = DiscordSandbox().start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+def world(sandbox):
+    """A guild with an owner (seller), a buyer, a stranger, the bot and a shop channel."""
+    s = sandbox.server
+
+    def build():
+        seller = s.add_user("seller")
+        bot, token = s.add_bot()
+        guild = s.add_guild("Toko", seller)
+        bot_role = s.add_role(guild, "bot", ADMINISTRATOR)
+        s.add_member(guild, bot, [bot_role.id])
+        buyer, stranger = s.add_user("budi"), s.add_user("eve")
+        s.add_member(guild, buyer)
+        s.add_member(guild, stranger)
+        shop = s.add_channel(guild, "shop")
+        private = s.add_channel(
+            guild,
+            "ticket-budi",
+            overwrites=[
+                Overwrite(guild.id, 0, deny=VIEW_CHANNEL),
+                Overwrite(buyer.id, 1, allow=VIEW_CHANNEL | (1 << 11)),
+            ],
+        )
+        return {
+            "seller": seller,
+            "bot": bot,
+            "token": token,
+            "guild": guild,
+            "buyer": buyer,
+            "stranger": stranger,
+            "shop": shop,
+            "private": private,
+        }
+
+    return sandbox.call(build)

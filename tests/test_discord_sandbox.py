@@ -10,53 +10,8 @@ import aiohttp
 import discord
 import pytest
 
-from tests.discord_sandbox import DiscordSandbox
-from tests.discord_sandbox.state import ADMINISTRATOR, VIEW_CHANNEL, DiscordError, Overwrite
+from tests.discord_sandbox.state import DiscordError
 from tests.waiting import eventually
-
-
-@pytest.fixture
-def sandbox():
-    box = DiscordSandbox().start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture
-def world(sandbox):
-    """A guild with an owner (seller), a buyer, a stranger, the bot and a shop channel."""
-    s = sandbox.server
-
-    def build():
-        seller = s.add_user("seller")
-        bot, token = s.add_bot()
-        guild = s.add_guild("Toko", seller)
-        bot_role = s.add_role(guild, "bot", ADMINISTRATOR)
-        s.add_member(guild, bot, [bot_role.id])
-        buyer, stranger = s.add_user("budi"), s.add_user("eve")
-        s.add_member(guild, buyer)
-        s.add_member(guild, stranger)
-        shop = s.add_channel(guild, "shop")
-        private = s.add_channel(
-            guild,
-            "ticket-budi",
-            overwrites=[
-                Overwrite(guild.id, 0, deny=VIEW_CHANNEL),
-                Overwrite(buyer.id, 1, allow=VIEW_CHANNEL | (1 << 11)),
-            ],
-        )
-        return {
-            "seller": seller,
-            "bot": bot,
-            "token": token,
-            "guild": guild,
-            "buyer": buyer,
-            "stranger": stranger,
-            "shop": shop,
-            "private": private,
-        }
-
-    return sandbox.call(build)
 
 
 class Clicked(discord.ui.View):
