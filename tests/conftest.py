@@ -206,7 +206,7 @@ def world(sandbox):
     def build():
         seller = s.add_user("seller")
         bot, token = s.add_bot()
-        guild = s.add_guild("Toko", seller)
+        guild = s.add_guild("Toko", seller, guild_id=GUILD)
         bot_role = s.add_role(guild, "bot", ADMINISTRATOR)
         s.add_member(guild, bot, [bot_role.id])
         buyer, stranger = s.add_user("budi"), s.add_user("eve")

@@ -123,8 +123,8 @@ class SandboxServer:
         self.tokens[f"Bot {token}"] = user.id
         return user, token
 
-    def add_guild(self, name: str, owner: User) -> Guild:
-        guild = Guild(snowflake(), name, owner.id)
+    def add_guild(self, name: str, owner: User, guild_id: int | None = None) -> Guild:
+        guild = Guild(guild_id or snowflake(), name, owner.id)
         guild.roles[guild.id] = Role(guild.id, "@everyone", DEFAULT_EVERYONE)
         guild.members[owner.id] = Member(owner)
         self.guilds[guild.id] = guild

@@ -1,0 +1,66 @@
+"""`python -m bot`: the store's py-cord bot process.
+
+It connects Beanie on its own event loop, relays transitions' follow-ups to the worker queues,
+routes every component interaction by custom_id (`bot.router`), and keeps panels current.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+import discord
+
+import models
+from bot.refresh import PanelRefresher
+from bot.router import on_interaction
+from models.settings import SettingsError, load_settings
+from workers.discord_rest import point_at
+from workers.sender import Sender
+from workflows import outbox
+
+log = logging.getLogger("bot")
+
+
+def build() -> discord.Bot:
+    intents = discord.Intents.default()
+    intents.message_content = True
+    bot = discord.Bot(intents=intents)
+    bot.add_listener(on_interaction, "on_interaction")
+    return bot
+
+
+async def run() -> None:
+    settings = load_settings()
+    token = settings.discord_token.get_secret_value()
+    if not token:
+        raise SettingsError("STORE_DISCORD_TOKEN: the bot needs a token (or run the sandbox demo)")
+    point_at(settings.discord_api_base_url)
+    client = await models.connect(settings.mongodb_url or "", settings.mongodb_database)
+    outbox.configure(Sender.for_redis(settings.redis_url or "", settings.redis_namespace).dispatch)
+    bot = build()
+    refresher = PanelRefresher(bot)
+
+    async def on_ready() -> None:
+        log.info("bot ready as %s in %d guilds", bot.user, len(bot.guilds))
+        if not hasattr(bot, "_refresh_task"):
+            bot._refresh_task = asyncio.create_task(refresher.run_forever())  # type: ignore[attr-defined]
+
+    bot.add_listener(on_ready, "on_ready")
+    try:
+        await bot.start(token)
+    finally:
+        await client.close()
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        asyncio.run(run())
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -1,0 +1,1 @@
+"""One module per button, named for what the user clicked."""

@@ -1,0 +1,33 @@
+"""Answering an interaction in the store's language, ephemerally, within Discord's 3 s."""
+
+from __future__ import annotations
+
+import discord
+
+from workflows.errors import CooldownActive, SoldOut, StoreError, TooManyOpenTickets
+from workflows.i18n import text
+
+
+async def ack(interaction: discord.Interaction) -> None:
+    """Acknowledge at once (the real work may take longer than 3 s)."""
+    if not interaction.response.is_done():
+        await interaction.response.defer(ephemeral=True)
+
+
+async def say(interaction: discord.Interaction, message: str, **extra: object) -> None:
+    """An ephemeral answer, whether or not the interaction was acknowledged already."""
+    if interaction.response.is_done():
+        await interaction.followup.send(message, ephemeral=True, **extra)
+    else:
+        await interaction.response.send_message(message, ephemeral=True, **extra)
+
+
+def refusal(locale: str, error: StoreError, product: str = "") -> str:
+    """A domain refusal in the buyer's words."""
+    if isinstance(error, SoldOut):
+        return text(locale, "error.sold_out", product=product)
+    if isinstance(error, TooManyOpenTickets):
+        return text(locale, "error.too_many_open_tickets")
+    if isinstance(error, CooldownActive):
+        return text(locale, "error.cooldown", seconds=error.retry_after_s)
+    return text(locale, "error.generic", reason=str(error))
