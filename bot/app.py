@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 import discord
 
 import models
+from bot.listeners import TranscriptLog
 from bot.refresh import PanelRefresher
 from bot.router import on_interaction
 from models.settings import SettingsError, load_settings
@@ -23,11 +25,15 @@ from workflows import outbox
 log = logging.getLogger("bot")
 
 
-def build() -> discord.Bot:
+def build(data_dir: Path) -> discord.Bot:
     intents = discord.Intents.default()
     intents.message_content = True
     bot = discord.Bot(intents=intents)
     bot.add_listener(on_interaction, "on_interaction")
+    transcript = TranscriptLog(data_dir)
+    bot.add_listener(transcript.on_message, "on_message")
+    bot.add_listener(transcript.on_raw_message_edit, "on_raw_message_edit")
+    bot.add_listener(transcript.on_raw_message_delete, "on_raw_message_delete")
     return bot
 
 
@@ -39,7 +45,7 @@ async def run() -> None:
     point_at(settings.discord_api_base_url)
     client = await models.connect(settings.mongodb_url or "", settings.mongodb_database)
     outbox.configure(Sender.for_redis(settings.redis_url or "", settings.redis_namespace).dispatch)
-    bot = build()
+    bot = build(settings.data_dir)
     refresher = PanelRefresher(bot)
 
     async def on_ready() -> None:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from models.payment_method import PaymentKind, PaymentMethod
 from models.rating import Rating
-from models.store import Store
+from models.store import Store, utcnow
 from models.ticket import Ticket, TicketState
+from models.ticket_message import TicketMessage
 from tests.conftest import ROOT, worker_env
+from tests.discord_sandbox.state import Attachment
 from tests.helpers import automatic_product
 from tests.waiting import eventually
 
@@ -134,6 +140,23 @@ async def test_a_buyer_buys_pays_is_verified_receives_the_key_by_dm_and_rates(
     denied = on_sandbox(sandbox, lambda: sandbox.server._can(world["stranger"], channel, 1 << 10))
     assert denied is False
 
+    # The buyer posts a screenshot of the transfer in the ticket, then reports the payment.
+    proof = _png()
+    on_sandbox(
+        sandbox,
+        lambda: sandbox.server.user_sends(
+            buyer, channel, "bukti transfer", [Attachment(7_000_001, "bukti.png", "image/png", proof)]
+        ),
+    )
+
+    async def proof_copied():
+        return await TicketMessage.find_one(
+            {"ticket_id": ticket.id, "attachments": {"$elemMatch": {"stored_path": {"$ne": None}}}}
+        )
+
+    copied = await eventually(proof_copied, "the proof copied into the store's storage")
+    assert (settings.data_dir / copied.attachments[0].stored_path).read_bytes() == proof
+
     paid = _click(sandbox, buyer, channel.id, opening.id, f"paid:{ticket.id}")
     await eventually(_responded(paid), "the payment modal")
     assert paid.response_type == 9
@@ -176,6 +199,27 @@ async def test_a_buyer_buys_pays_is_verified_receives_the_key_by_dm_and_rates(
         return await Rating.find_one({"ticket_id": ticket.id})
 
     assert (await eventually(rated, "the rating")).stars == 5
+    assert (await Ticket.get(ticket.id)).payment_report.proof_ref == copied.attachments[0].stored_path
+
+    # Time passes: the auto-close timer comes due, the transcript is archived, the channel goes.
+    await Ticket.get_pymongo_collection().update_one(
+        {"_id": ticket.id}, {"$set": {"auto_close_at": utcnow(), "next_due_at": utcnow()}}
+    )
+
+    async def archived():
+        found = await Ticket.get(ticket.id)
+        return found if found.transcript and found.next_due_at is None else None
+
+    closed = await eventually(archived, "the archived transcript")
+    assert ticket.channel_id not in on_sandbox(sandbox, lambda: set(sandbox.server.channels))
+    page = Path(closed.transcript.path).read_text()  # noqa: ASYNC240
+    assert "bukti transfer" in page and "data:image/png;base64," + base64.b64encode(proof).decode() in page
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 20), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
 
 
 def _responded(interaction):

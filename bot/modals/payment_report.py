@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import discord
+from beanie import PydanticObjectId
 
 from bot import replies
 from bot.people import actor
 from models.store import Store
+from models.ticket_message import TicketMessage
 from workflows import tickets
 from workflows.i18n import text
 
@@ -19,11 +21,23 @@ def field(interaction: discord.Interaction, custom_id: str) -> str:
     return ""
 
 
+async def latest_proof(ticket_id: str, buyer_id: int) -> str | None:
+    """The newest image the buyer posted in the ticket (checked and copied by the transcript log)."""
+    query = {
+        "ticket_id": PydanticObjectId(ticket_id),
+        "author_id": buyer_id,
+        "attachments.content_type": {"$regex": "^image/"},
+    }
+    async for message in TicketMessage.find(query).sort("-created_at").limit(1):
+        images = [a for a in message.attachments if a.content_type.startswith("image/") and a.stored_path]
+        if images:
+            return images[-1].stored_path
+    return None
+
+
 async def on_payment_report(interaction: discord.Interaction, store: Store, ticket_id: str) -> None:
     await replies.ack(interaction)
-    await tickets.report_payment(
-        ticket_id,
-        actor(interaction.user, store).model_copy(update={"kind": "buyer"}),
-        field(interaction, "reference"),
-    )
+    buyer = actor(interaction.user, store).model_copy(update={"kind": "buyer"})
+    proof = await latest_proof(ticket_id, interaction.user.id)
+    await tickets.report_payment(ticket_id, buyer, field(interaction, "reference"), proof_ref=proof)
     await replies.say(interaction, text(store.locale, "ticket.reported"))

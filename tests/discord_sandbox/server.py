@@ -703,8 +703,6 @@ class SandboxServer:
         body = await request.json()
         user = self.users[int(body["user_id"])]
         channel = self._channel(str(body["channel_id"]))
-        if not self._can(user, channel, VIEW_CHANNEL | SEND_MESSAGES):
-            raise DiscordError(403, 50001, "Missing Access")
         files = [
             Attachment(
                 snowflake(),
@@ -714,10 +712,17 @@ class SandboxServer:
             )
             for f in body.get("files", [])
         ]
-        message = self._create_message(channel, user, {"content": body.get("content", "")}, files)
-        data = self._message_json(message)
-        await self.dispatch("MESSAGE_CREATE", data)
-        return _json(data)
+        return _json(self._message_json(await self.user_sends(user, channel, body.get("content", ""), files)))
+
+    async def user_sends(
+        self, user: User, channel: Channel, content: str, files: list[Attachment]
+    ) -> Message:
+        """A person posts a message (with attachments) in a channel they can write in."""
+        if not self._can(user, channel, VIEW_CHANNEL | SEND_MESSAGES):
+            raise DiscordError(403, 50001, "Missing Access")
+        message = self._create_message(channel, user, {"content": content}, files)
+        await self.dispatch("MESSAGE_CREATE", self._message_json(message))
+        return message
 
     async def control_messages(self, request: web.Request) -> web.Response:
         channel_id = int(request.match_info["channel_id"])
