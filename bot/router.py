@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 import discord
 
 from bot import replies
-from bot.buttons import buy, cancel, paid, payment_methods, rate, verify
+from bot.buttons import buy, cancel, close, paid, payment_methods, rate, verify
 from bot.modals import payment_report
 from models.store import Store
 from workflows import tickets
@@ -31,9 +31,11 @@ BY_PREFIX: dict[str, Handler] = {
     "verify": verify.on_verify,
     "reject": verify.on_reject,
     "cancel": cancel.on_cancel,
+    "close": close.on_close,
+    "close_confirm": close.on_close_confirm,
     "rate": rate.on_rate,
 }
-NEEDS_TICKET = {"paid", "report", "verify", "reject", "cancel", "rate"}
+NEEDS_TICKET = {"paid", "report", "verify", "reject", "cancel", "rate", "close", "close_confirm"}
 
 
 async def _store_for(interaction: discord.Interaction, ticket_id: str | None) -> Store:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -233,3 +234,25 @@ def world(sandbox):
         }
 
     return sandbox.call(build)
+
+
+@pytest.fixture
+def start_bot(settings, tmp_path):
+    started = []
+
+    def start():
+        log = (tmp_path / f"bot-{len(started)}.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot"],
+            cwd=ROOT,
+            env=worker_env(settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.terminate()
+        process.wait(20)

@@ -3,124 +3,46 @@
 from __future__ import annotations
 
 import base64
-import io
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-from PIL import Image
-
-from models.payment_method import PaymentKind, PaymentMethod
 from models.rating import Rating
-from models.store import Store, utcnow
+from models.store import utcnow
 from models.ticket import Ticket, TicketState
 from models.ticket_message import TicketMessage
-from tests.conftest import ROOT, worker_env
+from tests.bot_driver import (
+    answered,
+    answers,
+    click,
+    messages,
+    on_sandbox,
+    open_shop,
+    panel_message,
+    png,
+    responded,
+    submit,
+)
 from tests.discord_sandbox.state import Attachment
-from tests.helpers import automatic_product
 from tests.waiting import eventually
-
-
-@pytest.fixture
-def start_bot(settings, tmp_path):
-    started = []
-
-    def start():
-        log = (tmp_path / f"bot-{len(started)}.log").open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot"],
-            cwd=ROOT,
-            env=worker_env(settings),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.terminate()
-        process.wait(20)
-
-
-def on_sandbox(sandbox, fn):
-    return sandbox.call(fn)
-
-
-async def _messages(sandbox, channel_id):
-    return on_sandbox(
-        sandbox, lambda: sorted(sandbox.server.messages.get(channel_id, {}).values(), key=lambda m: m.id)
-    )
-
-
-def _click(sandbox, user, channel_id, message_id, custom_id, values=None):
-    s = sandbox.server
-    channel, message = s.channels[channel_id], s.messages[channel_id][message_id]
-    data = {
-        "custom_id": custom_id,
-        "component_type": 3 if values else 2,
-        **({"values": values} if values else {}),
-    }
-    return on_sandbox(sandbox, lambda: s.start_interaction(user, channel, message, 3, data))
-
-
-def _submit(sandbox, user, channel_id, custom_id, fields):
-    s = sandbox.server
-    rows = [{"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in fields.items()]
-    return on_sandbox(
-        sandbox,
-        lambda: s.start_interaction(
-            user, s.channels[channel_id], None, 5, {"custom_id": custom_id, "components": rows}
-        ),
-    )
-
-
-def _answers(sandbox, interaction):
-    """Messages the bot sent in answer to one interaction (ephemeral follow-ups included)."""
-    s = sandbox.server
-    return on_sandbox(
-        sandbox,
-        lambda: [
-            m for msgs in s.messages.values() for m in msgs.values() if m.interaction_id == interaction.id
-        ],
-    )
 
 
 async def test_a_buyer_buys_pays_is_verified_receives_the_key_by_dm_and_rates(
     sandbox, world, store, cipher, settings, start_worker, start_bot
 ):
-    settings.discord_token = settings.discord_token.__class__(world["token"])
-    settings.discord_api_base_url = sandbox.api_base
-    category = on_sandbox(sandbox, lambda: sandbox.server.add_channel(world["guild"], "tickets", type_=4))
-    await Store.get_pymongo_collection().update_one(
-        {"guild_id": store.guild_id},
-        {"$set": {"panel.channel_id": world["shop"].id, "tickets.category_ids": [category.id]}},
-    )
+    category, _ = await open_shop(sandbox, world, store, settings, cipher)
     guild_id = world["guild"].id
-    await automatic_product(cipher, items=1)
-    await PaymentMethod(
-        guild_id=guild_id,
-        kind=PaymentKind.BANK,
-        provider="BCA",
-        details={"account_number": "1234567890", "account_name": "Toko Digital"},
-    ).insert()
     start_worker()
     start_bot()
     shop, buyer, seller = world["shop"].id, world["buyer"], world["seller"]
 
-    async def panel():
-        return [m for m in await _messages(sandbox, shop) if m.embeds and m.author.bot]
-
-    panel_message = (await eventually(panel, "the panel in the shop channel", within=40))[0]
-    fields = panel_message.embeds[0]["fields"]
+    panel = await panel_message(sandbox, world)
+    fields = panel.embeds[0]["fields"]
     assert (
         fields[0]["name"] == "Netflix 1 Bulan"
         and "Rp 50.000" in fields[0]["value"]
         and "Stok: 1" in fields[0]["value"]
     )
 
-    clicked = _click(sandbox, buyer, shop, panel_message.id, "buy_btn")
+    clicked = click(sandbox, buyer, shop, panel.id, "buy_btn")
 
     async def ticket_open():
         return await Ticket.find_one({"guild_id": guild_id, "channel_id": {"$ne": None}})
@@ -131,7 +53,7 @@ async def test_a_buyer_buys_pays_is_verified_receives_the_key_by_dm_and_rates(
     assert channel.name == "ticket-budi-netflix-1-bulan" and channel.parent_id == category.id
 
     async def instructions():
-        return [m for m in await _messages(sandbox, channel.id) if "paid:" in str(m.components)]
+        return [m for m in await messages(sandbox, channel.id) if "paid:" in str(m.components)]
 
     opening = (await eventually(instructions, "the purchase instructions"))[0]
     assert "Rp 50." in opening.content and f"#{ticket.number}" in opening.content
@@ -141,7 +63,7 @@ async def test_a_buyer_buys_pays_is_verified_receives_the_key_by_dm_and_rates(
     assert denied is False
 
     # The buyer posts a screenshot of the transfer in the ticket, then reports the payment.
-    proof = _png()
+    proof = png()
     on_sandbox(
         sandbox,
         lambda: sandbox.server.user_sends(
@@ -157,21 +79,21 @@ async def test_a_buyer_buys_pays_is_verified_receives_the_key_by_dm_and_rates(
     copied = await eventually(proof_copied, "the proof copied into the store's storage")
     assert (settings.data_dir / copied.attachments[0].stored_path).read_bytes() == proof
 
-    paid = _click(sandbox, buyer, channel.id, opening.id, f"paid:{ticket.id}")
-    await eventually(_responded(paid), "the payment modal")
+    paid = click(sandbox, buyer, channel.id, opening.id, f"paid:{ticket.id}")
+    await eventually(responded(paid), "the payment modal")
     assert paid.response_type == 9
-    _submit(sandbox, buyer, channel.id, f"report:{ticket.id}", {"reference": "BCA a.n. BUDI"})
+    submit(sandbox, buyer, channel.id, f"report:{ticket.id}", {"reference": "BCA a.n. BUDI"})
 
     async def verify_request():
-        return [m for m in await _messages(sandbox, channel.id) if f"verify:{ticket.id}" in str(m.components)]
+        return [m for m in await messages(sandbox, channel.id) if f"verify:{ticket.id}" in str(m.components)]
 
     request = (await eventually(verify_request, "sellers asked to verify"))[0]
-    refused = _click(sandbox, buyer, channel.id, request.id, f"verify:{ticket.id}")
-    await eventually(lambda: _has_answer(sandbox, refused), "the buyer's refusal")
-    assert "penjual" in _answers(sandbox, refused)[0].content.lower()
+    refused = click(sandbox, buyer, channel.id, request.id, f"verify:{ticket.id}")
+    await eventually(answered(sandbox, refused), "the buyer's refusal")
+    assert "penjual" in answers(sandbox, refused)[0].content.lower()
     assert (await Ticket.get(ticket.id)).state is TicketState.OPEN
 
-    _click(sandbox, seller, channel.id, request.id, f"verify:{ticket.id}")
+    click(sandbox, seller, channel.id, request.id, f"verify:{ticket.id}")
 
     async def delivered():
         s = sandbox.server
@@ -190,10 +112,10 @@ async def test_a_buyer_buys_pays_is_verified_receives_the_key_by_dm_and_rates(
     assert "user0@mail.test:pass0" in dm.content
 
     async def rating_prompt():
-        return [m for m in await _messages(sandbox, channel.id) if f"rate:{ticket.id}:5" in str(m.components)]
+        return [m for m in await messages(sandbox, channel.id) if f"rate:{ticket.id}:5" in str(m.components)]
 
     prompt = (await eventually(rating_prompt, "the rating prompt"))[0]
-    _click(sandbox, buyer, channel.id, prompt.id, f"rate:{ticket.id}:5")
+    click(sandbox, buyer, channel.id, prompt.id, f"rate:{ticket.id}:5")
 
     async def rated():
         return await Rating.find_one({"ticket_id": ticket.id})
@@ -214,24 +136,3 @@ async def test_a_buyer_buys_pays_is_verified_receives_the_key_by_dm_and_rates(
     assert ticket.channel_id not in on_sandbox(sandbox, lambda: set(sandbox.server.channels))
     page = Path(closed.transcript.path).read_text()  # noqa: ASYNC240
     assert "bukti transfer" in page and "data:image/png;base64," + base64.b64encode(proof).decode() in page
-
-
-def _png() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (40, 20), (200, 30, 30)).save(out, format="PNG")
-    return out.getvalue()
-
-
-def _responded(interaction):
-    async def probe():
-        return interaction.response_type is not None
-
-    return probe
-
-
-async def _has_answer_probe(sandbox, interaction):
-    return _answers(sandbox, interaction)
-
-
-def _has_answer(sandbox, interaction):
-    return _has_answer_probe(sandbox, interaction)

@@ -138,7 +138,10 @@ async def prompt_rating(ticket_id: str, outbox_entry_id: str | None = None) -> N
     store = await cached_store(ticket.guild_id)
     message = OutgoingMessage(
         content=text(store.locale, "rating.prompt", number=ticket.number),
-        components=[_buttons([("⭐" * n, f"rate:{ticket.id}:{n}", 2) for n in range(1, 6)])],
+        components=[
+            _buttons([("⭐" * n, f"rate:{ticket.id}:{n}", 2) for n in range(1, 6)]),
+            _buttons([(text(store.locale, "ticket.close"), f"close:{ticket.id}", 4)]),
+        ],
         nonce=_nonce("r", ticket.id),
     )
     discord = runtime.current().discord

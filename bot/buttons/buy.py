@@ -25,7 +25,7 @@ async def on_buy_button(interaction: discord.Interaction, store: Store) -> None:
     if len(lines) == 1:
         await buy(interaction, store, str(lines[0].product.id))
     elif not lines:
-        await replies.say(interaction, text(store.locale, "panel.sold_out"))
+        await replies.say(interaction, text(store.locale, "error.all_sold_out"))
     else:
         await replies.say(interaction, text(store.locale, "panel.choose"), view=_choice(store, lines))
 

@@ -262,7 +262,9 @@ class SandboxServer:
     @web.middleware
     async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         path = request.path
-        exempt = "/interactions/" in path or path.startswith(("/_sandbox", "/gateway", "/oauth2"))
+        # Interaction callbacks and their follow-up webhooks are not bound to the global limit.
+        exempt = "/interactions/" in path or "/webhooks/" in path
+        exempt = exempt or path.startswith(("/_sandbox", "/gateway", "/oauth2"))
         bucket, limit, window = None, 0, 0.0
         if request.method == "PATCH" and "/messages/" in path and path.startswith("/api/v10/channels/"):
             bucket, limit, window = f"edit:{path.split('/')[4]}", EDIT_LIMIT, EDIT_WINDOW_S
