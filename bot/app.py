@@ -47,6 +47,7 @@ async def run() -> None:
     outbox.configure(Sender.for_redis(settings.redis_url or "", settings.redis_namespace).dispatch)
     bot = build(settings.data_dir)
     refresher = PanelRefresher(bot)
+    bot.add_listener(refresher.on_raw_message_delete, "on_raw_message_delete")
 
     async def on_ready() -> None:
         log.info("bot ready as %s in %d guilds", bot.user, len(bot.guilds))

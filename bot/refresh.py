@@ -1,5 +1,12 @@
-"""Keeps every store's panel current: re-rendered at the store's interval, edited only when
-what buyers would see changed (Discord allows 5 edits per 5 s per channel)."""
+"""Keeps every store's panel current.
+
+Change-driven: a MongoDB change stream on products, stock items, stores and ratings marks the
+store's panel dirty, and the panel is re-rendered at once (a stock or price change shows
+within ~1 s). Periodic: every store is also re-checked at its own interval (5 s by default,
+as the seed asks). Either way the message is edited only when what buyers would see changed,
+at most once a second per panel (Discord allows 5 edits per 5 s per channel), and a panel
+message someone deleted is posted again.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +19,14 @@ import time
 import discord
 
 from bot.panel import product_lines, publish
+from models.product import Product
 from models.store import Store
 from workflows.panel import render
 
 log = logging.getLogger(__name__)
+
+MIN_EDIT_GAP_S = 1.0
+WATCHED = ["products", "stock_items", "stores", "ratings"]
 
 
 class PanelRefresher:
@@ -27,6 +38,19 @@ class PanelRefresher:
         self.bot = bot
         self.shown: dict[int, str] = {}
         self.checked: dict[int, float] = {}
+        self.edited: dict[int, float] = {}
+        self.dirty: set[int] = set()
+        self.all_dirty = True
+        self.wake = asyncio.Event()
+        self.edits = 0
+
+    def mark(self, guild_id: int | None) -> None:
+        """Something a panel shows changed (None: do not know which store)."""
+        if guild_id is None:
+            self.all_dirty = True
+        else:
+            self.dirty.add(guild_id)
+        self.wake.set()
 
     async def check(self, store: Store) -> bool:
         """Publish the store's panel if it is new or changed; True when it edited or posted."""
@@ -36,18 +60,61 @@ class PanelRefresher:
             return False
         await publish(self.bot, store)
         self.shown[store.guild_id] = digest
+        self.edited[store.guild_id] = time.monotonic()
+        self.edits += 1
         return True
 
-    async def run_forever(self) -> None:
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        result = await Store.get_pymongo_collection().update_one(
+            {"panel.message_id": payload.message_id}, {"$set": {"panel.message_id": None}}
+        )
+        if result.modified_count and payload.guild_id:
+            self.shown.pop(payload.guild_id, None)
+            self.mark(payload.guild_id)
+
+    async def watch_changes(self) -> None:
+        """Mark panels dirty from the database's change stream (resumes after errors)."""
+        database = Product.get_pymongo_collection().database
+        pipeline = [{"$match": {"ns.coll": {"$in": WATCHED}}}]
         while True:
             try:
-                now = time.monotonic()
-                async for store in Store.find({"panel.channel_id": {"$ne": None}}):
-                    if now - self.checked.get(store.guild_id, 0) >= store.panel.refresh_s:
-                        self.checked[store.guild_id] = now
-                        await self.check(store)
+                async with await database.watch(pipeline, full_document="updateLookup") as changes:
+                    async for change in changes:
+                        self.mark((change.get("fullDocument") or {}).get("guild_id"))
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("panel refresh failed")
-            await asyncio.sleep(0.5)
+                log.exception("change stream interrupted; the periodic check covers meanwhile")
+                self.mark(None)
+                await asyncio.sleep(1)
+
+    async def run_forever(self) -> None:
+        watcher = asyncio.create_task(self.watch_changes())
+        try:
+            while True:
+                try:
+                    await asyncio.wait_for(self.wake.wait(), timeout=0.5)
+                except TimeoutError:
+                    pass
+                self.wake.clear()
+                try:
+                    await self._pass()
+                except Exception:
+                    log.exception("panel refresh failed")
+        finally:
+            watcher.cancel()
+
+    async def _pass(self) -> None:
+        now = time.monotonic()
+        everything, self.all_dirty = self.all_dirty, False
+        async for store in Store.find({"panel.channel_id": {"$ne": None}}):
+            gid = store.guild_id
+            due = now - self.checked.get(gid, 0) >= store.panel.refresh_s
+            if not (everything or gid in self.dirty or due):
+                continue
+            if now - self.edited.get(gid, 0) < MIN_EDIT_GAP_S:
+                self.dirty.add(gid)  # too soon after the last edit: try again shortly
+                continue
+            self.dirty.discard(gid)
+            self.checked[gid] = now
+            await self.check(store)

@@ -726,6 +726,14 @@ class SandboxServer:
         await self.dispatch("MESSAGE_CREATE", self._message_json(message))
         return message
 
+    async def user_deletes(self, channel: Channel, message_id: int) -> None:
+        """A moderator deletes a message (e.g. the panel, by mistake)."""
+        self.messages[channel.id].pop(message_id, None)
+        guild_id = str(channel.guild_id) if channel.guild_id else None
+        await self.dispatch(
+            "MESSAGE_DELETE", {"id": str(message_id), "channel_id": str(channel.id), "guild_id": guild_id}
+        )
+
     async def control_messages(self, request: web.Request) -> web.Response:
         channel_id = int(request.match_info["channel_id"])
         ordered = sorted(self.messages.get(channel_id, {}).values(), key=lambda m: m.id)

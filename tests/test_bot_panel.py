@@ -1,0 +1,59 @@
+"""The live panel: current within a second of a change, re-posted when deleted."""
+
+from __future__ import annotations
+
+import time
+
+from tests.bot_driver import messages, on_sandbox, open_shop, panel_message
+from tests.conftest import GUILD
+from tests.waiting import eventually
+from workflows import products, stock
+
+
+def _panel_text(sandbox, world):
+    async def probe():
+        found = [m for m in await messages(sandbox, world["shop"].id) if m.embeds and m.author.bot]
+        return found[-1].embeds[0]["fields"][0]["value"] if found else ""
+
+    return probe
+
+
+async def test_a_price_or_stock_change_reaches_the_panel_within_a_second(
+    sandbox, world, store, cipher, settings, start_bot
+):
+    _, product = await open_shop(sandbox, world, store, settings, cipher, items=2)
+    start_bot()
+    await panel_message(sandbox, world)
+    read = _panel_text(sandbox, world)
+    await eventually(lambda: _contains(read, "Stok: 2"), "the first panel")
+
+    started = time.monotonic()
+    await products.update_product(GUILD, product.id, price=45_000)
+    await eventually(lambda: _contains(read, "Rp 45.000"), "the new price on the panel", within=5)
+    assert time.monotonic() - started < 1.5
+
+    started = time.monotonic()
+    await stock.add_items(product, ["extra@mail.test:pw"], cipher)
+    await eventually(lambda: _contains(read, "Stok: 3"), "the new stock on the panel", within=5)
+    assert time.monotonic() - started < 1.5
+    panels = [m for m in await messages(sandbox, world["shop"].id) if m.embeds]
+    assert len(panels) == 1  # edited in place, not re-posted
+
+
+async def test_a_deleted_panel_is_posted_again(sandbox, world, store, cipher, settings, start_bot):
+    await open_shop(sandbox, world, store, settings, cipher)
+    start_bot()
+    first = await panel_message(sandbox, world)
+    shop = on_sandbox(sandbox, lambda: sandbox.server.channels[world["shop"].id])
+    on_sandbox(sandbox, lambda: sandbox.server.user_deletes(shop, first.id))
+
+    async def reposted():
+        return [m for m in await messages(sandbox, world["shop"].id) if m.embeds and m.id != first.id]
+
+    assert (await eventually(reposted, "the panel posted again"))[0].embeds[0][
+        "title"
+    ] == "DIGITAL PRODUCT STORE"
+
+
+async def _contains(probe, needle):
+    return needle in await probe()
