@@ -192,7 +192,7 @@ def main() -> None:
             os.environ[key] = value
     redis = Redis.from_url(redis_service.url)
     workers = subprocess.Popen(
-        worker_command(args.processes, args.threads, ("workers.actors", "bench.noop")),
+        worker_command(args.processes, args.threads, ("workers.actors", "bench._noop_actor")),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -105,7 +105,8 @@ class SandboxServer:
         self.sessions: dict[str, web.WebSocketResponse] = {}
         self.session_users: dict[str, int] = {}
         self.sequence = 0
-        self.limiter = RateLimiter()
+        self.limiters: dict[str, RateLimiter] = {}
+        self.edit_log: list[tuple[float, int, str]] = []  # (monotonic time, message id, embeds JSON)
         self.oauth_codes: dict[str, int] = {}
         self.events: list[dict[str, Any]] = []  # every dispatch, for tests
         self.interaction_deadline_s = 3.0  # Discord's initial-response deadline
@@ -163,6 +164,11 @@ class SandboxServer:
         )
         self.channels[channel.id] = channel
         return channel
+
+    def rejections(self, token: str) -> int:
+        """How many 429s the bot with `token` has been given."""
+        limiter = self.limiters.get(f"Bot {token}")
+        return limiter.rejected if limiter else 0
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -271,7 +277,9 @@ class SandboxServer:
         elif path.startswith("/api/"):
             bucket, limit, window = f"{request.method}:{path}", 1000, 1.0
         if path.startswith("/api/"):
-            verdict = self.limiter.check(bucket, limit, window, exempt)
+            # Discord's limits are per bot (per token).
+            limiter = self.limiters.setdefault(request.headers.get("Authorization", ""), RateLimiter())
+            verdict = limiter.check(bucket, limit, window, exempt)
             if isinstance(verdict, tuple):
                 retry, is_global = max(0.001, verdict[0]), verdict[1]
                 # py-cord retries a 429 only with a Via header and a JSON body (pitfall 2).
@@ -445,6 +453,7 @@ class SandboxServer:
         if files:
             message.attachments = files
         message.edited = time.time()
+        self.edit_log.append((time.monotonic(), message.id, json.dumps(message.embeds)))
 
     async def delete_message(self, request: web.Request) -> web.Response:
         self._caller(request)
@@ -747,7 +756,7 @@ class SandboxServer:
                     {"id": str(i.id), "response_type": i.response_type, "late": i.late}
                     for i in self.interactions.values()
                 ],
-                "rate_limited": self.limiter.rejected,
+                "rate_limited": sum(limiter.rejected for limiter in self.limiters.values()),
             }
         )
 
