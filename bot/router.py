@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 import discord
 
 from bot import replies
-from bot.buttons import buy, cancel, close, paid, payment_methods, rate, verify
+from bot.buttons import buy, cancel, close, paid, panel_page, payment_methods, rate, verify
 from bot.modals import payment_report
 from models.store import Store
 from workflows import tickets
@@ -33,9 +33,11 @@ BY_PREFIX: dict[str, Handler] = {
     "cancel": cancel.on_cancel,
     "close": close.on_close,
     "close_confirm": close.on_close_confirm,
+    "panel_page": panel_page.on_panel_page,
     "rate": rate.on_rate,
 }
 NEEDS_TICKET = {"paid", "report", "verify", "reject", "cancel", "rate", "close", "close_confirm"}
+WITH_ARGUMENTS = {*NEEDS_TICKET, "panel_page"}
 
 
 async def _store_for(interaction: discord.Interaction, ticket_id: str | None) -> Store:
@@ -56,8 +58,8 @@ async def on_interaction(interaction: discord.Interaction) -> None:
         return
     store: Store | None = None
     try:
-        store = await _store_for(interaction, parts[0] if parts else None)
-        arguments = parts if prefix in NEEDS_TICKET else []
+        store = await _store_for(interaction, parts[0] if prefix in NEEDS_TICKET else None)
+        arguments = parts if prefix in WITH_ARGUMENTS else []
         await handler(interaction, store, *arguments)
     except StoreError as error:
         await replies.say(interaction, replies.refusal(store.locale if store else "en", error))

@@ -1,0 +1,112 @@
+"""Smaller promises of the bot: payment instructions, closed DMs, transcript edits, big catalogues."""
+
+from __future__ import annotations
+
+from models.product import Product
+from models.store import Store
+from models.ticket import Ticket
+from models.ticket_message import TicketMessage
+from tests.bot_driver import answered, answers, click, messages, on_sandbox, open_shop, panel_message
+from tests.conftest import GUILD
+from tests.helpers import SELLER
+from tests.waiting import eventually
+from workflows import panel, tickets
+
+
+async def _buy(sandbox, world):
+    first = await panel_message(sandbox, world)
+    click(sandbox, world["buyer"], world["shop"].id, first.id, "buy_btn")
+
+    async def opened():
+        return await Ticket.find_one({"channel_id": {"$ne": None}})
+
+    return await eventually(opened, "the ticket")
+
+
+async def test_the_payment_button_shows_every_method_with_full_instructions(
+    sandbox, world, store, cipher, settings, start_bot
+):
+    await open_shop(sandbox, world, store, settings, cipher)
+    start_bot()
+    shown = await panel_message(sandbox, world)
+    asked = click(sandbox, world["buyer"], world["shop"].id, shown.id, "payment_btn")
+    await eventually(answered(sandbox, asked), "the payment methods")
+    reply = answers(sandbox, asked)[0]
+    assert reply.flags & 64  # only the buyer sees it
+    assert (
+        "BCA" in reply.embeds[0]["description"]
+        and "1234567890 a.n. Toko Digital" in reply.embeds[0]["description"]
+    )
+
+
+async def test_a_buyer_with_closed_dms_gets_the_key_in_the_ticket(
+    sandbox, world, store, cipher, settings, relay_to_workers, start_worker, start_bot
+):
+    await open_shop(sandbox, world, store, settings, cipher)
+    on_sandbox(sandbox, lambda: setattr(sandbox.server.users[world["buyer"].id], "dms_open", False))
+    start_worker()
+    start_bot()
+    ticket = await _buy(sandbox, world)
+    await tickets.verify(ticket.id, SELLER)
+
+    async def delivered_in_ticket():
+        return [m for m in await messages(sandbox, ticket.channel_id) if "pass0" in m.content]
+
+    delivery = (await eventually(delivered_in_ticket, "the key in the ticket channel"))[0]
+    assert "DM Anda tertutup" in delivery.content
+    assert (await Ticket.get(ticket.id)).delivery.via == "ticket"
+
+
+async def test_edits_and_deletions_in_a_ticket_are_kept_in_its_log(
+    sandbox, world, store, cipher, settings, start_bot
+):
+    await open_shop(sandbox, world, store, settings, cipher)
+    start_bot()
+    ticket = await _buy(sandbox, world)
+    s = sandbox.server
+    channel = on_sandbox(sandbox, lambda: s.channels[ticket.channel_id])
+    said = on_sandbox(sandbox, lambda: s.user_sends(world["buyer"], channel, "sudah transfer 50rb", []))
+
+    async def logged():
+        return await TicketMessage.find_one({"message_id": said.id})
+
+    await eventually(logged, "the message in the log")
+
+    async def edit():
+        message = s.messages[channel.id][said.id]
+        s._apply_edit(message, {"content": "sudah transfer 50.137"}, [])
+        await s.dispatch("MESSAGE_UPDATE", s._message_json(message))
+
+    on_sandbox(sandbox, edit)
+
+    async def edited():
+        found = await TicketMessage.find_one({"message_id": said.id})
+        return found if found.edits else None
+
+    entry = await eventually(edited, "the edit in the log")
+    assert entry.content == "sudah transfer 50.137" and entry.edits[0].content == "sudah transfer 50rb"
+    on_sandbox(sandbox, lambda: s.user_deletes(channel, said.id))
+
+    async def deleted():
+        found = await TicketMessage.find_one({"message_id": said.id})
+        return found.deleted_at
+
+    await eventually(deleted, "the deletion in the log")
+
+
+async def test_a_catalogue_of_thirty_products_stays_within_discords_limits(store):
+    products = [Product(guild_id=GUILD, name=f"Item {n}", price=1000 + n) for n in range(30)]
+    lines = [panel.ProductLine(p, stock=n % 3) for n, p in enumerate(products)]
+    first = panel.render(store, lines)
+    second = panel.render(store, lines, page=1)
+    assert len(first["embeds"][0]["fields"]) == 25 and len(second["embeds"][0]["fields"]) == 5
+    assert first["embeds"][0]["footer"]["text"] == "Halaman 1/2"
+    assert [b["custom_id"] for b in first["components"][0]["components"]] == [
+        "buy_btn",
+        "payment_btn",
+        "panel_page:1",
+    ]
+    menus = panel.product_choice(store, lines)
+    assert [len(m["components"][0]["options"]) for m in menus] == [20]  # only what is in stock
+    assert all(len(o["label"]) <= 100 for m in menus for o in m["components"][0]["options"])
+    assert (await Store.find_one({"guild_id": GUILD})).locale == "id"
