@@ -97,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
             args.processes,
             args.threads,
         )
+        if settings.discord_token.get_secret_value():
+            children.append(subprocess.Popen([sys.executable, "-m", "bot"], cwd=ROOT, env=child_env(**env)))
+            log.info("bot started")
+        else:
+            log.info("no STORE_DISCORD_TOKEN: no bot; workers record Discord actions in Redis")
         while not stopping:
             try:
                 code = workers.wait(timeout=0.5)
