@@ -14,6 +14,7 @@ from pathlib import Path
 import discord
 
 import models
+from bot.commands import panel as panel_command
 from bot.listeners import TranscriptLog
 from bot.refresh import PanelRefresher
 from bot.router import on_interaction
@@ -30,6 +31,7 @@ def build(data_dir: Path) -> discord.Bot:
     intents.message_content = True
     bot = discord.Bot(intents=intents)
     bot.add_listener(on_interaction, "on_interaction")
+    panel_command.register(bot)
     transcript = TranscriptLog(data_dir)
     bot.add_listener(transcript.on_message, "on_message")
     bot.add_listener(transcript.on_raw_message_edit, "on_raw_message_edit")

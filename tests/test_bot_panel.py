@@ -57,3 +57,31 @@ async def test_a_deleted_panel_is_posted_again(sandbox, world, store, cipher, se
 
 async def _contains(probe, needle):
     return needle in await probe()
+
+
+async def test_a_seller_posts_the_panel_with_a_slash_command_and_a_buyer_cannot(
+    sandbox, world, store, cipher, settings, start_bot
+):
+    from tests.bot_driver import answered, answers
+
+    await open_shop(sandbox, world, store, settings, cipher)
+    from models.store import Store
+
+    await Store.get_pymongo_collection().update_one({"guild_id": GUILD}, {"$set": {"panel.channel_id": None}})
+    start_bot()
+    s = sandbox.server
+
+    async def registered():
+        return on_sandbox(sandbox, lambda: s.commands.get(world["bot"].id))
+
+    await eventually(registered, "the bot's slash commands")
+    shop = on_sandbox(sandbox, lambda: s.channels[world["shop"].id])
+    refused = on_sandbox(sandbox, lambda: s.run_command(world["buyer"], shop, "panel"))
+    await eventually(answered(sandbox, refused), "the refusal")
+    assert "penjual" in answers(sandbox, refused)[0].content.lower()
+    assert not [m for m in await messages(sandbox, shop.id) if m.embeds]
+
+    ran = on_sandbox(sandbox, lambda: s.run_command(world["seller"], shop, "panel"))
+    await eventually(answered(sandbox, ran), "the seller's confirmation")
+    posted = await panel_message(sandbox, world)
+    assert posted.embeds[0]["fields"][0]["name"] == "Netflix 1 Bulan"

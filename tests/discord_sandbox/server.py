@@ -106,6 +106,7 @@ class SandboxServer:
         self.session_users: dict[str, int] = {}
         self.sequence = 0
         self.limiters: dict[str, RateLimiter] = {}
+        self.commands: dict[int, list[dict[str, Any]]] = {}
         self.edit_log: list[tuple[float, int, str]] = []  # (monotonic time, message id, embeds JSON)
         self.oauth_codes: dict[str, int] = {}
         self.events: list[dict[str, Any]] = []  # every dispatch, for tests
@@ -334,8 +335,34 @@ class SandboxServer:
     async def empty_list(self, request: web.Request) -> web.Response:
         return _json([])
 
+    async def get_commands(self, request: web.Request) -> web.Response:
+        return _json(self.commands.get(int(request.match_info["app_id"]), []))
+
     async def put_commands(self, request: web.Request) -> web.Response:
-        return _json(await request.json() if request.can_read_body else [])
+        """Bulk overwrite of an application's commands; each gets an id, as on Discord."""
+        app_id = int(request.match_info["app_id"])
+        commands = []
+        for command in await request.json() if request.can_read_body else []:
+            known = next((c for c in self.commands.get(app_id, []) if c["name"] == command["name"]), None)
+            commands.append(
+                {
+                    **command,
+                    "id": known["id"] if known else str(snowflake()),
+                    "application_id": str(app_id),
+                    "version": str(snowflake()),
+                    "type": command.get("type", 1),
+                }
+            )
+        self.commands[app_id] = commands
+        return _json(commands)
+
+    async def run_command(self, user: User, channel: Channel, name: str) -> Interaction:
+        """`user` runs the slash command `name` in `channel`."""
+        bot_id = next(u.id for u in self.users.values() if u.bot)
+        command = next(c for c in self.commands.get(bot_id, []) if c["name"] == name)
+        return await self.start_interaction(
+            user, channel, None, 2, {"id": command["id"], "name": name, "type": 1, "options": []}
+        )
 
     # --- REST: guilds and channels ------------------------------------------------------------
 
@@ -533,6 +560,13 @@ class SandboxServer:
         if channel is None:
             raise DiscordError(404, 10003, "Unknown Channel")
         payload, files = await self._body(request)
+        if interaction.response_type == 5 and interaction.original_message_id and not interaction.followed_up:
+            # After a deferred "thinking…" response, the first follow-up replaces that message.
+            interaction.followed_up = True
+            message = self._message(channel, str(interaction.original_message_id))
+            self._apply_edit(message, {"content": payload.get("content") or "", **payload}, files)
+            return _json(self._message_json(message))
+        interaction.followed_up = True
         message = self._create_message(channel, self.users[interaction.application_id], payload, files)
         message.interaction_id = interaction.id
         data = self._message_json(message)
@@ -786,7 +820,7 @@ class SandboxServer:
                 web.get(f"{api}/gateway", self.get_gateway),
                 web.get(f"{api}/gateway/bot", self.get_gateway),
                 web.get(f"{api}/soundboard-default-sounds", self.empty_list),
-                web.get(f"{api}/applications/{{app_id}}/commands", self.empty_list),
+                web.get(f"{api}/applications/{{app_id}}/commands", self.get_commands),
                 web.put(f"{api}/applications/{{app_id}}/commands", self.put_commands),
                 web.put(f"{api}/applications/{{app_id}}/guilds/{{guild_id}}/commands", self.put_commands),
                 web.post(

@@ -257,6 +257,7 @@ class Interaction:
     response_type: int | None = None
     original_message_id: int | None = None
     late: bool = False
+    followed_up: bool = False
     deadline_s: float = INTERACTION_DEADLINE_S
 
     @property
