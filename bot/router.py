@@ -10,7 +10,7 @@ import discord
 
 from bot import replies
 from bot.buttons import buy, cancel, close, paid, panel_page, payment_methods, rate, verify
-from bot.modals import payment_report
+from bot.modals import payment_report, rating
 from models.store import Store
 from workflows import tickets
 from workflows.errors import StoreError
@@ -35,8 +35,9 @@ BY_PREFIX: dict[str, Handler] = {
     "close_confirm": close.on_close_confirm,
     "panel_page": panel_page.on_panel_page,
     "rate": rate.on_rate,
+    "rating": rating.on_rating,
 }
-NEEDS_TICKET = {"paid", "report", "verify", "reject", "cancel", "rate", "close", "close_confirm"}
+NEEDS_TICKET = {"paid", "report", "verify", "reject", "cancel", "rate", "rating", "close", "close_confirm"}
 WITH_ARGUMENTS = {*NEEDS_TICKET, "panel_page"}
 
 

@@ -6,7 +6,7 @@ import base64
 from pathlib import Path
 
 from models.rating import Rating
-from models.store import utcnow
+from models.store import Store, utcnow
 from models.ticket import Ticket, TicketState
 from models.ticket_message import TicketMessage
 from tests.bot_driver import (
@@ -29,6 +29,10 @@ async def test_a_buyer_buys_pays_is_verified_receives_the_key_by_dm_and_rates(
     sandbox, world, store, cipher, settings, start_worker, start_bot
 ):
     category, _ = await open_shop(sandbox, world, store, settings, cipher)
+    testimonials = on_sandbox(sandbox, lambda: sandbox.server.add_channel(world["guild"], "testimoni"))
+    await Store.get_pymongo_collection().update_one(
+        {"guild_id": store.guild_id}, {"$set": {"testimonial_channel_id": testimonials.id}}
+    )
     guild_id = world["guild"].id
     start_worker()
     start_bot()
@@ -115,12 +119,21 @@ async def test_a_buyer_buys_pays_is_verified_receives_the_key_by_dm_and_rates(
         return [m for m in await messages(sandbox, channel.id) if f"rate:{ticket.id}:5" in str(m.components)]
 
     prompt = (await eventually(rating_prompt, "the rating prompt"))[0]
-    click(sandbox, buyer, channel.id, prompt.id, f"rate:{ticket.id}:5")
+    rate = click(sandbox, buyer, channel.id, prompt.id, f"rate:{ticket.id}:5")
+    await eventually(responded(rate), "the rating modal")
+    assert rate.response_type == 9
+    submit(sandbox, buyer, channel.id, f"rating:{ticket.id}:5", {"comment": "mantap, cepat"})
 
     async def rated():
         return await Rating.find_one({"ticket_id": ticket.id})
 
-    assert (await eventually(rated, "the rating")).stars == 5
+    rating = await eventually(rated, "the rating")
+    assert (rating.stars, rating.comment) == (5, "mantap, cepat")
+
+    async def testimonial():
+        return [m for m in await messages(sandbox, testimonials.id) if "mantap, cepat" in m.content]
+
+    assert "⭐⭐⭐⭐⭐" in (await eventually(testimonial, "the testimonial"))[0].content
     assert (await Ticket.get(ticket.id)).payment_report.proof_ref == copied.attachments[0].stored_path
 
     # Time passes: the auto-close timer comes due, the transcript is archived, the channel goes.

@@ -75,3 +75,9 @@ async def test_buyer_rates_a_delivered_ticket_once(store, cipher):
     with pytest.raises(InvalidInput, match="already been rated"):
         await ratings.rate(ticket.id, buyer(), 1)
     assert (await tickets.get_ticket(ticket.id)).rating.stars == 5
+
+
+def test_modal_labels_fit_discords_45_characters_in_every_language():
+    for locale in ("id", "en"):
+        for key in ("rating.comment", "payment.reference"):
+            assert len(text(locale, key)) <= 45, (locale, key)
