@@ -5,6 +5,7 @@ from __future__ import annotations
 import discord
 
 from models.product import DeliveryMode, Product
+from models.rating import Rating
 from models.stock_item import StockItem, StockItemStatus
 from models.store import Store
 from workflows.panel import ProductLine, render
@@ -26,8 +27,19 @@ async def product_lines(store: Store) -> list[ProductLine]:
             ]
         )
     }
+    ratings = {
+        row["_id"]: row["avg"]
+        async for row in await Rating.get_pymongo_collection().aggregate(
+            [
+                {"$match": {"guild_id": store.guild_id}},
+                {"$group": {"_id": "$product_id", "avg": {"$avg": "$stars"}}},
+            ]
+        )
+    }
     return [
-        ProductLine(p, p.stock if p.delivery_mode is DeliveryMode.MANUAL else counts.get(p.id, 0))
+        ProductLine(
+            p, p.stock if p.delivery_mode is DeliveryMode.MANUAL else counts.get(p.id, 0), ratings.get(p.id)
+        )
         for p in products
     ]
 

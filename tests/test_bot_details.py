@@ -110,3 +110,22 @@ async def test_a_catalogue_of_thirty_products_stays_within_discords_limits(store
     assert [len(m["components"][0]["options"]) for m in menus] == [20]  # only what is in stock
     assert all(len(o["label"]) <= 100 for m in menus for o in m["components"][0]["options"])
     assert (await Store.find_one({"guild_id": GUILD})).locale == "id"
+
+
+async def test_a_full_ticket_category_overflows_into_a_new_one(
+    sandbox, world, store, cipher, settings, start_bot
+):
+    category, _ = await open_shop(sandbox, world, store, settings, cipher)
+    s = sandbox.server
+
+    def fill():
+        for n in range(50):
+            s.add_channel(world["guild"], f"old-ticket-{n}", parent_id=category.id)
+
+    on_sandbox(sandbox, fill)
+    start_bot()
+    ticket = await _buy(sandbox, world)
+    channel = on_sandbox(sandbox, lambda: s.channels[ticket.channel_id])
+    second = on_sandbox(sandbox, lambda: s.channels[channel.parent_id])
+    assert channel.parent_id != category.id and second.type == 4 and second.name == "tickets-2"
+    assert (await Store.find_one({"guild_id": GUILD})).tickets.category_ids == [category.id, second.id]

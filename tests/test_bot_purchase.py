@@ -134,6 +134,12 @@ async def test_a_buyer_buys_pays_is_verified_receives_the_key_by_dm_and_rates(
         return [m for m in await messages(sandbox, testimonials.id) if "mantap, cepat" in m.content]
 
     assert "⭐⭐⭐⭐⭐" in (await eventually(testimonial, "the testimonial"))[0].content
+
+    async def rated_on_panel():
+        current = await messages(sandbox, world["shop"].id)
+        return [m for m in current if m.embeds and "★ 5.0" in m.embeds[0]["fields"][0]["value"]]
+
+    await eventually(rated_on_panel, "the seller's rating on the panel")
     assert (await Ticket.get(ticket.id)).payment_report.proof_ref == copied.attachments[0].stored_path
 
     # Time passes: the auto-close timer comes due, the transcript is archived, the channel goes.
