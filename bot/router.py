@@ -25,7 +25,8 @@ BY_PREFIX: dict[str, Handler] = {
     "buy_btn": buy.on_buy_button,
     "buy_select": buy.on_buy_select,
     "payment_btn": payment_methods.on_payment_methods,
-    "methods": payment_methods.on_payment_methods,
+    "methods": payment_methods.on_choose_method,
+    "method": payment_methods.on_method_chosen,
     "paid": paid.on_paid,
     "report": payment_report.on_payment_report,
     "verify": verify.on_verify,
@@ -37,7 +38,19 @@ BY_PREFIX: dict[str, Handler] = {
     "rate": rate.on_rate,
     "rating": rating.on_rating,
 }
-NEEDS_TICKET = {"paid", "report", "verify", "reject", "cancel", "rate", "rating", "close", "close_confirm"}
+NEEDS_TICKET = {
+    "methods",
+    "method",
+    "paid",
+    "report",
+    "verify",
+    "reject",
+    "cancel",
+    "rate",
+    "rating",
+    "close",
+    "close_confirm",
+}
 WITH_ARGUMENTS = {*NEEDS_TICKET, "panel_page"}
 
 

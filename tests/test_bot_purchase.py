@@ -66,6 +66,18 @@ async def test_a_buyer_buys_pays_is_verified_receives_the_key_by_dm_and_rates(
     denied = on_sandbox(sandbox, lambda: sandbox.server._can(world["stranger"], channel, 1 << 10))
     assert denied is False
 
+    # The buyer picks the bank transfer: it is recorded, and its instructions shown with the amount.
+    methods = click(sandbox, buyer, channel.id, opening.id, f"methods:{ticket.id}")
+    await eventually(answered(sandbox, methods), "the payment method menu")
+    menu = answers(sandbox, methods)[0]
+    option = menu.components[0]["components"][0]["options"][0]
+    assert option["label"] == "BCA"
+    chosen = click(sandbox, buyer, channel.id, menu.id, f"method:{ticket.id}", values=[option["value"]])
+    await eventually(answered(sandbox, chosen), "the chosen method's instructions")
+    how = answers(sandbox, chosen)[0].embeds[0]["description"]
+    assert "1234567890 a.n. Toko Digital" in how and "Rp 50." in how
+    assert str((await Ticket.get(ticket.id)).payment_method_id) == option["value"]
+
     # The buyer posts a screenshot of the transfer in the ticket, then reports the payment.
     proof = png()
     on_sandbox(

@@ -1,13 +1,17 @@
-"""Payment (panel) and Payment method (ticket): every active method with full instructions."""
+"""Payment (panel): every active method with full instructions. Payment method (ticket): the
+buyer picks one; it is recorded on the ticket and its instructions shown with the amount."""
 
 from __future__ import annotations
 
 import discord
 
 from bot import replies
+from bot.people import actor
 from models.payment_method import PaymentKind, PaymentMethod
 from models.store import Store
+from workflows import tickets
 from workflows.i18n import text
+from workflows.money import format_amount
 
 
 def describe(method: PaymentMethod) -> str:
@@ -24,13 +28,54 @@ def describe(method: PaymentMethod) -> str:
     return f"{line}\n{method.instructions}".rstrip()
 
 
+async def _methods(store: Store) -> list[PaymentMethod]:
+    return await PaymentMethod.find({"guild_id": store.guild_id, "active": True}).sort("order").to_list()
+
+
 async def on_payment_methods(interaction: discord.Interaction, store: Store) -> None:
-    """payment_btn and methods:<ticket>: list the store's active payment methods."""
-    methods = await PaymentMethod.find({"guild_id": store.guild_id, "active": True}).sort("order").to_list()
+    """payment_btn: list the store's active payment methods."""
+    methods = await _methods(store)
     if not methods:
         await replies.say(interaction, text(store.locale, "payment.none"))
         return
+    description = "\n\n".join(map(describe, methods))
+    await replies.say(
+        interaction,
+        "",
+        embed=discord.Embed(title=text(store.locale, "payment.title"), description=description),
+    )
+
+
+async def on_choose_method(interaction: discord.Interaction, store: Store, ticket_id: str) -> None:
+    """methods:<ticket>: offer the methods as a menu (the buyer's pick is `on_method_chosen`)."""
+    methods = await _methods(store)
+    if not methods:
+        await replies.say(interaction, text(store.locale, "payment.none"))
+        return
+    options = [
+        discord.SelectOption(label=f"{m.provider}"[:100], value=str(m.id), description=m.kind.value)
+        for m in methods[:25]
+    ]
+    view = discord.ui.View(timeout=None)
+    view.add_item(
+        discord.ui.Select(
+            custom_id=f"method:{ticket_id}",
+            options=options,
+            placeholder=text(store.locale, "ticket.choose_method"),
+        )
+    )
+    await replies.say(interaction, text(store.locale, "ticket.choose_method"), view=view)
+
+
+async def on_method_chosen(interaction: discord.Interaction, store: Store, ticket_id: str) -> None:
+    """method:<ticket>: record the chosen method and show how to pay with it."""
+    await replies.ack(interaction)
+    values = (interaction.data or {}).get("values") or []
+    result = await tickets.choose_payment_method(ticket_id, actor(interaction.user, store), values[0])
+    method = await PaymentMethod.get(result.ticket.payment_method_id)
+    amount = format_amount(result.ticket.amount_due, result.ticket.currency)
     embed = discord.Embed(
-        title=text(store.locale, "payment.title"), description="\n\n".join(map(describe, methods))
+        title=f"{text(store.locale, 'payment.title')}: {method.provider}",
+        description=f"{describe(method)}\n\n**{amount}**",
     )
     await replies.say(interaction, "", embed=embed)
