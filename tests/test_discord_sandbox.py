@@ -197,3 +197,40 @@ async def test_embeds_over_discords_limits_are_refused(sandbox, world):
             json={"embeds": [embed]},
         ) as response:
             assert response.status == 400 and (await response.json())["code"] == 50035
+
+
+async def test_oauth2_login_gives_the_user_and_their_guilds(sandbox, world):
+    redirect = "http://127.0.0.1:9/auth/callback"
+    sandbox.call(lambda: sandbox.server.add_oauth_app("client-1", "s3cret", redirect))
+    base = sandbox.base_url
+    query = f"client_id=client-1&redirect_uri={redirect}&response_type=code&scope=identify+guilds&state=xyz"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/oauth2/authorize?{query}") as page:
+            assert f"login-{world['seller'].id}" in await page.text()
+        login = f"{base}/oauth2/authorize?{query}&login_as={world['seller'].id}"
+        async with http.get(login, allow_redirects=False) as consent:
+            location = consent.headers["Location"]
+        assert location.startswith(redirect) and location.endswith("&state=xyz")
+        code = location.split("code=")[1].split("&")[0]
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect,
+            "client_id": "client-1",
+            "client_secret": "s3cret",
+        }
+        async with http.post(f"{sandbox.api_base}/oauth2/token", data=form) as response:
+            token = (await response.json())["access_token"]
+        async with http.post(f"{sandbox.api_base}/oauth2/token", data=form) as reused:
+            assert reused.status == 400 and (await reused.json())["error"] == "invalid_grant"
+        async with http.post(
+            f"{sandbox.api_base}/oauth2/token", data={**form, "client_secret": "no"}
+        ) as forged:
+            assert forged.status == 401
+        headers = {"Authorization": f"Bearer {token}"}
+        async with http.get(f"{sandbox.api_base}/users/@me", headers=headers) as me:
+            assert (await me.json())["username"] == "seller"
+        async with http.get(f"{sandbox.api_base}/users/@me/guilds", headers=headers) as guilds:
+            listed = await guilds.json()
+    assert [g["name"] for g in listed] == ["Toko"] and listed[0]["owner"] is True
+    assert int(listed[0]["permissions"]) & 0x20  # Manage Server

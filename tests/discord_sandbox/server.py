@@ -9,6 +9,7 @@ other processes can drive it too. See ../../../shared/design/DISCORD-SANDBOX.md.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import secrets
 import threading
@@ -107,6 +108,8 @@ class SandboxServer:
         self.sequence = 0
         self.limiters: dict[str, RateLimiter] = {}
         self.commands: dict[int, list[dict[str, Any]]] = {}
+        self.oauth_apps: dict[str, tuple[str, str]] = {}  # client_id → (secret, redirect_uri)
+        self.oauth_scopes: dict[str, list[str]] = {}
         self.edit_log: list[tuple[float, int, str]] = []  # (monotonic time, message id, embeds JSON)
         self.oauth_codes: dict[str, int] = {}
         self.events: list[dict[str, Any]] = []  # every dispatch, for tests
@@ -664,6 +667,82 @@ class SandboxServer:
                 json.dumps({"op": 0, "t": "GUILD_CREATE", "s": self.sequence, "d": guild.to_json(channels)})
             )
 
+    # --- OAuth2 (the dashboard's "Log in with Discord") -----------------------------------------
+
+    def add_oauth_app(self, client_id: str, secret: str, redirect_uri: str) -> None:
+        self.oauth_apps[client_id] = (secret, redirect_uri)
+
+    async def oauth_authorize(self, request: web.Request) -> web.Response:
+        """The consent page: pick who you are (a sandbox has no passwords), then Authorize."""
+        q = request.query
+        app = self.oauth_apps.get(q.get("client_id", ""))
+        if app is None or q.get("redirect_uri") != app[1] or q.get("response_type") != "code":
+            return web.Response(status=400, text="invalid_request: unknown client or redirect_uri")
+        if "login_as" in q:
+            user_id = int(q["login_as"])
+            if user_id not in self.users:
+                return web.Response(status=400, text="unknown user")
+            code = secrets.token_urlsafe(16)
+            self.oauth_codes[code] = user_id
+            self.oauth_scopes[code] = q.get("scope", "").split()
+            state = f"&state={q['state']}" if "state" in q else ""
+            raise web.HTTPFound(f"{app[1]}?code={code}{state}")
+        rows = "".join(
+            f'<li><a id="login-{u.id}" href="?{request.query_string}&login_as={u.id}">'
+            f"Authorize as {u.username}</a></li>"
+            for u in self.users.values()
+            if not u.bot
+        )
+        return web.Response(
+            text=f"<!doctype html><h1>Discord sandbox</h1><ul>{rows}</ul>", content_type="text/html"
+        )
+
+    async def oauth_token(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        client_id, secret = str(form.get("client_id", "")), str(form.get("client_secret", ""))
+        if request.headers.get("Authorization", "").startswith("Basic "):
+            client_id, _, secret = (
+                base64.b64decode(request.headers["Authorization"][6:]).decode().partition(":")
+            )
+        app = self.oauth_apps.get(client_id)
+        if app is None or app[0] != secret:
+            return _json({"error": "invalid_client"}, 401)
+        code = str(form.get("code", ""))
+        if form.get("grant_type") != "authorization_code" or code not in self.oauth_codes:
+            return _json({"error": "invalid_grant"}, 400)
+        if form.get("redirect_uri") != app[1]:
+            return _json({"error": "invalid_grant", "error_description": "redirect_uri mismatch"}, 400)
+        user_id = self.oauth_codes.pop(code)  # a code works once
+        token = secrets.token_urlsafe(24)
+        self.tokens[f"Bearer {token}"] = user_id
+        scope = " ".join(self.oauth_scopes.pop(code, []))
+        return _json(
+            {
+                "access_token": token,
+                "token_type": "Bearer",
+                "expires_in": 604800,
+                "refresh_token": secrets.token_urlsafe(24),
+                "scope": scope,
+            }
+        )
+
+    async def my_guilds(self, request: web.Request) -> web.Response:
+        user = self._caller(request)
+        return _json(
+            [
+                {
+                    "id": str(g.id),
+                    "name": g.name,
+                    "icon": None,
+                    "owner": g.owner_id == user.id,
+                    "permissions": str(permissions(g, None, user.id)),
+                    "features": [],
+                }
+                for g in self.guilds.values()
+                if user.id in g.members
+            ]
+        )
+
     # --- control API (acting as users; inspecting state) ---------------------------------------
 
     async def control_click(self, request: web.Request) -> web.Response:
@@ -816,6 +895,10 @@ class SandboxServer:
         app.add_routes(
             [
                 web.get(f"{api}/users/@me", self.get_me),
+                web.get(f"{api}/users/@me/guilds", self.my_guilds),
+                web.get("/oauth2/authorize", self.oauth_authorize),
+                web.post(f"{api}/oauth2/token", self.oauth_token),
+                web.post("/oauth2/token", self.oauth_token),
                 web.get(f"{api}/users/{{user_id:[0-9]+}}", self.get_user),
                 web.get(f"{api}/gateway", self.get_gateway),
                 web.get(f"{api}/gateway/bot", self.get_gateway),
