@@ -129,3 +129,32 @@ async def test_a_full_ticket_category_overflows_into_a_new_one(
     second = on_sandbox(sandbox, lambda: s.channels[channel.parent_id])
     assert channel.parent_id != category.id and second.type == 4 and second.name == "tickets-2"
     assert (await Store.find_one({"guild_id": GUILD})).tickets.category_ids == [category.id, second.id]
+
+
+async def test_two_buyers_racing_for_the_last_key_one_gets_it(
+    sandbox, world, store, cipher, settings, start_bot
+):
+    from models.payment_method import PaymentKind, PaymentMethod
+
+    await open_shop(sandbox, world, store, settings, cipher, items=1)
+    await PaymentMethod(
+        guild_id=GUILD,
+        kind=PaymentKind.QRIS,
+        provider="QRIS Toko",
+        details={"image_url": "http://127.0.0.1:9/qris.png"},
+    ).insert()
+    start_bot()
+    shown = await panel_message(sandbox, world)
+    rival = on_sandbox(sandbox, lambda: sandbox.server.add_user("rival"))
+    on_sandbox(sandbox, lambda: sandbox.server.add_member(world["guild"], rival))
+    clicks = [click(sandbox, user, world["shop"].id, shown.id, "buy_btn") for user in (world["buyer"], rival)]
+    for c in clicks:
+        await eventually(answered(sandbox, c), "an answer")
+    texts = sorted(answers(sandbox, c)[0].content for c in clicks)
+    assert texts[0].startswith("Maaf") and texts[1].startswith("Tiket Anda sudah dibuka")
+    assert await Ticket.count() == 1
+
+    methods = click(sandbox, world["buyer"], world["shop"].id, shown.id, "payment_btn")
+    await eventually(answered(sandbox, methods), "the payment methods")
+    embeds = answers(sandbox, methods)[0].embeds
+    assert embeds[1]["image"]["url"] == "http://127.0.0.1:9/qris.png"  # the QRIS code itself

@@ -28,6 +28,15 @@ def describe(method: PaymentMethod) -> str:
     return f"{line}\n{method.instructions}".rstrip()
 
 
+def qris_images(methods: list[PaymentMethod]) -> list[discord.Embed]:
+    """The QRIS codes themselves, as images a buyer can scan."""
+    return [
+        discord.Embed(title=f"QRIS {m.provider}").set_image(url=m.details["image_url"])
+        for m in methods
+        if m.kind is PaymentKind.QRIS and m.details.get("image_url")
+    ]
+
+
 async def _methods(store: Store) -> list[PaymentMethod]:
     return await PaymentMethod.find({"guild_id": store.guild_id, "active": True}).sort("order").to_list()
 
@@ -39,11 +48,8 @@ async def on_payment_methods(interaction: discord.Interaction, store: Store) -> 
         await replies.say(interaction, text(store.locale, "payment.none"))
         return
     description = "\n\n".join(map(describe, methods))
-    await replies.say(
-        interaction,
-        "",
-        embed=discord.Embed(title=text(store.locale, "payment.title"), description=description),
-    )
+    listing = discord.Embed(title=text(store.locale, "payment.title"), description=description)
+    await replies.say(interaction, "", embeds=[listing, *qris_images(methods)][:10])
 
 
 async def on_choose_method(interaction: discord.Interaction, store: Store, ticket_id: str) -> None:
@@ -78,4 +84,4 @@ async def on_method_chosen(interaction: discord.Interaction, store: Store, ticke
         title=f"{text(store.locale, 'payment.title')}: {method.provider}",
         description=f"{describe(method)}\n\n**{amount}**",
     )
-    await replies.say(interaction, "", embed=embed)
+    await replies.say(interaction, "", embeds=[embed, *qris_images([method])])
