@@ -51,6 +51,18 @@ async def running_bot(sandbox, token):
             await task
 
 
+async def _buyer_clicks_buy(sandbox, world, message) -> int:
+    """The buyer clicks Buy through the sandbox's HTTP control API; returns its status."""
+    body = {
+        "user_id": str(world["buyer"].id),
+        "channel_id": str(world["shop"].id),
+        "message_id": str(message.id),
+        "custom_id": "buy_btn",
+    }
+    status, _ = await _control(sandbox, "click", body)
+    return status
+
+
 def _filled(results):
     async def probe():
         return results
@@ -76,16 +88,7 @@ async def test_a_click_on_a_button_reaches_the_bot_and_its_answer_is_ephemeral(s
     async with running_bot(sandbox, world["token"]) as bot:
         view = Clicked()
         message = await bot.get_channel(world["shop"].id).send("panel", view=view)
-        status, _ = await _control(
-            sandbox,
-            "click",
-            {
-                "user_id": str(world["buyer"].id),
-                "channel_id": str(world["shop"].id),
-                "message_id": str(message.id),
-                "custom_id": "buy_btn",
-            },
-        )
+        status = await _buyer_clicks_buy(sandbox, world, message)
         assert status == 200
         await eventually(_filled(view.results), "the bot's answer")
         assert view.results == ["answered"]
@@ -98,16 +101,7 @@ async def test_an_answer_after_the_deadline_fails_like_on_discord(sandbox, world
     async with running_bot(sandbox, world["token"]) as bot:
         view = Clicked(slow=0.4)
         message = await bot.get_channel(world["shop"].id).send("panel", view=view)
-        await _control(
-            sandbox,
-            "click",
-            {
-                "user_id": str(world["buyer"].id),
-                "channel_id": str(world["shop"].id),
-                "message_id": str(message.id),
-                "custom_id": "buy_btn",
-            },
-        )
+        await _buyer_clicks_buy(sandbox, world, message)
         await eventually(_filled(view.results), "the bot's answer")
         assert view.results == ["late:10062"]
 

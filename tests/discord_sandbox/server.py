@@ -233,11 +233,15 @@ class SandboxServer:
         for session_id, ws in list(self.sessions.items()):
             if user_ids is not None and self.session_users.get(session_id) not in user_ids:
                 continue
-            self.sequence += 1
             try:
-                await ws.send_str(json.dumps({"op": 0, "t": event, "s": self.sequence, "d": data}))
+                await self._send_event(ws, event, data)
             except ConnectionError:
                 self.sessions.pop(session_id, None)
+
+    async def _send_event(self, ws: web.WebSocketResponse, event: str, data: dict[str, Any]) -> None:
+        """One op-0 dispatch on one gateway connection, with the next sequence number."""
+        self.sequence += 1
+        await ws.send_str(json.dumps({"op": 0, "t": event, "s": self.sequence, "d": data}))
 
     def _create_message(
         self, channel: Channel, author: User, payload: dict[str, Any], files: list[Attachment], flags: int = 0
@@ -616,23 +620,14 @@ class SandboxServer:
             elif op == 8:
                 guild = self.guilds.get(int(packet["d"]["guild_id"]))
                 if guild is not None:
-                    self.sequence += 1
-                    await ws.send_str(
-                        json.dumps(
-                            {
-                                "op": 0,
-                                "t": "GUILD_MEMBERS_CHUNK",
-                                "s": self.sequence,
-                                "d": {
-                                    "guild_id": str(guild.id),
-                                    "members": [m.to_json() for m in guild.members.values()],
-                                    "chunk_index": 0,
-                                    "chunk_count": 1,
-                                    "nonce": packet["d"].get("nonce"),
-                                },
-                            }
-                        )
-                    )
+                    chunk = {
+                        "guild_id": str(guild.id),
+                        "members": [m.to_json() for m in guild.members.values()],
+                        "chunk_index": 0,
+                        "chunk_count": 1,
+                        "nonce": packet["d"].get("nonce"),
+                    }
+                    await self._send_event(ws, "GUILD_MEMBERS_CHUNK", chunk)
         if session_id:
             self.sessions.pop(session_id, None)
         return ws
@@ -640,32 +635,20 @@ class SandboxServer:
     async def _ready(self, ws: web.WebSocketResponse, session_id: str, user_id: int) -> None:
         bot = self.users[user_id]
         guilds = [g for g in self.guilds.values() if user_id in g.members]
-        self.sequence += 1
-        await ws.send_str(
-            json.dumps(
-                {
-                    "op": 0,
-                    "t": "READY",
-                    "s": self.sequence,
-                    "d": {
-                        "v": 10,
-                        "user": bot.to_json(),
-                        "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
-                        "session_id": session_id,
-                        "resume_gateway_url": self.base_url.replace("http://", "ws://") + "/gateway/ws",
-                        "application": {"id": str(bot.id), "flags": 0},
-                        "private_channels": [],
-                        "relationships": [],
-                    },
-                }
-            )
-        )
+        ready = {
+            "v": 10,
+            "user": bot.to_json(),
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
+            "session_id": session_id,
+            "resume_gateway_url": self.base_url.replace("http://", "ws://") + "/gateway/ws",
+            "application": {"id": str(bot.id), "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+        }
+        await self._send_event(ws, "READY", ready)
         for guild in guilds:
             channels = [c for c in self.channels.values() if c.guild_id == guild.id]
-            self.sequence += 1
-            await ws.send_str(
-                json.dumps({"op": 0, "t": "GUILD_CREATE", "s": self.sequence, "d": guild.to_json(channels)})
-            )
+            await self._send_event(ws, "GUILD_CREATE", guild.to_json(channels))
 
     # --- OAuth2 (the dashboard's "Log in with Discord") -----------------------------------------
 
