@@ -1,0 +1,12 @@
+"""Reflex configuration: the dashboard app lives in `web/` (see ../shared/design/REFLEX.md)."""
+
+import reflex as rx
+
+config = rx.Config(
+    app_name="web",
+    app_module_import="web.app",
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    plugins=[rx.plugins.RadixThemesPlugin()],
+    disable_plugins=[rx.plugins.SitemapPlugin],
+)

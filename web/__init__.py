@@ -1,0 +1,1 @@
+"""The seller dashboard (Reflex). Pages, components and state arrive with the dashboard issue."""
