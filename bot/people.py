@@ -17,6 +17,11 @@ def is_seller(member: discord.Member | discord.User, store: Store) -> bool:
     return any(role.id in store.tickets.seller_role_ids for role in member.roles)
 
 
+def as_buyer(user: discord.Member | discord.User) -> Actor:
+    """The person as a buyer, whatever their roles (a seller may buy, and rates as a buyer)."""
+    return Actor(kind="buyer", user_id=user.id, name=user.name)
+
+
 def actor(user: discord.Member | discord.User, store: Store) -> Actor:
     kind = "seller" if is_seller(user, store) else "buyer"
     return Actor(kind=kind, user_id=user.id, name=user.name)

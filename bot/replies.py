@@ -22,10 +22,10 @@ async def say(interaction: discord.Interaction, message: str, **extra: object) -
         await interaction.response.send_message(message, ephemeral=True, **extra)
 
 
-def refusal(locale: str, error: StoreError, product: str = "") -> str:
+def refusal(locale: str, error: StoreError) -> str:
     """A domain refusal in the buyer's words."""
     if isinstance(error, SoldOut):
-        return text(locale, "error.sold_out", product=product)
+        return text(locale, "error.sold_out", product=error.product)
     if isinstance(error, TooManyOpenTickets):
         return text(locale, "error.too_many_open_tickets")
     if isinstance(error, CooldownActive):

@@ -32,6 +32,10 @@ class ProductUnavailable(StoreError):
 class SoldOut(StoreError):
     code = "sold_out"
 
+    def __init__(self, message: str, product: str = "") -> None:
+        super().__init__(message)
+        self.product = product
+
 
 class TooManyOpenTickets(StoreError):
     code = "too_many_open_tickets"

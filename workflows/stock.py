@@ -96,7 +96,7 @@ async def reserve(product: Product, ticket_id: PydanticObjectId, quantity: int) 
             },
         )
         if result.modified_count != 1:
-            raise SoldOut(f"{product.name} is sold out")
+            raise SoldOut(f"{product.name} is sold out", product.name)
         return []
     items = StockItem.get_pymongo_collection()
     sealed: list[bytes] = []
@@ -117,7 +117,7 @@ async def reserve(product: Product, ticket_id: PydanticObjectId, quantity: int) 
         if claimed is None:
             await release(product.id, product.delivery_mode, ticket_id, quantity)
             left = "" if quantity == 1 else f" (fewer than {quantity} left)"
-            raise SoldOut(f"{product.name} is sold out{left}")
+            raise SoldOut(f"{product.name} is sold out{left}", product.name)
         sealed.append(claimed["secret"])
     return sealed
 

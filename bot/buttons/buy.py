@@ -6,7 +6,7 @@ import discord
 
 from bot import replies, ticket_channels
 from bot.panel import product_lines
-from bot.people import actor
+from bot.people import as_buyer
 from models.store import Store, utcnow
 from models.ticket import Actor, Ticket
 from workflows import analytics, tickets
@@ -58,10 +58,10 @@ async def buy(interaction: discord.Interaction, store: Store, product_id: str) -
     try:
         product = await get_product(store.guild_id, product_id)
         # Sellers buy as buyers too (a test purchase).
-        buyer = actor(interaction.user, store).model_copy(update={"kind": "buyer"})
+        buyer = as_buyer(interaction.user)
         ticket = await tickets.open_ticket(store.guild_id, product.id, buyer)
     except StoreError as error:
-        await replies.say(interaction, replies.refusal(store.locale, error, _name(error)))
+        await replies.say(interaction, replies.refusal(store.locale, error))
         return
     try:
         channel = await ticket_channels.create(interaction.guild, store, interaction.user, product.name)
@@ -72,10 +72,6 @@ async def buy(interaction: discord.Interaction, store: Store, product_id: str) -
     await tickets.attach_channel(ticket.id, channel.id)
     await channel.send(**instructions(store, ticket))
     await replies.say(interaction, text(store.locale, "buy.opened", channel=channel.id))
-
-
-def _name(error: StoreError) -> str:
-    return str(error).removesuffix(" is sold out").split(" is sold out")[0]
 
 
 def instructions(store: Store, ticket: Ticket) -> dict[str, object]:

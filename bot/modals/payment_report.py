@@ -6,7 +6,7 @@ import discord
 from beanie import PydanticObjectId
 
 from bot import replies
-from bot.people import actor
+from bot.people import as_buyer
 from models.store import Store
 from models.ticket_message import TicketMessage
 from workflows import tickets
@@ -37,7 +37,7 @@ async def latest_proof(ticket_id: str, buyer_id: int) -> str | None:
 
 async def on_payment_report(interaction: discord.Interaction, store: Store, ticket_id: str) -> None:
     await replies.ack(interaction)
-    buyer = actor(interaction.user, store).model_copy(update={"kind": "buyer"})
+    buyer = as_buyer(interaction.user)
     proof = await latest_proof(ticket_id, interaction.user.id)
     await tickets.report_payment(ticket_id, buyer, field(interaction, "reference"), proof_ref=proof)
     await replies.say(interaction, text(store.locale, "ticket.reported"))

@@ -6,7 +6,7 @@ import discord
 
 from bot import replies
 from bot.modals.payment_report import field
-from bot.people import actor
+from bot.people import as_buyer
 from models.store import Store
 from workflows import ratings
 from workflows.i18n import text
@@ -14,7 +14,7 @@ from workflows.i18n import text
 
 async def on_rating(interaction: discord.Interaction, store: Store, ticket_id: str, stars: str) -> None:
     await replies.ack(interaction)
-    buyer = actor(interaction.user, store).model_copy(update={"kind": "buyer"})
+    buyer = as_buyer(interaction.user)
     rating = await ratings.rate(ticket_id, buyer, int(stars), field(interaction, "comment"))
     if store.testimonial_channel_id:
         post = text(
