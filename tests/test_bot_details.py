@@ -158,3 +158,30 @@ async def test_two_buyers_racing_for_the_last_key_one_gets_it(
     await eventually(answered(sandbox, methods), "the payment methods")
     embeds = answers(sandbox, methods)[0].embeds
     assert embeds[1]["image"]["url"] == "http://127.0.0.1:9/qris.png"  # the QRIS code itself
+
+
+async def test_a_buyer_choosing_qris_gets_a_code_for_the_exact_amount(
+    sandbox, world, store, cipher, settings, start_bot
+):
+    from models.payment_method import PaymentKind, PaymentMethod
+    from tests.test_qris import static_payload
+
+    await open_shop(sandbox, world, store, settings, cipher)
+    method = await PaymentMethod(
+        guild_id=GUILD,
+        kind=PaymentKind.QRIS,
+        provider="QRIS Toko",
+        details={"payload": static_payload()},
+        order=-1,
+    ).insert()
+    start_bot()
+    ticket = await _buy(sandbox, world)
+    opening = [m for m in await messages(sandbox, ticket.channel_id) if "methods:" in str(m.components)][0]
+    chosen = click(
+        sandbox, world["buyer"], ticket.channel_id, opening.id, f"method:{ticket.id}", values=[str(method.id)]
+    )
+    await eventually(answered(sandbox, chosen), "the QRIS for this ticket")
+    reply = answers(sandbox, chosen)[0]
+    assert reply.attachments[0].filename == f"qris-{ticket.number}.png"
+    assert reply.attachments[0].data.startswith(b"\x89PNG")
+    assert reply.embeds[0]["image"]["url"] == f"attachment://qris-{ticket.number}.png"

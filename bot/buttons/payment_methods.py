@@ -3,13 +3,15 @@ buyer picks one; it is recorded on the ticket and its instructions shown with th
 
 from __future__ import annotations
 
+import io
+
 import discord
 
 from bot import replies
 from bot.people import actor
 from models.payment_method import PaymentKind, PaymentMethod
 from models.store import Store
-from workflows import tickets
+from workflows import qris, tickets
 from workflows.i18n import text
 from workflows.money import format_amount
 
@@ -84,4 +86,13 @@ async def on_method_chosen(interaction: discord.Interaction, store: Store, ticke
         title=f"{text(store.locale, 'payment.title')}: {method.provider}",
         description=f"{describe(method)}\n\n**{amount}**",
     )
+    files = []
+    if method.kind is PaymentKind.QRIS and method.details.get("payload"):
+        # A QRIS made for this ticket: the buyer's app fills in the exact amount, kode unik included.
+        payload = qris.with_amount(method.details["payload"], result.ticket.amount_due)
+        name = f"qris-{result.ticket.number}.png"
+        files.append(discord.File(io.BytesIO(qris.qr_png(payload)), filename=name))
+        embed.set_image(url=f"attachment://{name}")
+        await replies.say(interaction, "", embed=embed, files=files)
+        return
     await replies.say(interaction, "", embeds=[embed, *qris_images([method])])
