@@ -176,7 +176,11 @@ async def test_a_buyer_choosing_qris_gets_a_code_for_the_exact_amount(
     ).insert()
     start_bot()
     ticket = await _buy(sandbox, world)
-    opening = [m for m in await messages(sandbox, ticket.channel_id) if "methods:" in str(m.components)][0]
+
+    async def instructions():
+        return [m for m in await messages(sandbox, ticket.channel_id) if "methods:" in str(m.components)]
+
+    opening = (await eventually(instructions, "the purchase instructions"))[0]
     chosen = click(
         sandbox, world["buyer"], ticket.channel_id, opening.id, f"method:{ticket.id}", values=[str(method.id)]
     )
