@@ -20,7 +20,21 @@ class IncomingPayment(Document):
     reference: str = Field(default="", max_length=200)
     received_at: datetime = Field(default_factory=utcnow)
     ticket_id: PydanticObjectId | None = None
+    # The provider's own id of this payment (Moota's mutation_id…): the same notification
+    # delivered twice is recorded once.
+    external_id: str | None = Field(default=None, max_length=200)
+    bank: str = Field(default="", max_length=50)
+    # "matched", "unmatched" (no open ticket asks for this amount) or "ambiguous".
+    status: str = "unmatched"
 
     class Settings:
         name = "incoming_payments"
-        indexes = [IndexModel([("guild_id", ASCENDING), ("amount", ASCENDING), ("ticket_id", ASCENDING)])]
+        indexes = [
+            IndexModel([("guild_id", ASCENDING), ("amount", ASCENDING), ("ticket_id", ASCENDING)]),
+            IndexModel(
+                [("guild_id", ASCENDING), ("source", ASCENDING), ("external_id", ASCENDING)],
+                unique=True,
+                partialFilterExpression={"external_id": {"$type": "string"}},
+                name="one_payment_per_provider_id",
+            ),
+        ]

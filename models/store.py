@@ -70,6 +70,8 @@ class Store(Document):
     log_channel_id: int | None = None
     transcript_channel_id: int | None = None
     testimonial_channel_id: int | None = None
+    # Shared secret of the store's Moota bank-mutation webhook (HMAC-SHA256 of the raw body).
+    moota_secret: str | None = Field(default=None, min_length=16, max_length=200)
     # Last ticket number handed out; tickets are numbered 1, 2, 3… per guild.
     ticket_counter: int = 0
     created_at: datetime = Field(default_factory=utcnow)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from web.webhooks import webhooks
+
 
 def index() -> rx.Component:
     return rx.center(
@@ -15,5 +17,5 @@ def index() -> rx.Component:
     )
 
 
-app = rx.App()
+app = rx.App(api_transformer=webhooks)
 app.add_page(index, route="/", title="Discord Store")

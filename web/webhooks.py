@@ -1,0 +1,59 @@
+"""HTTP routes for payment notifications, mounted on Reflex's backend (`api_transformer`).
+
+Every refusal is a 4xx with a short reason, changes nothing and is logged; no input can make
+the handler answer 5xx.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from models.store import Store
+from workflows import bank_mutations
+from workflows.errors import InvalidInput
+
+log = logging.getLogger(__name__)
+
+
+async def _body(request: Request, limit: int) -> bytes | None:
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def moota(request: Request) -> JSONResponse:
+    """POST /webhooks/moota/{guild_id}: a JSON array of bank mutations, signed."""
+    try:
+        guild_id = int(request.path_params["guild_id"])
+    except ValueError:
+        return JSONResponse({"error": "unknown store"}, 404)
+    body = await _body(request, bank_mutations.MAX_BODY_BYTES)
+    if body is None:
+        log.warning("moota webhook for %s refused: body too large", guild_id)
+        return JSONResponse({"error": "body too large"}, 413)
+    store = await Store.find_one(Store.guild_id == guild_id)
+    if store is None or not store.moota_secret:
+        log.warning("moota webhook for unknown or unconfigured store %s", guild_id)
+        return JSONResponse({"error": "unknown store"}, 404)
+    if not bank_mutations.signature_ok(store.moota_secret, body, request.headers.get("Signature")):
+        log.warning("moota webhook for %s refused: bad or missing signature", guild_id)
+        return JSONResponse({"error": "bad signature"}, 401)
+    try:
+        mutations = bank_mutations.parse(body)
+    except InvalidInput as error:
+        log.warning("moota webhook for %s refused: %s", guild_id, error)
+        return JSONResponse({"error": str(error)}, 400)
+    outcomes = [await bank_mutations.record(guild_id, m) for m in mutations]
+    return JSONResponse({"results": [o.__dict__ for o in outcomes]})
+
+
+webhooks = Starlette(routes=[Route("/webhooks/moota/{guild_id}", moota, methods=["POST"])])

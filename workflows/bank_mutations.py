@@ -1,0 +1,146 @@
+"""Bank mutations (Moota-compatible webhooks): money seen on the seller's account verifies the
+one open ticket asking for exactly that amount (kode unik makes it unique).
+
+Nothing here trusts the sender: the body's HMAC-SHA256 with the store's secret is checked in
+constant time before anything is parsed, and a mutation is recorded once per provider id, so a
+notification delivered five times, even at once, verifies once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from models.incoming_payment import IncomingPayment
+from models.store import utcnow
+from models.ticket import Actor, Ticket, TicketState
+from workflows import tickets
+from workflows.errors import InvalidInput, StoreError
+
+SOURCE = "moota"
+MAX_BODY_BYTES = 256 * 1024
+MAX_MUTATIONS = 500
+
+
+@dataclass(frozen=True)
+class Mutation:
+    mutation_id: str
+    amount: int
+    bank: str
+    description: str
+
+
+@dataclass(frozen=True)
+class MutationOutcome:
+    mutation_id: str
+    status: str  # matched | unmatched | ambiguous | duplicate | debit
+    ticket_number: int | None = None
+
+
+def signature_ok(secret: str, body: bytes, signature: str | None) -> bool:
+    """The `Signature` header is the hex HMAC-SHA256 of the raw body with the store's secret."""
+    if not secret or not signature:
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature.strip().lower())
+
+
+def _amount(value: Any) -> int:
+    if isinstance(value, bool):
+        raise InvalidInput("amount: not a number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.replace(".", "", 1).isdigit():
+        number = float(value)
+        if number.is_integer():
+            return int(number)
+    raise InvalidInput("amount: must be a whole number of rupiah")
+
+
+def parse(body: bytes) -> list[Mutation]:
+    """Credit and debit mutations from a Moota body; InvalidInput for anything else."""
+    if len(body) > MAX_BODY_BYTES:
+        raise InvalidInput("body too large")
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("body is not JSON") from None
+    if not isinstance(data, list) or not 0 < len(data) <= MAX_MUTATIONS:
+        raise InvalidInput("body must be a JSON array of mutations")
+    mutations = []
+    for n, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise InvalidInput(f"mutation {n}: not an object")
+        mutation_id, kind = item.get("mutation_id"), item.get("type")
+        if (
+            not isinstance(mutation_id, str | int)
+            or isinstance(mutation_id, bool)
+            or not str(mutation_id).strip()
+        ):
+            raise InvalidInput(f"mutation {n}: mutation_id missing")
+        if kind not in ("CR", "DB"):
+            raise InvalidInput(f"mutation {n}: type must be CR or DB")
+        amount = _amount(item.get("amount"))
+        if amount <= 0 or amount > 10**12:
+            raise InvalidInput(f"mutation {n}: amount out of range")
+        bank = item.get("bank_type", "")
+        description = item.get("description", "")
+        mutations.append(
+            Mutation(
+                str(mutation_id)[:200] + ("" if kind == "CR" else ":debit"),
+                amount if kind == "CR" else -amount,
+                str(bank)[:50],
+                str(description)[:200],
+            )
+        )
+    return mutations
+
+
+async def record(guild_id: int, mutation: Mutation) -> MutationOutcome:
+    """Record one mutation once, and verify the ticket it pays for when exactly one matches."""
+    if mutation.amount <= 0:
+        return MutationOutcome(mutation.mutation_id, "debit")
+    candidates = await Ticket.find(
+        {"guild_id": guild_id, "state": TicketState.OPEN.value, "amount_due": mutation.amount}
+    ).to_list(2)
+    status = {0: "unmatched", 1: "matched"}.get(len(candidates), "ambiguous")
+    payment = IncomingPayment(
+        guild_id=guild_id,
+        amount=mutation.amount,
+        source=SOURCE,
+        reference=mutation.description,
+        external_id=mutation.mutation_id,
+        bank=mutation.bank,
+        status=status,
+        received_at=utcnow(),
+        ticket_id=candidates[0].id if status == "matched" else None,
+    )
+    try:
+        await payment.insert()
+    except DuplicateKeyError:
+        return MutationOutcome(mutation.mutation_id, "duplicate")
+    if status != "matched":
+        return MutationOutcome(mutation.mutation_id, status)
+    ticket = candidates[0]
+    try:
+        result = await tickets.verify(
+            ticket,
+            Actor.system(f"{SOURCE} mutation {mutation.mutation_id}"),
+            incoming_payment_id=payment.id,
+            reason=f"transfer of {mutation.amount} seen on {mutation.bank}",
+        )
+    except StoreError:
+        result = None
+    if result is None or not result.applied:
+        await IncomingPayment.get_pymongo_collection().update_one(
+            {"_id": payment.id}, {"$set": {"status": "unmatched", "ticket_id": None}}
+        )
+        return MutationOutcome(mutation.mutation_id, "unmatched")
+    return MutationOutcome(mutation.mutation_id, "matched", ticket.number)
