@@ -58,6 +58,14 @@ class PanelSettings(BaseModel):
     refresh_s: int = Field(default=5, ge=2, le=3600)
 
 
+class GatewayCredentials(BaseModel):
+    """The store's own payment-gateway credentials (each gateway signs its callbacks with them)."""
+
+    tripay_private_key: str | None = None
+    midtrans_server_key: str | None = None
+    xendit_callback_token: str | None = None
+
+
 class Store(Document):
     """One seller's shop, bound to one Discord guild."""
 
@@ -72,6 +80,7 @@ class Store(Document):
     testimonial_channel_id: int | None = None
     # Shared secret of the store's Moota bank-mutation webhook (HMAC-SHA256 of the raw body).
     moota_secret: str | None = Field(default=None, min_length=16, max_length=200)
+    gateways: GatewayCredentials = Field(default_factory=lambda: GatewayCredentials())
     # Last ticket number handed out; tickets are numbered 1, 2, 3… per guild.
     ticket_counter: int = 0
     created_at: datetime = Field(default_factory=utcnow)

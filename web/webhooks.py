@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from models.store import Store
-from workflows import bank_mutations
+from workflows import bank_mutations, gateway_callbacks
 from workflows.errors import InvalidInput
 
 log = logging.getLogger(__name__)
@@ -56,4 +56,50 @@ async def moota(request: Request) -> JSONResponse:
     return JSONResponse({"results": [o.__dict__ for o in outcomes]})
 
 
-webhooks = Starlette(routes=[Route("/webhooks/moota/{guild_id}", moota, methods=["POST"])])
+async def _gateway(request: Request, name: str) -> JSONResponse:
+    body = await _body(request, bank_mutations.MAX_BODY_BYTES)
+    if body is None:
+        return JSONResponse({"error": "body too large"}, 413)
+    try:
+        store = await Store.find_one(Store.guild_id == int(request.path_params["guild_id"]))
+    except ValueError:
+        store = None
+    if store is None:
+        return JSONResponse({"error": "unknown store"}, 404)
+    try:
+        if name == "tripay":
+            settlement = gateway_callbacks.tripay(store, body, request.headers.get("X-Callback-Signature"))
+        elif name == "midtrans":
+            settlement = gateway_callbacks.midtrans(store, body)
+        else:
+            settlement = gateway_callbacks.xendit(store, body, request.headers.get("x-callback-token"))
+        outcome = await gateway_callbacks.settle(store, settlement)
+    except gateway_callbacks.Forged as error:
+        log.warning("%s callback for %s refused: %s", name, store.guild_id, error)
+        return JSONResponse({"error": str(error)}, 401)
+    except InvalidInput as error:
+        log.warning("%s callback for %s refused: %s", name, store.guild_id, error)
+        return JSONResponse({"error": str(error)}, 400)
+    return JSONResponse({"result": outcome})
+
+
+async def tripay(request: Request) -> JSONResponse:
+    return await _gateway(request, "tripay")
+
+
+async def midtrans(request: Request) -> JSONResponse:
+    return await _gateway(request, "midtrans")
+
+
+async def xendit(request: Request) -> JSONResponse:
+    return await _gateway(request, "xendit")
+
+
+webhooks = Starlette(
+    routes=[
+        Route("/webhooks/moota/{guild_id}", moota, methods=["POST"]),
+        Route("/webhooks/tripay/{guild_id}", tripay, methods=["POST"]),
+        Route("/webhooks/midtrans/{guild_id}", midtrans, methods=["POST"]),
+        Route("/webhooks/xendit/{guild_id}", xendit, methods=["POST"]),
+    ]
+)

@@ -1,0 +1,164 @@
+"""Payment-gateway callbacks (Tripay, Midtrans, Xendit): a settled payment verifies its ticket.
+
+Each gateway proves the callback is its own with the store's credentials, compared in constant
+time. The ticket is named by the order id we gave the gateway (the ticket's id); the amount and
+currency must be exactly the ticket's; only settled statuses verify; the provider's id is
+recorded once, so repeats and concurrent duplicates verify once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from models.incoming_payment import IncomingPayment
+from models.store import Store, utcnow
+from models.ticket import Actor, TicketState
+from workflows import tickets
+from workflows.errors import InvalidInput, StoreError, TicketNotFound
+
+
+class Forged(InvalidInput):
+    """The callback's signature or token is wrong or missing."""
+
+    code = "forged"
+
+
+@dataclass(frozen=True)
+class Settlement:
+    source: str
+    external_id: str
+    ticket_ref: str
+    amount: int
+    currency: str
+    settled: bool
+
+
+def _json(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("body is not JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("body must be a JSON object")
+    return data
+
+
+def _text(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
+        raise InvalidInput(f"{key}: missing")
+    return str(value)[:200]
+
+
+def _whole(value: Any, key: str) -> int:
+    try:
+        number = (
+            float(value) if isinstance(value, str | int | float) and not isinstance(value, bool) else None
+        )
+    except ValueError:
+        number = None
+    if number is None or number != number or not number.is_integer() or not 0 < number <= 10**12:
+        raise InvalidInput(f"{key}: not a whole amount")
+    return int(number)
+
+
+def _same(expected: str | None, given: str | None) -> bool:
+    return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))
+
+
+def tripay(store: Store, body: bytes, signature: str | None) -> Settlement:
+    key = store.gateways.tripay_private_key
+    expected = hmac.new(key.encode(), body, hashlib.sha256).hexdigest() if key else None
+    if not _same(expected, (signature or "").lower()):
+        raise Forged("bad X-Callback-Signature")
+    data = _json(body)
+    return Settlement(
+        "tripay",
+        _text(data, "reference"),
+        _text(data, "merchant_ref"),
+        _whole(data.get("total_amount"), "total_amount"),
+        "IDR",
+        data.get("status") == "PAID",
+    )
+
+
+def midtrans(store: Store, body: bytes) -> Settlement:
+    data = _json(body)
+    key = store.gateways.midtrans_server_key
+    order, status_code, gross = (
+        _text(data, "order_id"),
+        _text(data, "status_code"),
+        _text(data, "gross_amount"),
+    )
+    expected = hashlib.sha512(f"{order}{status_code}{gross}{key}".encode()).hexdigest() if key else None
+    if not _same(expected, str(data.get("signature_key") or "").lower()):
+        raise Forged("bad signature_key")
+    status = data.get("transaction_status")
+    settled = status == "settlement" or (status == "capture" and data.get("fraud_status") == "accept")
+    currency = str(data.get("currency") or "IDR")
+    return Settlement(
+        "midtrans", _text(data, "transaction_id"), order, _whole(gross, "gross_amount"), currency, settled
+    )
+
+
+def xendit(store: Store, body: bytes, token: str | None) -> Settlement:
+    if not _same(store.gateways.xendit_callback_token, token):
+        raise Forged("bad x-callback-token")
+    data = _json(body)
+    amount = data.get("paid_amount", data.get("amount"))
+    return Settlement(
+        "xendit",
+        _text(data, "id"),
+        _text(data, "external_id"),
+        _whole(amount, "amount"),
+        str(data.get("currency") or "IDR"),
+        data.get("status") in ("PAID", "SETTLED"),
+    )
+
+
+async def settle(store: Store, settlement: Settlement) -> str:
+    """Verify the ticket a settled payment is for. Returns: verified, duplicate, not_settled."""
+    try:
+        ticket = await tickets.get_ticket(settlement.ticket_ref)
+    except TicketNotFound:
+        raise InvalidInput("unknown order") from None
+    if ticket.guild_id != store.guild_id:
+        raise InvalidInput("unknown order")
+    if settlement.amount != ticket.amount_due or settlement.currency != ticket.currency:
+        raise InvalidInput(
+            f"amount {settlement.amount} {settlement.currency} is not what ticket #{ticket.number} asks"
+        )
+    if not settlement.settled:
+        return "not_settled"
+    payment = IncomingPayment(
+        guild_id=store.guild_id,
+        amount=settlement.amount,
+        source=settlement.source,
+        external_id=settlement.external_id,
+        reference=settlement.ticket_ref,
+        status="matched",
+        ticket_id=ticket.id,
+        received_at=utcnow(),
+    )
+    try:
+        await payment.insert()
+    except DuplicateKeyError:
+        return "duplicate"
+    if ticket.state is not TicketState.OPEN:
+        return "already_paid"
+    try:
+        await tickets.verify(
+            ticket,
+            Actor.system(f"{settlement.source} callback"),
+            incoming_payment_id=payment.id,
+            reason=f"{settlement.source} payment {settlement.external_id} settled",
+        )
+    except StoreError:
+        return "already_paid"
+    return "verified"
