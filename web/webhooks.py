@@ -6,15 +6,20 @@ the handler answer 5xx.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+import models
+from models.settings import get_settings
 from models.store import Store
-from workflows import bank_mutations, gateway_callbacks
+from workers.sender import Sender
+from workflows import bank_mutations, gateway_callbacks, outbox
 from workflows.errors import InvalidInput
 
 log = logging.getLogger(__name__)
@@ -95,11 +100,25 @@ async def xendit(request: Request) -> JSONResponse:
     return await _gateway(request, "xendit")
 
 
-webhooks = Starlette(
-    routes=[
-        Route("/webhooks/moota/{guild_id}", moota, methods=["POST"]),
-        Route("/webhooks/tripay/{guild_id}", tripay, methods=["POST"]),
-        Route("/webhooks/midtrans/{guild_id}", midtrans, methods=["POST"]),
-        Route("/webhooks/xendit/{guild_id}", xendit, methods=["POST"]),
-    ]
-)
+ROUTES = [
+    Route("/webhooks/moota/{guild_id}", moota, methods=["POST"]),
+    Route("/webhooks/tripay/{guild_id}", tripay, methods=["POST"]),
+    Route("/webhooks/midtrans/{guild_id}", midtrans, methods=["POST"]),
+    Route("/webhooks/xendit/{guild_id}", xendit, methods=["POST"]),
+]
+
+# Mounted on Reflex's backend, which connects the database itself.
+webhooks = Starlette(routes=ROUTES)
+
+
+@contextlib.asynccontextmanager
+async def _database(app: Starlette) -> AsyncIterator[None]:
+    settings = get_settings()
+    client = await models.connect(settings.mongodb_url or "", settings.mongodb_database)
+    outbox.configure(Sender.for_redis(settings.redis_url or "", settings.redis_namespace).dispatch)
+    yield
+    await client.close()
+
+
+# Served alone (`granian --interface asgi web.webhooks:standalone`), e.g. on its own host.
+standalone = Starlette(routes=ROUTES, lifespan=_database)
