@@ -141,3 +141,22 @@ async def test_a_thousand_random_signed_bodies_never_crash_or_verify(http, ciphe
     await asyncio.to_thread(fuzz)
     assert len(seen) >= 1000 and all(code < 500 for code in seen)
     assert (await Ticket.get(ticket.id)).state is TicketState.OPEN
+
+
+async def test_a_seller_matches_an_unmatched_transfer_to_its_ticket_once(http, cipher):
+    from tests.helpers import SELLER
+    from workflows import payments
+    from workflows.errors import InvalidInput, NotPermitted
+
+    product = await automatic_product(cipher, items=1)
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer())
+    body = _mutation(ticket.subtotal, "m-forgot-code")  # the buyer forgot the unique code
+    await _post(http, body, sign(body))
+    [payment] = await payments.unmatched(GUILD)
+    with pytest.raises(NotPermitted):
+        await payments.match_by_seller(payment.id, str(ticket.id), buyer())
+    result = await payments.match_by_seller(payment.id, str(ticket.id), SELLER)
+    assert result.applied and result.ticket.state is TicketState.PAID
+    assert await payments.unmatched(GUILD) == []
+    with pytest.raises(InvalidInput, match="already matched"):
+        await payments.match_by_seller(payment.id, str(ticket.id), SELLER)

@@ -6,7 +6,10 @@ from beanie import PydanticObjectId
 from pymongo import ASCENDING, ReturnDocument
 
 from models.incoming_payment import IncomingPayment
-from models.ticket import Ticket
+from models.ticket import Actor, Ticket
+from workflows import tickets
+from workflows.errors import InvalidInput, NotPermitted, StoreError
+from workflows.tickets import TransitionResult
 
 
 async def claim_incoming_payment(ticket: Ticket) -> PydanticObjectId | None:
@@ -26,3 +29,47 @@ async def unclaim(payment_id: PydanticObjectId, ticket_id: PydanticObjectId) -> 
     await IncomingPayment.get_pymongo_collection().update_one(
         {"_id": payment_id, "ticket_id": ticket_id}, {"$set": {"ticket_id": None}}
     )
+
+
+async def unmatched(guild_id: int, limit: int = 100) -> list[IncomingPayment]:
+    """Money seen that paid no ticket automatically (no or several matches), newest first."""
+    return (
+        await IncomingPayment.find(
+            {"guild_id": guild_id, "ticket_id": None, "status": {"$in": ["unmatched", "ambiguous"]}}
+        )
+        .sort("-received_at")
+        .limit(limit)
+        .to_list()
+    )
+
+
+async def match_by_seller(
+    payment_id: PydanticObjectId | str, ticket_ref: Ticket | str, by: Actor
+) -> TransitionResult:
+    """A seller says this money paid that ticket (e.g. the buyer forgot the unique code): the
+    payment is bound to the ticket once, and the ticket verified through the workflow."""
+    if by.kind != "seller":
+        raise NotPermitted("only sellers can match payments to tickets")
+    ticket = ticket_ref if isinstance(ticket_ref, Ticket) else await tickets.get_ticket(ticket_ref)
+    try:
+        oid = PydanticObjectId(payment_id)
+    except Exception:
+        raise InvalidInput("no such payment") from None
+    claimed = await IncomingPayment.get_pymongo_collection().update_one(
+        {"_id": oid, "guild_id": ticket.guild_id, "ticket_id": None},
+        {"$set": {"ticket_id": ticket.id, "status": "matched"}},
+    )
+    if claimed.modified_count != 1:
+        raise InvalidInput("that payment is unknown here or already matched to a ticket")
+    try:
+        result = await tickets.verify(
+            ticket, by, incoming_payment_id=oid, reason="payment matched by the seller"
+        )
+    except StoreError:
+        result = None
+    if result is None or not result.applied:
+        await IncomingPayment.get_pymongo_collection().update_one(
+            {"_id": oid, "ticket_id": ticket.id}, {"$set": {"ticket_id": None, "status": "unmatched"}}
+        )
+        raise InvalidInput(f"ticket #{ticket.number} cannot be verified now (it is {ticket.state.value})")
+    return result
