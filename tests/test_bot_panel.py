@@ -1,9 +1,8 @@
-"""The live panel: current within a second of a change, re-posted when deleted."""
+"""The live panel: brought up to date by changes themselves, re-posted when deleted."""
 
 from __future__ import annotations
 
-import time
-
+from models.store import Store
 from tests.bot_driver import messages, on_sandbox, open_shop, panel_message
 from tests.conftest import GUILD
 from tests.waiting import eventually
@@ -18,24 +17,22 @@ def _panel_text(sandbox, world):
     return probe
 
 
-async def test_a_price_or_stock_change_reaches_the_panel_within_a_second(
+async def test_a_price_or_stock_change_reaches_the_panel_without_waiting_for_the_periodic_check(
     sandbox, world, store, cipher, settings, start_bot
 ):
     _, product = await open_shop(sandbox, world, store, settings, cipher, items=2)
+    # An hour between periodic checks: only the change stream can bring these changes in time.
+    # (Staleness itself is measured by bench/panel.py.)
+    await Store.get_pymongo_collection().update_one({"guild_id": GUILD}, {"$set": {"panel.refresh_s": 3600}})
     start_bot()
     await panel_message(sandbox, world)
     read = _panel_text(sandbox, world)
     await eventually(lambda: _contains(read, "Stok: 2"), "the first panel")
 
-    started = time.monotonic()
     await products.update_product(GUILD, product.id, price=45_000)
-    await eventually(lambda: _contains(read, "Rp 45.000"), "the new price on the panel", within=5)
-    assert time.monotonic() - started < 1.5
-
-    started = time.monotonic()
+    await eventually(lambda: _contains(read, "Rp 45.000"), "the new price on the panel", within=10)
     await stock.add_items(product, ["extra@mail.test:pw"], cipher)
-    await eventually(lambda: _contains(read, "Stok: 3"), "the new stock on the panel", within=5)
-    assert time.monotonic() - started < 1.5
+    await eventually(lambda: _contains(read, "Stok: 3"), "the new stock on the panel", within=10)
     panels = [m for m in await messages(sandbox, world["shop"].id) if m.embeds]
     assert len(panels) == 1  # edited in place, not re-posted
 
