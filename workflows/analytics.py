@@ -16,6 +16,8 @@ from models.ticket import Ticket
 
 @dataclass(frozen=True)
 class Funnel:
+    """Counts of one store's funnel over a period, and the revenue of completed sales."""
+
     panel_clicks: int
     opened: int
     paid: int

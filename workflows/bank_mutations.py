@@ -29,6 +29,8 @@ MAX_MUTATIONS = 500
 
 @dataclass(frozen=True)
 class Mutation:
+    """One bank mutation as Moota reports it (debits carry a negative amount)."""
+
     mutation_id: str
     amount: int
     bank: str
@@ -37,6 +39,8 @@ class Mutation:
 
 @dataclass(frozen=True)
 class MutationOutcome:
+    """What became of one mutation: matched, unmatched, ambiguous, duplicate or debit."""
+
     mutation_id: str
     status: str  # matched | unmatched | ambiguous | duplicate | debit
     ticket_number: int | None = None

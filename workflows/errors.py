@@ -14,22 +14,32 @@ class StoreError(Exception):
 
 
 class InvalidInput(StoreError):
+    """The input does not make sense (a negative price, a quantity of 2.5, a broken QRIS)."""
+
     code = "invalid_input"
 
 
 class StoreNotFound(StoreError):
+    """No store in that guild."""
+
     code = "store_not_found"
 
 
 class ProductNotFound(StoreError):
+    """No such product in this store."""
+
     code = "product_not_found"
 
 
 class ProductUnavailable(StoreError):
+    """The product exists but is not on sale."""
+
     code = "product_unavailable"
 
 
 class SoldOut(StoreError):
+    """Not enough stock for the quantity asked; `product` names it."""
+
     code = "sold_out"
 
     def __init__(self, message: str, product: str = "") -> None:
@@ -38,10 +48,14 @@ class SoldOut(StoreError):
 
 
 class TooManyOpenTickets(StoreError):
+    """The buyer already holds the store's maximum of open tickets."""
+
     code = "too_many_open_tickets"
 
 
 class CooldownActive(StoreError):
+    """The buyer opened a ticket too recently; `retry_after_s` says how long to wait."""
+
     code = "cooldown"
 
     def __init__(self, message: str, retry_after_s: int) -> None:
@@ -56,10 +70,14 @@ class NoUniqueAmountLeft(StoreError):
 
 
 class TicketNotFound(StoreError):
+    """No such ticket."""
+
     code = "ticket_not_found"
 
 
 class UnknownTrigger(StoreError):
+    """A trigger name the ticket machine does not know."""
+
     code = "unknown_trigger"
 
 

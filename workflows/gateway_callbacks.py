@@ -31,6 +31,8 @@ class Forged(InvalidInput):
 
 @dataclass(frozen=True)
 class Settlement:
+    """A gateway's callback reduced to what matters: whose payment, how much, settled or not."""
+
     source: str
     external_id: str
     ticket_ref: str
@@ -73,6 +75,7 @@ def _same(expected: str | None, given: str | None) -> bool:
 
 
 def tripay(store: Store, body: bytes, signature: str | None) -> Settlement:
+    """A Tripay callback, after checking `X-Callback-Signature` (HMAC-SHA256 of the raw body)."""
     key = store.gateways.tripay_private_key
     expected = hmac.new(key.encode(), body, hashlib.sha256).hexdigest() if key else None
     if not _same(expected, (signature or "").lower()):
@@ -89,6 +92,7 @@ def tripay(store: Store, body: bytes, signature: str | None) -> Settlement:
 
 
 def midtrans(store: Store, body: bytes) -> Settlement:
+    """A Midtrans notification, after checking `signature_key` (SHA-512 of order, status, amount, key)."""
     data = _json(body)
     key = store.gateways.midtrans_server_key
     order, status_code, gross = (
@@ -108,6 +112,7 @@ def midtrans(store: Store, body: bytes) -> Settlement:
 
 
 def xendit(store: Store, body: bytes, token: str | None) -> Settlement:
+    """A Xendit invoice callback, after checking the `x-callback-token` header."""
     if not _same(store.gateways.xendit_callback_token, token):
         raise Forged("bad x-callback-token")
     data = _json(body)

@@ -21,6 +21,8 @@ FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF"
 
 @dataclass(frozen=True)
 class CheckedImage:
+    """An upload that really is an image: its format, MIME type and size in pixels."""
+
     format: str
     content_type: str
     width: int

@@ -18,6 +18,8 @@ OPTIONS_PER_SELECT = 25
 
 @dataclass(frozen=True)
 class ProductLine:
+    """One product as the panel shows it: with its stock now and its average rating."""
+
     product: Product
     stock: int
     rating: float | None = None

@@ -56,6 +56,7 @@ def parse(payload: str) -> list[tuple[str, str]]:
 
 
 def serialize(objects: list[tuple[str, str]]) -> str:
+    """Data objects back into a payload (`ID LEN VALUE` each)."""
     return "".join(f"{tag}{len(value):02d}{value}" for tag, value in objects)
 
 

@@ -24,6 +24,8 @@ LEASE = timedelta(seconds=30)
 
 @dataclass(frozen=True)
 class DueWork:
+    """A ticket whose timer came due, and the actor to send for it."""
+
     ticket_id: PydanticObjectId
     action: str
 
