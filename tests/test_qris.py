@@ -96,3 +96,19 @@ def test_the_code_renders_as_a_png_image():
     png = qris.qr_png(qris.with_amount(static_payload(), 50_137))
     with Image.open(io.BytesIO(png)) as image:
         assert image.format == "PNG" and image.size[0] == image.size[1] > 200
+
+
+def test_a_sellers_qris_image_is_read_back_into_its_payload():
+    payload = static_payload()
+    assert qris.payload_from_image(qris.qr_png(payload)) == payload
+
+
+def test_an_image_without_a_qr_code_or_a_fake_image_is_refused():
+    blank = io.BytesIO()
+    Image.new("RGB", (300, 300), "white").save(blank, format="PNG")
+    with pytest.raises(InvalidInput, match="no QR code"):
+        qris.payload_from_image(blank.getvalue())
+    with pytest.raises(InvalidInput, match="not an image"):
+        qris.payload_from_image(b"GIF89a-but-not-really" * 10)
+    with pytest.raises(InvalidInput, match=r"CRC|lacks"):
+        qris.payload_from_image(qris.qr_png("000201010211" + "6304ABCD"))

@@ -12,8 +12,11 @@ from __future__ import annotations
 import io
 
 import segno
+import zxingcpp
+from PIL import Image
 
 from workflows.errors import InvalidInput
+from workflows.images import check_image
 
 MERCHANT_ACCOUNT_TAGS = {f"{n:02d}" for n in range(26, 52)}
 REQUIRED = {
@@ -111,3 +114,17 @@ def qr_png(payload: str, scale: int = 8) -> bytes:
     out = io.BytesIO()
     segno.make(payload, error="m", micro=False).save(out, kind="png", scale=scale, border=4)
     return out.getvalue()
+
+
+def payload_from_image(data: bytes) -> str:
+    """The QRIS payload printed in a seller's uploaded image (a photo or a screenshot of the
+    code), checked like a pasted one. InvalidInput when it is no image, has no QR code, or the
+    code is not a valid QRIS."""
+    check_image(data)
+    with Image.open(io.BytesIO(data)) as image:
+        found = zxingcpp.read_barcodes(image.convert("RGB"), formats=zxingcpp.BarcodeFormat.QRCode)
+    if not found:
+        raise InvalidInput("no QR code found in the image; upload a sharper picture of the QRIS")
+    payload = found[0].text.strip()
+    check_static(payload)
+    return payload
