@@ -28,6 +28,7 @@ import dramatiq  # noqa: E402
 from redis import Redis  # noqa: E402
 
 import models  # noqa: E402
+from bench._figures import percentile  # noqa: E402
 from models.incoming_payment import IncomingPayment  # noqa: E402
 from models.settings import get_settings  # noqa: E402
 from models.store import Store  # noqa: E402
@@ -56,11 +57,6 @@ def cpu_seconds(pid: int, children: bool = True) -> float:
     except OSError:
         return total
     return total + sum(cpu_seconds(int(child)) for child in kids)
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def drained(redis: Redis, queues: list[str]) -> bool:

@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from discord.http import HTTPClient  # noqa: E402
 
 import models  # noqa: E402
+from bench._figures import percentile  # noqa: E402
 from bot.panel import product_lines  # noqa: E402
 from models.product import DeliveryMode  # noqa: E402
 from models.store import Store  # noqa: E402
@@ -42,11 +43,6 @@ from workflows import products, stock  # noqa: E402
 from workflows.panel import render  # noqa: E402
 
 NAIVE_EVERY_S = 5.0
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 class NaivePanel:

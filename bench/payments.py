@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 import models  # noqa: E402
+from bench._figures import percentile  # noqa: E402
 from models.store import Store  # noqa: E402
 from models.ticket import Actor, Ticket, TicketState  # noqa: E402
 from workers.embedded import child_env, free_port, start_mongod, start_redis  # noqa: E402
@@ -40,11 +41,6 @@ GUILD = 77
 SECRET = "bench-moota-secret-0123"
 _buyers = itertools.count(1)
 _prices = itertools.count(10_000, 1_000)
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def open_tickets(count: int) -> list[Ticket]:
