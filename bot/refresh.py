@@ -42,6 +42,7 @@ class PanelRefresher:
         self.dirty: set[int] = set()
         self.all_dirty = True
         self.wake = asyncio.Event()
+        self.deleted: set[int] = set()
         self.edits = 0
 
     def mark(self, guild_id: int | None) -> None:
@@ -53,7 +54,13 @@ class PanelRefresher:
         self.wake.set()
 
     async def check(self, store: Store) -> bool:
-        """Publish the store's panel if it is new or changed; True when it edited or posted."""
+        """Publish the store's panel if it is new, changed or deleted; True when it posted or edited."""
+        if store.panel.message_id in self.deleted:
+            await Store.get_pymongo_collection().update_one(
+                {"_id": store.id, "panel.message_id": store.panel.message_id},
+                {"$set": {"panel.message_id": None}},
+            )
+            store.panel.message_id = None
         rendered = render(store, await product_lines(store))
         digest = hashlib.sha256(json.dumps(rendered, sort_keys=True, default=str).encode()).hexdigest()
         if store.panel.message_id and self.shown.get(store.guild_id) == digest:
@@ -65,11 +72,10 @@ class PanelRefresher:
         return True
 
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
-        result = await Store.get_pymongo_collection().update_one(
-            {"panel.message_id": payload.message_id}, {"$set": {"panel.message_id": None}}
-        )
-        if result.modified_count and payload.guild_id:
-            self.shown.pop(payload.guild_id, None)
+        # Remembered rather than looked up: the delete can arrive before our own post of that
+        # panel has been recorded; the next pass re-posts it either way.
+        self.deleted.add(payload.message_id)
+        if payload.guild_id:
             self.mark(payload.guild_id)
 
     async def watch_changes(self) -> None:

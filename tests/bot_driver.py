@@ -52,8 +52,14 @@ def answers(sandbox, interaction):
 
 
 def answered(sandbox, interaction):
+    """Probe: the bot has answered (not just shown the deferred "thinking…" placeholder)."""
+
     async def probe():
-        return answers(sandbox, interaction)
+        return [
+            m
+            for m in answers(sandbox, interaction)
+            if m.content != "…" or m.embeds or m.components or m.attachments
+        ]
 
     return probe
 

@@ -205,3 +205,13 @@ async def test_a_thousand_random_callbacks_per_gateway_never_crash_or_verify(htt
     await asyncio.to_thread(fuzz)
     assert len(seen) >= 1000 and all(code < 500 for code in seen)
     assert (await Ticket.get(ticket.id)).state is TicketState.OPEN
+
+
+@pytest.mark.parametrize("amount", [10**400, "1e400", "NaN", -5, 12.5, [1], {"v": 1}])
+async def test_absurd_amounts_are_refused_not_crashed_on(http, ticket, amount):
+    body = json.dumps(
+        {"reference": "T-9", "merchant_ref": str(ticket.id), "status": "PAID", "total_amount": amount}
+    ).encode()
+    response = await post_tripay(http, body)
+    assert response.status_code == 400 and "total_amount" in response.json()["error"]
+    assert await _state(ticket) is TicketState.OPEN

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -59,13 +60,17 @@ def _text(data: dict[str, Any], key: str) -> str:
 
 
 def _whole(value: Any, key: str) -> int:
+    """A positive whole amount from a JSON number or numeric string ("50137", 50137, "50137.00")."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InvalidInput(f"{key}: not a whole amount")
     try:
-        number = (
-            float(value) if isinstance(value, str | int | float) and not isinstance(value, bool) else None
-        )
-    except ValueError:
+        # Decimal, not float: huge or odd values must be refused, not overflow into a 500.
+        number = Decimal(str(value)) if not isinstance(value, str) or len(value) <= 40 else None
+    except (InvalidOperation, ValueError):
         number = None
-    if number is None or number != number or not number.is_integer() or not 0 < number <= 10**12:
+    if number is None or not number.is_finite() or number != number.to_integral_value():
+        raise InvalidInput(f"{key}: not a whole amount")
+    if not 0 < number <= 10**12:
         raise InvalidInput(f"{key}: not a whole amount")
     return int(number)
 
