@@ -43,7 +43,6 @@ class PanelRefresher:
         self.all_dirty = True
         self.wake = asyncio.Event()
         self.deleted: set[int] = set()
-        self.edits = 0
 
     def mark(self, guild_id: int | None) -> None:
         """Something a panel shows changed (None: do not know which store)."""
@@ -68,7 +67,6 @@ class PanelRefresher:
         await publish(self.bot, store)
         self.shown[store.guild_id] = digest
         self.edited[store.guild_id] = time.monotonic()
-        self.edits += 1
         return True
 
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
