@@ -145,7 +145,8 @@ async def prompt_rating(ticket_id: str, outbox_entry_id: str | None = None) -> N
         nonce=_nonce("r", ticket.id),
     )
     discord = runtime.current().discord
-    if ticket.channel_id is not None:
+    # A ticket that closed first (a short auto-close delay) is losing its channel: ask by DM.
+    if ticket.channel_id is not None and ticket.state is TicketState.COMPLETED:
         await discord.post(ticket.channel_id, message)
     else:
         try:
