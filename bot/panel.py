@@ -1,47 +1,12 @@
-"""Posting and refreshing the live product panel (the dashboard will call `publish` too)."""
+"""Posting and refreshing the live product panel (the dashboard asks for it through the store:
+setting `panel.channel_id` is picked up by `bot.refresh`)."""
 
 from __future__ import annotations
 
 import discord
 
-from models.product import DeliveryMode, Product
-from models.rating import Rating
-from models.stock_item import StockItem, StockItemStatus
 from models.store import Store
-from workflows.panel import ProductLine, render
-
-
-async def product_lines(store: Store) -> list[ProductLine]:
-    """Active products with their stock, in the panel's order."""
-    products = (
-        await Product.find({"guild_id": store.guild_id, "active": True})
-        .sort("sort_order", "created_at")
-        .to_list()
-    )
-    counts = {
-        row["_id"]: row["n"]
-        async for row in await StockItem.get_pymongo_collection().aggregate(
-            [
-                {"$match": {"guild_id": store.guild_id, "status": StockItemStatus.AVAILABLE.value}},
-                {"$group": {"_id": "$product_id", "n": {"$sum": 1}}},
-            ]
-        )
-    }
-    ratings = {
-        row["_id"]: row["avg"]
-        async for row in await Rating.get_pymongo_collection().aggregate(
-            [
-                {"$match": {"guild_id": store.guild_id}},
-                {"$group": {"_id": "$product_id", "avg": {"$avg": "$stars"}}},
-            ]
-        )
-    }
-    return [
-        ProductLine(
-            p, p.stock if p.delivery_mode is DeliveryMode.MANUAL else counts.get(p.id, 0), ratings.get(p.id)
-        )
-        for p in products
-    ]
+from workflows.panel import product_lines, render
 
 
 async def publish(bot: discord.Bot, store: Store) -> int:

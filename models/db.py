@@ -10,6 +10,7 @@ from beanie import init_beanie
 from pymongo import AsyncMongoClient
 
 from models.buyer import Buyer
+from models.dashboard_session import DashboardSession
 from models.event import Event
 from models.incoming_payment import IncomingPayment
 from models.payment_method import PaymentMethod
@@ -31,6 +32,7 @@ DOCUMENTS = [
     Rating,
     Event,
     IncomingPayment,
+    DashboardSession,
 ]
 
 

@@ -96,10 +96,11 @@ class Verification(BaseModel):
 class DeliveryRecord(BaseModel):
     """Where and when the product reached the buyer."""
 
-    via: Literal["dm", "ticket"]
+    via: Literal["dm", "ticket", "manual"]
     message_id: int | None = None
     item_count: int
     delivered_at: datetime
+    note: str = ""  # the seller's words when they delivered it themselves
 
 
 class TicketRating(BaseModel):

@@ -1,21 +1,67 @@
-"""The Reflex app. For now one page saying what runs; the dashboard issue fills it in."""
+"""The Reflex app: the seller dashboard's pages, plus plain HTTP routes on the same backend
+(Discord login, payment webhooks, media), and the database connection for its lifetime."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 import reflex as rx
+from starlette.applications import Starlette
 
-from web.webhooks import webhooks
+import models
+from models.settings import get_settings
+from web import media, oauth
+from web.pages.analytics import AnalyticsState, analytics_page
+from web.pages.login import login
+from web.pages.ops import OpsState, ops_page
+from web.pages.panel import PanelState, panel_page
+from web.pages.payment_methods import PaymentMethodsState, payment_methods_page
+from web.pages.payments import PaymentsState, payments_page
+from web.pages.products import ProductsState, products_page
+from web.pages.settings import SettingsState, settings_page
+from web.pages.stores import StoresState, stores
+from web.pages.ticket import TicketDetailState, ticket_page
+from web.pages.tickets import TicketsState, tickets_page
+from web.webhooks import ROUTES as WEBHOOK_ROUTES
+from workers.sender import Sender
+from workflows import outbox
 
 
-def index() -> rx.Component:
-    return rx.center(
-        rx.vstack(
-            rx.heading("Discord Store"),
-            rx.text("The engine and the bot are running. The seller dashboard comes next."),
-        ),
-        height="100vh",
-    )
+@contextlib.asynccontextmanager
+async def database() -> AsyncIterator[None]:
+    """Beanie on the backend's own event loop; transitions made here are relayed to workers."""
+    settings = get_settings()
+    client = await models.connect(settings.mongodb_url or "", settings.mongodb_database)
+    outbox.configure(Sender.for_redis(settings.redis_url or "", settings.redis_namespace).dispatch)
+    try:
+        yield
+    finally:
+        await client.close()
 
 
-app = rx.App(api_transformer=webhooks)
-app.add_page(index, route="/", title="Discord Store")
+routes = Starlette(routes=[*oauth.ROUTES, *WEBHOOK_ROUTES, *media.ROUTES])
+
+app = rx.App(
+    api_transformer=routes,
+    theme=rx.theme(accent_color="indigo", radius="medium"),
+)
+app.register_lifespan_task(database)
+
+STORE = "/store/[guild]"
+app.add_page(login, route="/login", title="Log in · Discord Store")
+app.add_page(stores, route="/", title="Your stores", on_load=StoresState.load)
+app.add_page(tickets_page, route=f"{STORE}/tickets", title="Tickets", on_load=TicketsState.load)
+app.add_page(ticket_page, route=f"{STORE}/tickets/[ticket]", title="Ticket", on_load=TicketDetailState.load)
+app.add_page(products_page, route=f"{STORE}/products", title="Products", on_load=ProductsState.load)
+app.add_page(
+    payment_methods_page,
+    route=f"{STORE}/payment-methods",
+    title="Payment methods",
+    on_load=PaymentMethodsState.load,
+)
+app.add_page(payments_page, route=f"{STORE}/payments", title="Payments", on_load=PaymentsState.load)
+app.add_page(panel_page, route=f"{STORE}/panel", title="Panel", on_load=PanelState.load)
+app.add_page(analytics_page, route=f"{STORE}/analytics", title="Analytics", on_load=AnalyticsState.load)
+app.add_page(settings_page, route=f"{STORE}/settings", title="Settings", on_load=SettingsState.load)
+app.add_page(ops_page, route="/ops", title="Ops", on_load=OpsState.load)

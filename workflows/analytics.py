@@ -8,9 +8,10 @@ transition; `Event` records what has no ticket, such as a click on the panel.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from models.event import Event, EventKind
+from models.rating import Rating
 from models.ticket import Ticket
 
 
@@ -67,4 +68,103 @@ async def funnel(guild_id: int, since: datetime, until: datetime) -> Funnel:
         cancelled=totals.get("cancelled", 0),
         expired=totals.get("expired", 0),
         revenue=totals.get("revenue", 0),
+    )
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything the analytics page shows for one period.
+
+    Parameters:
+      funnel: the counts from panel clicks to completed sales.
+      revenue_per_day: (day "YYYY-MM-DD", revenue of sales completed that day), every day shown.
+      top_products: (product name, units sold, revenue), best sellers first.
+      avg_verify_s / avg_deliver_s: mean seconds from opening to payment verified, and from
+        verification to delivery (None when nothing reached that step).
+      rating_average / rating_counts: mean stars and how many ratings gave 1…5 stars.
+    """
+
+    funnel: Funnel
+    revenue_per_day: list[tuple[str, int]]
+    top_products: list[tuple[str, int, int]]
+    avg_verify_s: float | None
+    avg_deliver_s: float | None
+    rating_average: float | None
+    rating_counts: list[int]
+
+
+async def report(guild_id: int, since: datetime, until: datetime) -> Report:
+    """The analytics of tickets opened (and ratings given) in [since, until)."""
+    window = {"$gte": since, "$lt": until}
+    tickets = Ticket.get_pymongo_collection()
+    completed = {"guild_id": guild_id, "completed_at": window}
+    per_day = {
+        row["_id"]: row["revenue"]
+        async for row in await tickets.aggregate(
+            [
+                {"$match": completed},
+                {
+                    "$group": {
+                        "_id": {"$dateToString": {"format": "%Y-%m-%d", "date": "$completed_at"}},
+                        "revenue": {"$sum": "$amount_due"},
+                    }
+                },
+            ]
+        )
+    }
+    days, day = [], since.replace(hour=0, minute=0, second=0, microsecond=0)
+    while day < until and len(days) < 400:
+        key = day.strftime("%Y-%m-%d")
+        days.append((key, per_day.get(key, 0)))
+        day += timedelta(days=1)
+    top = [
+        (row["name"], row["units"], row["revenue"])
+        async for row in await tickets.aggregate(
+            [
+                {"$match": completed},
+                {
+                    "$group": {
+                        "_id": "$product.product_id",
+                        "name": {"$last": "$product.name"},
+                        "units": {"$sum": "$quantity"},
+                        "revenue": {"$sum": "$amount_due"},
+                    }
+                },
+                {"$sort": {"revenue": -1}},
+                {"$limit": 10},
+            ]
+        )
+    ]
+    timings = await (
+        await tickets.aggregate(
+            [
+                {"$match": {"guild_id": guild_id, "created_at": window, "paid_at": {"$ne": None}}},
+                {
+                    "$group": {
+                        "_id": None,
+                        "verify": {"$avg": {"$subtract": ["$paid_at", "$created_at"]}},
+                        "deliver": {"$avg": {"$subtract": ["$completed_at", "$paid_at"]}},
+                    }
+                },
+            ]
+        )
+    ).to_list()
+    counts = [0] * 5
+    async for row in await Rating.get_pymongo_collection().aggregate(
+        [
+            {"$match": {"guild_id": guild_id, "created_at": window}},
+            {"$group": {"_id": "$stars", "n": {"$sum": 1}}},
+        ]
+    ):
+        counts[int(row["_id"]) - 1] = row["n"]
+    rated = sum(counts)
+    timing = timings[0] if timings else {}
+    return Report(
+        funnel=await funnel(guild_id, since, until),
+        revenue_per_day=days,
+        top_products=top,
+        avg_verify_s=timing["verify"] / 1000 if timing.get("verify") is not None else None,
+        avg_deliver_s=timing["deliver"] / 1000 if timing.get("deliver") is not None else None,
+        rating_average=sum((i + 1) * n for i, n in enumerate(counts)) / rated if rated else None,
+        rating_counts=counts,
     )

@@ -47,12 +47,51 @@ def check_image(data: bytes, max_bytes: int = MAX_BYTES) -> CheckedImage:
     return CheckedImage(kind, FORMATS[kind], width, height)
 
 
+def _clean_copy(image: Image.Image) -> Image.Image:
+    """The pixels alone: a new image carries no EXIF, XMP, ICC or text chunks."""
+    image.load()
+    clean = Image.frombytes(image.mode, image.size, image.tobytes())
+    if image.mode == "P":
+        clean.putpalette(image.getpalette() or [])
+        if "transparency" in image.info:
+            clean.info["transparency"] = image.info["transparency"]
+    return clean
+
+
 def strip_metadata(data: bytes) -> bytes:
     """The same picture re-encoded without EXIF or other metadata (location, camera…)."""
     checked = check_image(data)
     with Image.open(io.BytesIO(data)) as image:
-        clean = Image.new(image.mode, image.size)
-        clean.putdata(list(image.getdata()))
         out = io.BytesIO()
-        clean.save(out, format=checked.format)
+        _clean_copy(image).save(out, format=checked.format)
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """An uploaded image ready to keep: cleaned of metadata, with a small PNG thumbnail."""
+
+    checked: CheckedImage
+    clean: bytes
+    thumbnail: bytes
+
+    @property
+    def extension(self) -> str:
+        return {"JPEG": "jpg"}.get(self.checked.format, self.checked.format.lower())
+
+
+def prepare_upload(data: bytes, thumbnail_px: int = 256) -> PreparedImage:
+    """Check an upload, strip its metadata and make a thumbnail; InvalidInput says what is wrong."""
+    checked = check_image(data)
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            clean = _clean_copy(image)
+    except (OSError, SyntaxError, Image.DecompressionBombError, ValueError):
+        raise InvalidInput("the file is not an image (PNG, JPEG, WebP or GIF)") from None
+    out = io.BytesIO()
+    clean.save(out, format=checked.format)
+    thumb = clean.convert("RGBA") if clean.mode not in ("RGB", "RGBA") else clean.copy()
+    thumb.thumbnail((thumbnail_px, thumbnail_px))
+    small = io.BytesIO()
+    thumb.save(small, format="PNG")
+    return PreparedImage(checked, out.getvalue(), small.getvalue())

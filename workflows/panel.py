@@ -1,12 +1,15 @@
 """The live product panel as data: the embed and components the bot posts, rendered from the
-store, its products and their stock. Pure: the bot decides when to post or edit it."""
+store, its products and their stock. The bot decides when to post or edit it; the dashboard
+shows the same rendering as its preview."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from models.product import Product
+from models.product import DeliveryMode, Product
+from models.rating import Rating
+from models.stock_item import StockItem, StockItemStatus
 from models.store import Store
 from workflows.i18n import text
 from workflows.money import format_amount
@@ -52,6 +55,12 @@ def render(store: Store, lines: list[ProductLine], page: int = 0) -> dict[str, A
         "fields": [_field(store, line) for line in shown]
         or [{"name": text(store.locale, "panel.empty"), "value": "—", "inline": False}],
     }
+    if panel.layout == "list" and shown:
+        # One line per product in the description: denser on phones than inline fields.
+        rows = [f"**{f['name']}** — {f['value'].splitlines()[0]}" for f in embed.pop("fields")]
+        embed["description"] = (description + "\n\n" + "\n".join(rows))[:4096]
+    if panel.thumbnail_ref:
+        embed["thumbnail"] = {"url": panel.thumbnail_ref}
     pages = max(1, -(-len(lines) // FIELDS_PER_PAGE))
     if pages > 1:
         embed["footer"] = {"text": text(store.locale, "panel.page", page=page + 1, pages=pages)}
@@ -61,12 +70,14 @@ def render(store: Store, lines: list[ProductLine], page: int = 0) -> dict[str, A
             "style": BUTTON_STYLES[panel.buy_style],
             "label": panel.buy_label,
             "custom_id": "buy_btn",
+            **({"emoji": {"name": panel.buy_emoji}} if panel.buy_emoji else {}),
         },
         {
             "type": 2,
             "style": BUTTON_STYLES[panel.payment_style],
             "label": panel.payment_label,
             "custom_id": "payment_btn",
+            **({"emoji": {"name": panel.payment_emoji}} if panel.payment_emoji else {}),
         },
     ]
     if pages > 1:
@@ -101,3 +112,36 @@ def product_choice(store: Store, lines: list[ProductLine]) -> list[dict[str, Any
             }
         )
     return rows
+
+
+async def product_lines(store: Store) -> list[ProductLine]:
+    """Active products with their stock, in the panel's order."""
+    products = (
+        await Product.find({"guild_id": store.guild_id, "active": True})
+        .sort("sort_order", "created_at")
+        .to_list()
+    )
+    counts = {
+        row["_id"]: row["n"]
+        async for row in await StockItem.get_pymongo_collection().aggregate(
+            [
+                {"$match": {"guild_id": store.guild_id, "status": StockItemStatus.AVAILABLE.value}},
+                {"$group": {"_id": "$product_id", "n": {"$sum": 1}}},
+            ]
+        )
+    }
+    ratings = {
+        row["_id"]: row["avg"]
+        async for row in await Rating.get_pymongo_collection().aggregate(
+            [
+                {"$match": {"guild_id": store.guild_id}},
+                {"$group": {"_id": "$product_id", "avg": {"$avg": "$stars"}}},
+            ]
+        )
+    }
+    return [
+        ProductLine(
+            p, p.stock if p.delivery_mode is DeliveryMode.MANUAL else counts.get(p.id, 0), ratings.get(p.id)
+        )
+        for p in products
+    ]

@@ -9,7 +9,9 @@ from beanie import PydanticObjectId
 from pydantic import ValidationError
 
 from models.product import DeliveryMode, Product
+from models.stock_item import StockItem, StockItemStatus
 from models.store import Store, utcnow
+from models.ticket import Ticket, TicketState
 from workflows.errors import InvalidInput, ProductNotFound, StoreNotFound
 
 
@@ -127,3 +129,21 @@ async def update_product(guild_id: int, product_id: PydanticObjectId | str, **ch
         {"$set": {key: getattr(updated, key) for key in [*changes, "updated_at"]}},
     )
     return updated
+
+
+async def delete_product(guild_id: int, product_id: PydanticObjectId | str) -> None:
+    """Remove a product and its unsold stock items; refused while a ticket for it is unfinished
+    (sold items stay, for the tickets' records)."""
+    product = await get_product(guild_id, product_id)
+    busy = await Ticket.find(
+        {
+            "product.product_id": product.id,
+            "state": {"$in": [TicketState.OPEN.value, TicketState.PAID.value]},
+        }
+    ).count()
+    if busy:
+        raise InvalidInput(f"{busy} unfinished ticket(s) are for this product: finish them or deactivate it")
+    await StockItem.get_pymongo_collection().delete_many(
+        {"product_id": product.id, "status": StockItemStatus.AVAILABLE.value}
+    )
+    await Product.get_pymongo_collection().delete_one({"_id": product.id})

@@ -405,19 +405,34 @@ async def reject_payment(ticket_ref: TicketRef, by: Actor, reason: str) -> Trans
 
 
 async def complete(
-    ticket_ref: TicketRef, delivery: DeliveryRecord, *, consumed: str | None = None
+    ticket_ref: TicketRef,
+    delivery: DeliveryRecord,
+    *,
+    consumed: str | None = None,
+    by: Actor | None = None,
 ) -> TransitionResult:
     """The product reached the buyer: ask for a rating and start the auto-close timer."""
     ticket = await _load(ticket_ref)
     return await _apply(
         ticket,
         "complete",
-        Actor.system("deliver_product"),
+        by or Actor.system("deliver_product"),
         f"delivered by {delivery.via}",
         changes={"delivery": delivery, "completed_at": delivery.delivered_at, "settle_pending": True},
         effects=[outbox.entry("prompt_rating")],
         consumed=consumed,
     )
+
+
+async def deliver_manually(ticket_ref: TicketRef, by: Actor, note: str = "") -> TransitionResult:
+    """A seller delivered a paid ticket's product themselves (e.g. a manual product): record it
+    and complete the ticket, exactly as the bot's delivery would."""
+    ticket = await _load(ticket_ref)
+    _require(by, "seller", action="deliver products")
+    record = DeliveryRecord(
+        via="manual", item_count=ticket.quantity, delivered_at=utcnow(), note=note.strip()[:500]
+    )
+    return await complete(ticket, record, by=by)
 
 
 async def close(ticket_ref: TicketRef, by: Actor, reason: str = "") -> TransitionResult:

@@ -1,0 +1,97 @@
+"""Running the real dashboard (`reflex run --env prod`) for browser tests and benchmarks, and
+Debian's chromium driven by Playwright (never `playwright install`: see REFLEX.md)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from web.toolchain import ROOT, reflex_env
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class DashboardProcess:
+    """The Reflex app in production mode on one port, as `./store run` starts it.
+
+    Parameters:
+      env: STORE_* settings for the app (database, Redis, sandbox, OAuth client).
+      port: the single port serving pages, websocket and HTTP routes.
+      log_path: where its output goes.
+    """
+
+    def __init__(self, env: dict[str, str], port: int, log_path: Path) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        command = [
+            str(ROOT / ".venv" / "bin" / "reflex"),
+            "run",
+            "--env",
+            "prod",
+            "--single-port",
+            "--frontend-port",
+            str(port),
+            "--backend-host",
+            "127.0.0.1",
+        ]
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=reflex_env(env),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its server workers are in our own process group
+        )
+
+    def wait_ready(self, within: float = 240) -> DashboardProcess:
+        """Until the backend answers and the built frontend is served (first build: ~1 min)."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the dashboard exited ({self.process.returncode}):\n{self.log()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/ping", timeout=2) as ping:
+                    with urllib.request.urlopen(f"{self.url}/login", timeout=5) as page:
+                        if ping.status == 200 and page.status == 200:
+                            return self
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"the dashboard did not come up:\n{self.log()[-3000:]}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(5)
+        self._log.close()

@@ -1,0 +1,100 @@
+"""Files the dashboard keeps and serves.
+
+Product images and panel thumbnails are public (Discord shows them to everyone in the
+guild): `/media/<guild>/<name>`. A ticket's payment proof and archived transcript are the
+buyer's private data: `/files/tickets/<id>/proof|transcript` checks the seller's session
+against the ticket's store on every request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from models.settings import get_settings
+from models.ticket import Ticket
+from web import access
+from workflows.errors import StoreError
+from workflows.images import PreparedImage, prepare_upload
+from workflows.tickets import get_ticket
+
+_NAME = re.compile(r"^[0-9a-f]{32}(_thumb)?\.(png|jpg|webp|gif)$")
+
+
+def media_dir() -> Path:
+    return get_settings().data_dir / "media"
+
+
+def public_url(ref: str | None) -> str:
+    """Where a browser (or Discord) fetches a kept image ('' for none)."""
+    return f"{get_settings().public_url.rstrip('/')}/media/{ref}" if ref else ""
+
+
+def thumbnail_ref(ref: str | None) -> str | None:
+    if not ref:
+        return None
+    stem, _, _ = ref.rpartition(".")
+    return f"{stem}_thumb.png"
+
+
+def _write(folder: Path, name: str, prepared: PreparedImage) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.{prepared.extension}").write_bytes(prepared.clean)
+    (folder / f"{name}_thumb.png").write_bytes(prepared.thumbnail)
+
+
+async def keep_image(guild_id: int, data: bytes) -> str:
+    """Check, clean and keep an uploaded image with its thumbnail; returns its ref
+    (`<guild>/<name>.<ext>`). InvalidInput says what is wrong with a bad upload."""
+    prepared = await asyncio.to_thread(prepare_upload, data)
+    name = uuid.uuid4().hex
+    await asyncio.to_thread(_write, media_dir() / str(guild_id), name, prepared)
+    return f"{guild_id}/{name}.{prepared.extension}"
+
+
+async def public_media(request: Request) -> Response:
+    guild, name = request.path_params["guild"], request.path_params["name"]
+    if not guild.isdigit() or not _NAME.match(name):
+        return PlainTextResponse("not found", 404)
+    path = media_dir() / guild / name
+    if not await asyncio.to_thread(path.is_file):
+        return PlainTextResponse("not found", 404)
+    return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
+
+
+async def ticket_file(request: Request) -> Response:
+    try:
+        ticket: Ticket = await get_ticket(request.path_params["ticket_id"])
+        await access.check(request.headers.get("cookie"), ticket.guild_id)
+    except (StoreError, access.Refused):
+        return PlainTextResponse("not found", 404)  # the same answer for "not yours" and "none"
+    data_dir = get_settings().data_dir
+    if request.path_params["kind"] == "transcript" and ticket.transcript:
+        path = Path(ticket.transcript.path)
+        media_type = "text/html"
+    elif request.path_params["kind"] == "proof" and ticket.payment_report and ticket.payment_report.proof_ref:
+        path = data_dir / ticket.payment_report.proof_ref
+        media_type = None
+    else:
+        return PlainTextResponse("not found", 404)
+    if not await asyncio.to_thread(path.is_file):
+        return PlainTextResponse("not found", 404)
+    # A transcript is HTML written from buyers' messages: served sandboxed, never as our origin.
+    headers = {
+        "Content-Security-Policy": "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+    }
+    return FileResponse(
+        path, media_type=media_type, headers={**headers, "Cache-Control": "private, no-store"}
+    )
+
+
+ROUTES = [
+    Route("/media/{guild}/{name}", public_media, methods=["GET"]),
+    Route("/files/tickets/{ticket_id}/{kind}", ticket_file, methods=["GET"]),
+]

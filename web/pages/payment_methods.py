@@ -1,0 +1,275 @@
+"""/store/<guild>/payment-methods: bank accounts, e-wallets, QRIS and crypto, in the order
+buyers see them. A QRIS is uploaded as the image the bank gave the seller (or pasted as text):
+it is decoded and checked before it is saved."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from models.payment_method import PaymentKind
+from web import access, media, styles
+from web.components.frame import frame
+from web.seller import SellerState
+from workflows import payment_methods, qris
+from workflows.errors import InvalidInput, StoreError
+from workflows.images import check_image
+
+KIND_LABELS = {"bank": "Bank transfer", "ewallet": "E-wallet", "qris": "QRIS", "crypto": "Crypto"}
+
+
+def _summary(kind: str, details: dict[str, str]) -> str:
+    if kind == "bank":
+        return f"{details.get('account_number', '')} a.n. {details.get('account_name', '')}"
+    if kind == "ewallet":
+        return f"{details.get('number', '')} a.n. {details.get('account_name', '')}"
+    if kind == "qris":
+        return f"QRIS {details.get('merchant_name', '')}".strip()
+    return f"{details.get('address', '')} ({details.get('network', '')})"
+
+
+class PaymentMethodsState(SellerState):
+    methods: list[dict[str, str]] = []
+    kind: str = "bank"
+    qris_payload: str = ""
+    qris_image_ref: str = ""
+
+    async def _reload(self, guild_id: int) -> None:
+        self.methods = [
+            {
+                "id": str(m.id),
+                "kind": KIND_LABELS[m.kind.value],
+                "provider": m.provider,
+                "summary": _summary(m.kind.value, m.details),
+                "instructions": m.instructions,
+                "active": "yes" if m.active else "no",
+                "image": media.public_url(media.thumbnail_ref(m.details.get("image_ref"))),
+            }
+            for m in await payment_methods.list_methods(guild_id)
+        ]
+
+    async def load(self):
+        checked = await self._enter()
+        if not isinstance(checked, access.SellerAccess):
+            return checked
+        await self._reload(checked.guild_id)
+        return None
+
+    def set_kind(self, kind: str | list[str]):
+        self.kind = kind if isinstance(kind, str) else kind[0]
+        self.error = ""
+
+    async def upload_qris(self, files: list[rx.UploadFile]):
+        try:
+            checked = await self._access()
+            if not files:
+                raise InvalidInput("choose the QRIS image first")
+            data = await files[0].read()
+            check_image(data)
+            payload = await asyncio.to_thread(qris.payload_from_image, data)
+            qris.check_static(payload)
+            self.qris_image_ref = await media.keep_image(checked.guild_id, data)
+        except (access.Refused, StoreError) as error:
+            return self._failed(error)
+        self.qris_payload = payload
+        return self._done("QRIS read and checked: merchant " + dict(qris.parse(payload)).get("59", "?"))
+
+    async def add(self, form: dict):
+        try:
+            checked = await self._access()
+            details = {k: str(v) for k, v in form.items() if k not in ("provider", "instructions")}
+            if self.kind == "qris":
+                details["payload"] = details.get("payload") or self.qris_payload
+                if self.qris_image_ref and details["payload"] == self.qris_payload:
+                    details["image_ref"] = self.qris_image_ref
+            method = await payment_methods.add_method(
+                checked.guild_id,
+                PaymentKind(self.kind),
+                str(form.get("provider", "")),
+                details,
+                str(form.get("instructions", "")),
+            )
+        except (access.Refused, StoreError) as error:
+            return self._failed(error)
+        self.qris_payload = self.qris_image_ref = ""
+        await self._reload(checked.guild_id)
+        return self._done(f"{method.provider} added")
+
+    async def toggle(self, method_id: str):
+        try:
+            checked = await self._access()
+            method = await payment_methods.get_method(checked.guild_id, method_id)
+            await payment_methods.update_method(checked.guild_id, method_id, active=not method.active)
+        except (access.Refused, StoreError) as error:
+            return self._failed(error)
+        await self._reload(checked.guild_id)
+        return None
+
+    async def move(self, method_id: str, step: int):
+        try:
+            checked = await self._access()
+            await payment_methods.move_method(checked.guild_id, method_id, step)
+        except (access.Refused, StoreError) as error:
+            return self._failed(error)
+        await self._reload(checked.guild_id)
+        return None
+
+    async def delete(self, method_id: str):
+        try:
+            checked = await self._access()
+            await payment_methods.delete_method(checked.guild_id, method_id)
+        except (access.Refused, StoreError) as error:
+            return self._failed(error)
+        await self._reload(checked.guild_id)
+        return self._done("Payment method removed")
+
+
+def _fields() -> rx.Component:
+    return rx.match(
+        PaymentMethodsState.kind,
+        (
+            "bank",
+            rx.flex(
+                rx.select(payment_methods.BANKS, name="provider", placeholder="Bank", id="method-provider"),
+                rx.input(name="account_number", placeholder="Account number", id="account-number"),
+                rx.input(name="account_name", placeholder="Account holder", id="account-name"),
+                spacing="2",
+                wrap="wrap",
+            ),
+        ),
+        (
+            "ewallet",
+            rx.flex(
+                rx.select(payment_methods.EWALLETS, name="provider", placeholder="E-wallet"),
+                rx.input(name="number", placeholder="Phone number (08…)"),
+                rx.input(name="account_name", placeholder="Account holder"),
+                spacing="2",
+                wrap="wrap",
+            ),
+        ),
+        (
+            "qris",
+            rx.vstack(
+                rx.upload(
+                    rx.text("Drop your QRIS image here or click"),
+                    id="qris_image",
+                    max_files=1,
+                    border="1px dashed var(--gray-7)",
+                    padding="1em",
+                    width="100%",
+                ),
+                rx.button(
+                    "Read QRIS image",
+                    on_click=PaymentMethodsState.upload_qris(rx.upload_files(upload_id="qris_image")),
+                    type="button",
+                ),
+                rx.text_area(
+                    name="payload",
+                    placeholder="…or paste the QRIS text (000201…)",
+                    default_value=PaymentMethodsState.qris_payload,
+                    key=PaymentMethodsState.qris_payload,
+                    width="100%",
+                ),
+                width="100%",
+            ),
+        ),
+        rx.flex(
+            rx.select(payment_methods.NETWORKS, name="network", placeholder="Network"),
+            rx.input(name="provider", placeholder="Coin (e.g. USDT)"),
+            rx.input(name="address", placeholder="Wallet address", min_width="320px"),
+            spacing="2",
+            wrap="wrap",
+        ),
+    )
+
+
+def _row(m: dict) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(m["kind"]),
+        rx.table.cell(rx.text(m["provider"], weight="bold")),
+        rx.table.cell(
+            rx.hstack(
+                rx.cond(m["image"] != "", rx.image(src=m["image"], width="32px")), rx.text(m["summary"])
+            )
+        ),
+        rx.table.cell(m["instructions"]),
+        rx.table.cell(
+            rx.switch(checked=m["active"] == "yes", on_change=lambda _: PaymentMethodsState.toggle(m["id"]))
+        ),
+        rx.table.cell(
+            rx.hstack(
+                rx.icon_button(
+                    rx.icon("arrow-up", size=14),
+                    size="1",
+                    variant="soft",
+                    on_click=PaymentMethodsState.move(m["id"], -1),
+                ),
+                rx.icon_button(
+                    rx.icon("arrow-down", size=14),
+                    size="1",
+                    variant="soft",
+                    on_click=PaymentMethodsState.move(m["id"], 1),
+                ),
+                rx.button(
+                    "Remove",
+                    size="1",
+                    color_scheme="red",
+                    variant="soft",
+                    on_click=PaymentMethodsState.delete(m["id"]),
+                ),
+            )
+        ),
+    )
+
+
+def payment_methods_page() -> rx.Component:
+    return frame(
+        "payment-methods",
+        "Payment methods",
+        rx.card(
+            rx.vstack(
+                rx.heading("Add a payment method", size="4"),
+                rx.segmented_control.root(
+                    *[rx.segmented_control.item(label, value=kind) for kind, label in KIND_LABELS.items()],
+                    value=PaymentMethodsState.kind,
+                    on_change=PaymentMethodsState.set_kind,
+                    id="method-kind",
+                ),
+                rx.form(
+                    rx.vstack(
+                        _fields(),
+                        rx.text_area(
+                            name="instructions",
+                            placeholder="Instructions for the buyer (optional)",
+                            width="100%",
+                        ),
+                        rx.button("Add method", type="submit", id="add-method"),
+                        width="100%",
+                    ),
+                    on_submit=PaymentMethodsState.add,
+                    reset_on_submit=True,
+                    width="100%",
+                ),
+                width="100%",
+            ),
+            style=styles.card,
+        ),
+        rx.box(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        *[
+                            rx.table.column_header_cell(h)
+                            for h in ["Kind", "Provider", "Details", "Instructions", "Active", ""]
+                        ]
+                    )
+                ),
+                rx.table.body(rx.foreach(PaymentMethodsState.methods, _row)),
+                width="100%",
+                id="methods",
+            ),
+            overflow_x="auto",
+            width="100%",
+        ),
+    )

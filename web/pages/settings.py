@@ -1,0 +1,206 @@
+"""/store/<guild>/settings: ticket rules, channels, roles, language and currency."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from web import access, discord_api, styles
+from web.components.frame import frame
+from web.seller import SellerState
+from workflows import store_settings
+from workflows.errors import InvalidInput, StoreError
+
+NUMBERS = {
+    "max_open_tickets_per_buyer": "Open tickets per buyer",
+    "cooldown_s": "Cooldown between tickets (s)",
+    "unpaid_expiry_s": "Unpaid ticket expires after (s)",
+    "auto_close_s": "Auto-close after completion (s)",
+    "max_quantity": "Most units per ticket",
+}
+CHANNELS = {
+    "transcript_channel_id": "Transcript channel",
+    "log_channel_id": "Log channel",
+    "testimonial_channel_id": "Testimonial channel",
+}
+
+
+class SettingsState(SellerState):
+    values: dict[str, str] = {}
+    text_channels: list[dict[str, str]] = []
+    categories: list[dict[str, str]] = []
+
+    async def load(self):
+        checked = await self._enter()
+        if not isinstance(checked, access.SellerAccess):
+            return checked
+        store, rules = checked.store, checked.store.tickets
+        self.values = {
+            "name": store.name,
+            "locale": store.locale,
+            "currency": store.currency,
+            **{k: str(getattr(rules, k)) for k in NUMBERS},
+            **{k: str(getattr(store, k) or "none") for k in CHANNELS},
+            "category_id": str(rules.category_ids[0]) if rules.category_ids else "none",
+            "seller_role_ids": ", ".join(str(r) for r in rules.seller_role_ids),
+        }
+        channels = await discord_api.guild_channels(checked.guild_id)
+        self.text_channels = [{"id": "none", "name": "— none —"}] + [
+            {"id": str(c.id), "name": "#" + c.name} for c in channels if c.type == discord_api.TEXT_CHANNEL
+        ]
+        self.categories = [{"id": "none", "name": "— none —"}] + [
+            {"id": str(c.id), "name": c.name} for c in channels if c.type == discord_api.CATEGORY
+        ]
+        return None
+
+    async def save(self, form: dict):
+        try:
+            checked = await self._access()
+            rules = {}
+            for key, label in NUMBERS.items():
+                raw = str(form.get(key, "")).strip()
+                if not raw.isdigit():
+                    raise InvalidInput(f"{label}: a whole number")
+                rules[key] = int(raw)
+            roles = [r.strip() for r in str(form.get("seller_role_ids", "")).split(",") if r.strip()]
+            if not all(r.isdigit() for r in roles):
+                raise InvalidInput("seller roles: role ids separated by commas")
+            rules["seller_role_ids"] = [int(r) for r in roles]
+            category = str(form.get("category_id") or "none")
+            rest = checked.store.tickets.category_ids[1:]
+            rules["category_ids"] = ([int(category)] if category != "none" else []) + rest
+            channels = {
+                k: (int(v) if (v := str(form.get(k) or "none")) != "none" else None) for k in CHANNELS
+            }
+            await store_settings.update_store(
+                checked.guild_id,
+                tickets=rules,
+                name=str(form.get("name", "")).strip(),
+                locale=str(form.get("locale", "id")),
+                currency=str(form.get("currency", "IDR")),
+                **channels,
+            )
+        except (access.Refused, StoreError, ValueError) as error:
+            return self._failed(error)
+        return self._done("Settings saved")
+
+
+def _number(key: str, label: str) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="2"),
+        rx.input(
+            name=key,
+            type="number",
+            min="0",
+            default_value=SettingsState.values[key],
+            key=SettingsState.values[key],
+            id=f"setting-{key}",
+        ),
+        spacing="1",
+    )
+
+
+def _choice(key: str, label: str, options) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="2"),
+        rx.select.root(
+            rx.select.trigger(),
+            rx.select.content(rx.foreach(options, lambda c: rx.select.item(c["name"], value=c["id"]))),
+            name=key,
+            default_value=SettingsState.values[key],
+            key=SettingsState.values[key],
+        ),
+        spacing="1",
+    )
+
+
+def settings_page() -> rx.Component:
+    return frame(
+        "settings",
+        "Settings",
+        rx.form(
+            rx.vstack(
+                rx.card(
+                    rx.vstack(
+                        rx.heading("Store", size="4"),
+                        rx.flex(
+                            rx.vstack(
+                                rx.text("Name", size="2"),
+                                rx.input(
+                                    name="name",
+                                    default_value=SettingsState.values["name"],
+                                    key=SettingsState.values["name"],
+                                ),
+                                spacing="1",
+                            ),
+                            rx.vstack(
+                                rx.text("Language", size="2"),
+                                rx.select(
+                                    ["id", "en"],
+                                    name="locale",
+                                    default_value=SettingsState.values["locale"],
+                                    key=SettingsState.values["locale"],
+                                ),
+                                spacing="1",
+                            ),
+                            rx.vstack(
+                                rx.text("Currency", size="2"),
+                                rx.select(
+                                    ["IDR", "USD", "SGD", "MYR", "EUR"],
+                                    name="currency",
+                                    default_value=SettingsState.values["currency"],
+                                    key=SettingsState.values["currency"],
+                                ),
+                                spacing="1",
+                            ),
+                            spacing="3",
+                            wrap="wrap",
+                        ),
+                    ),
+                    style=styles.card,
+                ),
+                rx.card(
+                    rx.vstack(
+                        rx.heading("Tickets", size="4"),
+                        rx.flex(
+                            *[_number(k, label) for k, label in NUMBERS.items()], spacing="3", wrap="wrap"
+                        ),
+                        rx.flex(
+                            _choice("category_id", "Ticket category", SettingsState.categories),
+                            rx.vstack(
+                                rx.text("Seller role ids (comma-separated)", size="2"),
+                                rx.input(
+                                    name="seller_role_ids",
+                                    default_value=SettingsState.values["seller_role_ids"],
+                                    key=SettingsState.values["seller_role_ids"],
+                                    min_width="260px",
+                                ),
+                                spacing="1",
+                            ),
+                            spacing="3",
+                            wrap="wrap",
+                        ),
+                    ),
+                    style=styles.card,
+                ),
+                rx.card(
+                    rx.vstack(
+                        rx.heading("Channels", size="4"),
+                        rx.flex(
+                            *[
+                                _choice(k, label, SettingsState.text_channels)
+                                for k, label in CHANNELS.items()
+                            ],
+                            spacing="3",
+                            wrap="wrap",
+                        ),
+                    ),
+                    style=styles.card,
+                ),
+                rx.button("Save settings", type="submit", id="save-settings"),
+                width="100%",
+                spacing="3",
+            ),
+            on_submit=SettingsState.save,
+            width="100%",
+        ),
+    )

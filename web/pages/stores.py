@@ -1,0 +1,82 @@
+"""/: the stores this seller may run (guilds where they manage the server or hold a seller role
+and the bot is present), and the ones that still need the bot."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from web import access
+
+
+class StoresState(rx.State):
+    user_name: str = ""
+    stores: list[dict[str, str]] = []
+    without_bot: list[str] = []
+
+    async def load(self):
+        try:
+            session = await access.logged_in(self.router.headers.cookie)
+        except access.Refused:
+            return rx.redirect("/login")
+        self.user_name = session.username
+        pairs = await access.manageable(session)
+        self.stores = [
+            {"id": str(g.id), "name": g.name, "store": s.name}
+            for g, s in pairs
+            if s is not None and access.may_manage(g, s)
+        ]
+        self.without_bot = [
+            g.name for g, s in pairs if s is None and (g.owner or g.permissions & access.MANAGE_GUILD)
+        ]
+        if len(self.stores) == 1 and not self.without_bot:
+            return rx.redirect(f"/store/{self.stores[0]['id']}/tickets")
+        return None
+
+
+def stores() -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Your stores", size="6"),
+                rx.spacer(),
+                rx.text(StoresState.user_name),
+                rx.button(
+                    "Log out",
+                    size="1",
+                    variant="ghost",
+                    on_click=rx.call_script("window.location.assign('/auth/logout')"),
+                    id="logout",
+                ),
+                width="100%",
+            ),
+            rx.foreach(
+                StoresState.stores,
+                lambda s: rx.link(
+                    rx.card(
+                        rx.vstack(rx.heading(s["name"], size="4"), rx.text(s["store"], color_scheme="gray"))
+                    ),
+                    href=f"/store/{s['id']}/tickets",
+                    id="store-" + s["id"],
+                    width="100%",
+                    underline="none",
+                ),
+            ),
+            rx.cond(
+                StoresState.stores.length() == 0,
+                rx.callout(
+                    "No store yet: add the bot to a server you manage, then run /panel there.", icon="info"
+                ),
+            ),
+            rx.cond(
+                StoresState.without_bot.length() > 0,
+                rx.vstack(
+                    rx.text("Servers you manage without the bot:", weight="bold"),
+                    rx.foreach(StoresState.without_bot, lambda name: rx.text("• " + name)),
+                ),
+            ),
+            width="100%",
+            max_width="640px",
+            spacing="4",
+            padding="2em",
+        ),
+    )

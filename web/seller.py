@@ -1,0 +1,60 @@
+"""The state every store page shares: who is logged in, which store, and the server-side check
+that this session may run this store, made again on every page load and every action."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from web import access
+from web.access import SellerAccess
+from workflows.errors import StoreError
+
+
+class SellerState(rx.State):
+    """Parameters: none; the store comes from the page's URL (`/store/<guild>/…`)."""
+
+    user_name: str = ""
+    store_name: str = ""
+    store_guild: str = ""
+    refusal: str = ""
+    error: str = ""
+    notice: str = ""
+
+    def _cookie(self) -> str:
+        return self.router.headers.cookie
+
+    async def _access(self) -> SellerAccess:
+        """Raises access.Refused; every event handler calls this first."""
+        checked = await access.check(self._cookie(), self.router.page.params.get("guild", ""))
+        self.user_name = checked.session.username
+        self.store_name = checked.store.name
+        self.store_guild = str(checked.guild_id)
+        return checked
+
+    def _failed(self, error: Exception) -> rx.event.EventSpec:
+        """Show a refusal or a bad-input message; nothing was changed."""
+        self.notice = ""
+        self.error = str(error)
+        return rx.toast.error(str(error))
+
+    def _done(self, message: str) -> rx.event.EventSpec:
+        self.error = ""
+        self.notice = message
+        return rx.toast.success(message)
+
+    async def _enter(self) -> SellerAccess | rx.event.EventSpec | None:
+        """For on_load: the access, or a redirect to the login page, or None (refused, shown)."""
+        self.error = self.notice = ""
+        try:
+            checked = await self._access()
+        except access.Refused as refused:
+            if "log in" in str(refused):
+                return rx.redirect("/login")
+            self.refusal = str(refused)
+            self.store_name = ""
+            return None
+        self.refusal = ""
+        return checked
+
+
+__all__ = ["SellerState", "StoreError", "access"]

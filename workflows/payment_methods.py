@@ -1,0 +1,156 @@
+"""The store's payment methods: bank accounts, e-wallets, QRIS and crypto addresses, each
+checked field by field so a buyer never sees a half-filled account."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from beanie import PydanticObjectId
+from pydantic import ValidationError
+
+from models.payment_method import PaymentKind, PaymentMethod
+from workflows import qris
+from workflows.errors import InvalidInput
+
+BANKS = ["BCA", "BNI", "BRI", "Mandiri", "BSI", "CIMB Niaga", "Permata", "Danamon", "BTN", "Jago", "SeaBank"]
+EWALLETS = ["GoPay", "OVO", "DANA", "ShopeePay", "LinkAja"]
+NETWORKS = ["TRC20", "ERC20", "BEP20", "Polygon", "Solana", "Bitcoin", "TON"]
+
+_ACCOUNT_NUMBER = re.compile(r"^\d{5,20}$")
+_PHONE = re.compile(r"^(\+62|62|0)8\d{7,12}$")
+_CRYPTO_ADDRESS = re.compile(r"^[A-Za-z0-9:_-]{20,128}$")
+_NAME = re.compile(r"^[^\n\r]{2,80}$")
+
+
+def _required(details: dict[str, str], key: str, label: str) -> str:
+    value = (details.get(key) or "").strip()
+    if not value:
+        raise InvalidInput(f"{label}: required")
+    return value
+
+
+def check_details(kind: PaymentKind, details: dict[str, str]) -> dict[str, str]:
+    """The fields a buyer needs for this kind of method, cleaned; InvalidInput names a bad one."""
+    if kind is PaymentKind.BANK:
+        number = re.sub(r"[\s.-]", "", _required(details, "account_number", "account number"))
+        if not _ACCOUNT_NUMBER.match(number):
+            raise InvalidInput("account number: 5 to 20 digits")
+        name = _required(details, "account_name", "account holder")
+        if not _NAME.match(name):
+            raise InvalidInput("account holder: 2 to 80 characters on one line")
+        return {"account_number": number, "account_name": name}
+    if kind is PaymentKind.EWALLET:
+        number = re.sub(r"[\s.-]", "", _required(details, "number", "phone number"))
+        if not _PHONE.match(number):
+            raise InvalidInput("phone number: an Indonesian mobile number such as 081234567890")
+        name = _required(details, "account_name", "account holder")
+        if not _NAME.match(name):
+            raise InvalidInput("account holder: 2 to 80 characters on one line")
+        return {"number": number, "account_name": name}
+    if kind is PaymentKind.QRIS:
+        payload = _required(details, "payload", "QRIS code")
+        merchant = dict(qris.check_static(payload)).get("59", "")
+        cleaned = {"payload": payload.strip()}
+        if details.get("image_ref"):
+            cleaned["image_ref"] = details["image_ref"]
+        if merchant:
+            cleaned["merchant_name"] = merchant
+        return cleaned
+    address = _required(details, "address", "wallet address")
+    if not _CRYPTO_ADDRESS.match(address):
+        raise InvalidInput("wallet address: 20 to 128 letters and digits, no spaces")
+    network = _required(details, "network", "network")
+    if len(network) > 30:
+        raise InvalidInput("network: at most 30 characters")
+    return {"address": address, "network": network}
+
+
+async def list_methods(guild_id: int) -> list[PaymentMethod]:
+    """Every method of the store in the order buyers see them."""
+    return await PaymentMethod.find(PaymentMethod.guild_id == guild_id).sort("order", "created_at").to_list()
+
+
+async def add_method(
+    guild_id: int,
+    kind: PaymentKind | str,
+    provider: str,
+    details: dict[str, str],
+    instructions: str = "",
+    active: bool = True,
+) -> PaymentMethod:
+    """Add a method at the end of the list, after checking every field."""
+    try:
+        kind = PaymentKind(kind)
+    except ValueError:
+        raise InvalidInput("kind: bank, ewallet, qris or crypto") from None
+    provider = (provider or "").strip() or ("QRIS" if kind is PaymentKind.QRIS else "")
+    if not provider:
+        raise InvalidInput("provider: say which bank, e-wallet or coin")
+    cleaned = check_details(kind, details)
+    last = await PaymentMethod.find(PaymentMethod.guild_id == guild_id).sort("-order").first_or_none()
+    try:
+        method = PaymentMethod(
+            guild_id=guild_id,
+            kind=kind,
+            provider=provider,
+            details=cleaned,
+            instructions=(instructions or "").strip(),
+            active=active,
+            order=(last.order + 1) if last else 0,
+        )
+    except ValidationError as error:
+        raise InvalidInput("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in error.errors())) from None
+    return await method.insert()
+
+
+async def get_method(guild_id: int, method_id: PydanticObjectId | str) -> PaymentMethod:
+    """A method of this store, or InvalidInput (also for another store's method)."""
+    try:
+        method = await PaymentMethod.get(PydanticObjectId(method_id))
+    except Exception:
+        method = None
+    if method is None or method.guild_id != guild_id:
+        raise InvalidInput("no such payment method in this store")
+    return method
+
+
+async def update_method(guild_id: int, method_id: PydanticObjectId | str, **changes: Any) -> PaymentMethod:
+    """Change provider, details, instructions or the active flag; details are re-checked."""
+    method = await get_method(guild_id, method_id)
+    unknown = set(changes) - {"provider", "details", "instructions", "active"}
+    if unknown:
+        raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} here")
+    if "details" in changes:
+        changes["details"] = check_details(method.kind, {**method.details, **changes["details"]})
+    try:
+        updated = PaymentMethod.model_validate({**method.model_dump(), **changes})
+    except ValidationError as error:
+        raise InvalidInput("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in error.errors())) from None
+    await PaymentMethod.get_pymongo_collection().update_one(
+        {"_id": method.id}, {"$set": {key: getattr(updated, key) for key in changes}}
+    )
+    return updated
+
+
+async def move_method(guild_id: int, method_id: PydanticObjectId | str, step: int) -> None:
+    """Move a method up (-1) or down (+1) in the buyers' list."""
+    methods = await list_methods(guild_id)
+    index = next((i for i, m in enumerate(methods) if str(m.id) == str(method_id)), None)
+    if index is None:
+        raise InvalidInput("no such payment method in this store")
+    other = index + step
+    if not 0 <= other < len(methods):
+        return
+    methods[index], methods[other] = methods[other], methods[index]
+    for order, method in enumerate(methods):
+        if method.order != order:
+            await PaymentMethod.get_pymongo_collection().update_one(
+                {"_id": method.id}, {"$set": {"order": order}}
+            )
+
+
+async def delete_method(guild_id: int, method_id: PydanticObjectId | str) -> None:
+    """Remove a method (tickets that used it keep their own record of the payment)."""
+    method = await get_method(guild_id, method_id)
+    await PaymentMethod.get_pymongo_collection().delete_one({"_id": method.id})

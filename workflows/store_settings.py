@@ -1,0 +1,87 @@
+"""Changing a store's settings and its panel's design, validated as a whole before saving.
+
+The bot watches the stores collection: a changed panel design or a newly chosen panel channel
+reaches Discord within a second (`bot.refresh`), so "Publish" is a setting, not a Discord call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from models.store import PanelSettings, Store, TicketSettings, utcnow
+from workflows.errors import InvalidInput
+from workflows.products import get_store
+
+STORE_FIELDS = {
+    "name",
+    "currency",
+    "locale",
+    "log_channel_id",
+    "transcript_channel_id",
+    "testimonial_channel_id",
+    "moota_secret",
+}
+
+
+def _explain(error: ValidationError, prefix: str = "") -> InvalidInput:
+    return InvalidInput(
+        "; ".join(f"{prefix}{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
+    )
+
+
+async def update_store(guild_id: int, tickets: dict[str, Any] | None = None, **changes: Any) -> Store:
+    """Change store-wide settings and ticket rules (`tickets`: fields of TicketSettings)."""
+    store = await get_store(guild_id)
+    unknown = set(changes) - STORE_FIELDS
+    if unknown:
+        raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} here")
+    data = store.model_dump()
+    if tickets:
+        unknown = set(tickets) - set(TicketSettings.model_fields)
+        if unknown:
+            raise InvalidInput(f"unknown ticket settings: {', '.join(sorted(unknown))}")
+        data["tickets"] = {**data["tickets"], **tickets}
+    data.update(changes)
+    try:
+        updated = Store.model_validate({**data, "id": store.id})
+    except ValidationError as error:
+        raise _explain(error) from None
+    fields = {key: getattr(updated, key) for key in changes}
+    if tickets:
+        fields["tickets"] = updated.tickets.model_dump()
+    await Store.get_pymongo_collection().update_one(
+        {"_id": store.id}, {"$set": {**fields, "updated_at": utcnow()}}
+    )
+    return updated
+
+
+async def update_panel(guild_id: int, **changes: Any) -> Store:
+    """Change the panel's design (title, colours, labels, layout, refresh interval…)."""
+    store = await get_store(guild_id)
+    unknown = set(changes) - (set(PanelSettings.model_fields) - {"channel_id", "message_id"})
+    if unknown:
+        raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} here")
+    try:
+        panel = PanelSettings.model_validate({**store.panel.model_dump(), **changes})
+    except ValidationError as error:
+        raise _explain(error, "panel.") from None
+    await Store.get_pymongo_collection().update_one(
+        {"_id": store.id},
+        {"$set": {**{f"panel.{k}": getattr(panel, k) for k in changes}, "updated_at": utcnow()}},
+    )
+    store.panel = panel
+    return store
+
+
+async def publish_panel(guild_id: int, channel_id: int) -> Store:
+    """Ask for the panel in `channel_id`: posted there (a new channel) or refreshed in place."""
+    store = await get_store(guild_id)
+    if isinstance(channel_id, bool) or not isinstance(channel_id, int) or channel_id <= 0:
+        raise InvalidInput("channel: choose the channel the panel goes in")
+    changes: dict[str, Any] = {"panel.channel_id": channel_id, "updated_at": utcnow()}
+    if store.panel.channel_id != channel_id:
+        changes["panel.message_id"] = None
+    await Store.get_pymongo_collection().update_one({"_id": store.id}, {"$set": changes})
+    return await get_store(guild_id)
