@@ -9,6 +9,7 @@ arrive live and verify it. Every page is screenshotted under the run's artifacts
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 import uuid
@@ -20,10 +21,16 @@ from playwright.async_api import Page, async_playwright, expect
 from pymongo import MongoClient
 
 import models
+from models.dashboard_session import DashboardSession
+from models.product import Product
+from models.stock_item import StockItem
+from models.ticket import Ticket, TicketState
+from tests.bot_driver import click, messages, on_sandbox, submit
 from tests.conftest import ROOT, SECRET, WorkerProcess, worker_env
 from tests.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, DashboardProcess, free_port
 from tests.discord_sandbox import DiscordSandbox
 from tests.discord_sandbox.state import ADMINISTRATOR
+from tests.waiting import eventually
 from workflows import products
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -167,3 +174,208 @@ async def test_seller_logs_in_with_discord(page: Page, shop):
     cookies = {c["name"]: c for c in await page.context.cookies()}
     session = cookies["store_session"]
     assert session["httpOnly"] and session["sameSite"] == "Lax"
+
+
+async def _upload(page: Page, upload_id: str, name: str, data: bytes, mime: str = "image/png") -> None:
+    await page.set_input_files(
+        f"#{upload_id} input[type=file]", files=[{"name": name, "mimeType": mime, "buffer": data}]
+    )
+
+
+async def test_seller_adds_a_product_with_an_image_and_stock_items(page: Page, shop):
+    await page.goto(store_url(shop, "products"))
+    await page.fill("#new-name", "Netflix Premium 1 Bulan")
+    await page.fill("#new-price", "50.000")
+    await page.fill("#new-description", "Akun sharing, garansi 30 hari")
+    await page.click("#create-product")
+    row = page.locator("tr[data-product='Netflix Premium 1 Bulan']")
+    await expect(row).to_contain_text("Rp 50.000")
+    await expect(page.locator("#new-name")).to_have_value("")  # the form is ready for the next one
+
+    photo = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"  # camera make: must not survive the upload
+    Image.new("RGB", (640, 480), (200, 30, 30)).save(photo, format="JPEG", exif=exif.tobytes())
+    await _upload(page, "product_image", "netflix.jpg", photo.getvalue(), "image/jpeg")
+    await page.click("#upload-image")
+    await expect(page.locator("#notice")).to_contain_text("Image saved")
+    await expect(row.locator("img")).to_be_visible()
+
+    secrets = [f"user{n}@mail.test:rahasia{n}" for n in range(3)]
+    await page.fill("#stock-lines", "\n".join(secrets) + "\n\n")
+    await page.click("#add-stock")
+    await expect(page.locator("#notice")).to_contain_text("Added 3 stock item(s)")
+    await expect(page.locator("#stock-summary")).to_contain_text("3 / 0 / 0")
+    await expect(page.locator("#stock-lines")).to_have_value("")
+    shown = await page.content()
+    assert not any(secret in shown for secret in secrets)  # never shown again
+    await snap(page, "03-products")
+
+    product = await Product.find_one(Product.guild_id == GUILD)
+    assert product.price == 50_000 and product.image_ref
+    kept = shop["settings"].data_dir / "media" / product.image_ref
+    assert kept.exists() and b"SecretCam" not in kept.read_bytes()
+    assert Image.open(kept.with_name(kept.stem + "_thumb.png")).size == (256, 192)
+    assert await StockItem.find(StockItem.product_id == product.id).count() == 3
+
+
+async def test_fake_oversized_and_bomb_images_are_refused_clearly(page: Page, shop):
+    before = (await Product.find_one(Product.guild_id == GUILD)).image_ref
+    await _upload(
+        page, "product_image", "totally-a-photo.png", b"MZ\x90\x00 this is a program, not a picture"
+    )
+    await page.click("#upload-image")
+    await expect(page.locator("#error")).to_contain_text("not an image")
+
+    oversized = _png() + b"\0" * (6 * 1024 * 1024)
+    await _upload(page, "product_image", "huge.png", oversized)
+    await page.click("#upload-image")
+    await expect(page.locator("#error")).to_contain_text("larger than 5 MB")
+    await snap(page, "04-products-refused-image")
+
+    bomb = io.BytesIO()
+    Image.new("1", (20_000, 20_000)).save(bomb, format="PNG")  # tiny file, 400 million pixels
+    await _upload(page, "product_image", "bomb.png", bomb.getvalue())
+    await page.click("#upload-image")
+    await expect(page.locator("#error")).to_contain_text("too large")
+    assert (await Product.find_one(Product.guild_id == GUILD)).image_ref == before  # nothing changed
+
+
+async def _choose(page: Page, trigger: str, option: str) -> None:
+    await page.click(trigger)
+    await page.get_by_role("option", name=option, exact=True).click()
+
+
+async def test_seller_configures_a_bank_transfer(page: Page, shop):
+    await page.goto(store_url(shop, "payment-methods"))
+    await _choose(page, "#method-provider", "BCA")
+    await page.fill("#account-number", "12ab")
+    await page.fill("#account-name", "Toko Budi")
+    await page.click("#add-method")
+    await expect(page.locator("#error")).to_contain_text("account number: 5 to 20 digits")
+    await expect(page.locator("#account-name")).to_have_value("Toko Budi")  # nothing typed is lost
+
+    await page.fill("#account-number", "123 456 7890")
+    await page.click("#add-method")
+    await expect(page.locator("#methods")).to_contain_text("1234567890 a.n. Toko Budi")
+    await snap(page, "05-payment-methods")
+
+
+async def _panel(shop):
+    sandbox, channel = shop["sandbox"], shop["shop"].id
+
+    async def posted():
+        found = [m for m in await messages(sandbox, channel) if m.embeds and m.author.bot]
+        return found[-1] if found else None
+
+    return await eventually(posted, "the panel in #shop")
+
+
+async def test_seller_designs_and_publishes_the_panel(page: Page, shop):
+    await page.goto(store_url(shop, "panel"))
+    await page.fill("#panel-title", "TOKO BUDI — PRODUK DIGITAL")
+    preview = page.locator("#panel-preview")
+    await expect(preview).to_contain_text("TOKO BUDI — PRODUK DIGITAL")
+    await expect(preview).to_contain_text("Netflix Premium 1 Bulan")
+    await expect(preview).to_contain_text("Rp 50.000")
+    await _choose(page, "#panel-channel", "#shop")
+    await page.click("#publish-panel")
+    await expect(page.locator("#published-in")).to_contain_text("#shop")
+    await snap(page, "06-panel")
+
+    async def published():
+        panel = await _panel(shop)
+        return panel if panel.embeds[0]["title"] == "TOKO BUDI — PRODUK DIGITAL" else None
+
+    panel = await eventually(published, "the designed panel in the sandbox channel")
+    field = panel.embeds[0]["fields"][0]
+    assert field["name"] == "Netflix Premium 1 Bulan" and "Rp 50.000" in field["value"]
+    assert "3" in field["value"]  # the stock added in the dashboard
+
+
+async def test_a_ticket_bought_in_discord_appears_live_and_the_seller_verifies_it(page: Page, shop):
+    sandbox, buyer = shop["sandbox"], shop["buyer"]
+    await page.goto(store_url(shop, "tickets"))
+    await expect(page.locator("#tickets")).to_be_visible()
+    panel = await _panel(shop)
+    click(sandbox, buyer, shop["shop"].id, panel.id, "buy_btn")
+
+    row = page.locator("tr[data-ticket='1']")
+    await expect(row).to_have_attribute("data-state", "open")  # arrived without a reload
+    await expect(row).to_contain_text("budi")
+
+    ticket = await eventually(
+        lambda: Ticket.find_one({"guild_id": GUILD, "channel_id": {"$ne": None}}), "the ticket's channel"
+    )
+
+    async def instructions():
+        found = [m for m in await messages(sandbox, ticket.channel_id) if "paid:" in str(m.components)]
+        return found[0] if found else None
+
+    opening = await eventually(instructions, "the purchase instructions")
+    click(sandbox, buyer, ticket.channel_id, opening.id, f"paid:{ticket.id}")
+    submit(sandbox, buyer, ticket.channel_id, f"report:{ticket.id}", {"reference": "BCA a.n. BUDI"})
+    await expect(row).to_contain_text("payment reported")
+    await snap(page, "07-tickets")
+
+    await row.get_by_role("link").click()
+    await expect(page.locator("#payment-reference")).to_have_text("BCA a.n. BUDI")
+    await page.click("#action-verify")
+    await expect(page.locator("#ticket-state")).to_have_text("completed")  # delivered by a worker
+    await expect(page.locator("#delivery")).to_contain_text("by dm")
+    await expect(page.locator("#timeline")).to_contain_text("verify")
+    await snap(page, "08-ticket")
+
+    def delivered():
+        s = sandbox.server
+        return [
+            m.content
+            for c in s.channels.values()
+            if c.type == 1 and c.recipient_id == buyer.id
+            for m in s.messages[c.id].values()
+            if "rahasia" in m.content
+        ]
+
+    assert len(on_sandbox(sandbox, delivered)) == 1
+    assert (await Ticket.get(ticket.id)).state is TicketState.COMPLETED
+
+
+async def test_another_guilds_store_is_refused(page: Page, shop):
+    await products.create_product(OTHER_GUILD, name="Someone else's key", price=10_000)
+    await page.goto(f"{shop['url']}/store/{OTHER_GUILD}/products")
+    await expect(page.locator("#refusal")).to_contain_text("cannot manage this store")
+    assert "Someone else's key" not in await page.content()
+    await snap(page, "09-refused")
+
+    # The same session asking by hand for another store's file: refused like a missing one.
+    other_product = await Product.find_one(Product.guild_id == OTHER_GUILD)
+    response = await page.request.get(f"{shop['url']}/files/tickets/{other_product.id}/transcript")
+    assert response.status == 404
+
+
+async def test_every_page_renders_and_is_screenshotted(page: Page, shop):
+    pages = {
+        "10-analytics": ("analytics", "Funnel"),
+        "11-settings": ("settings", "Tickets"),
+        "12-payments": ("payments", "Unmatched payments"),
+    }
+    for name, (section, text) in pages.items():
+        await page.goto(store_url(shop, section))
+        await expect(page.get_by_text(text, exact=True).first).to_be_visible()
+        await snap(page, name)
+    await expect(page.locator("#funnel")).to_have_count(0)
+    await page.goto(store_url(shop, "analytics"))
+    await expect(page.locator("#funnel")).to_contain_text("Completed")
+    await page.goto(f"{shop['url']}/ops")
+    await expect(page.locator("#workers-alive")).not_to_have_text("0")
+    await snap(page, "13-ops")
+    await page.goto(f"{shop['url']}/")
+    await expect(page).to_have_url(store_url(shop, "tickets"))  # one store: straight to it
+
+
+async def test_seller_logs_out(page: Page, shop):
+    await page.click("#logout")
+    await expect(page).to_have_url(re.compile(r"/login/?$"))
+    assert await DashboardSession.find_all().count() == 0  # ended on the server, not just forgotten
+    await page.goto(store_url(shop, "products"))
+    await expect(page).to_have_url(re.compile(r"/login/?$"))

@@ -40,7 +40,11 @@ def check_image(data: bytes, max_bytes: int = MAX_BYTES) -> CheckedImage:
                 raise InvalidInput(f"the image is too large ({width}×{height} pixels)")
             image.verify()
             kind = image.format or ""
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        raise InvalidInput(
+            f"the image is too large (over {MAX_PIXELS // 1_000_000} million pixels)"
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError):
         raise InvalidInput("the file is not an image (PNG, JPEG, WebP or GIF)") from None
     if kind not in FORMATS:
         raise InvalidInput(f"{kind or 'this'} images are not accepted; use PNG, JPEG, WebP or GIF")

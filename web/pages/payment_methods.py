@@ -34,6 +34,7 @@ class PaymentMethodsState(SellerState):
     kind: str = "bank"
     qris_payload: str = ""
     qris_image_ref: str = ""
+    form_key: int = 0
 
     async def _reload(self, guild_id: int) -> None:
         self.methods = [
@@ -93,6 +94,7 @@ class PaymentMethodsState(SellerState):
         except (access.Refused, StoreError) as error:
             return self._failed(error)
         self.qris_payload = self.qris_image_ref = ""
+        self.form_key += 1
         await self._reload(checked.guild_id)
         return self._done(f"{method.provider} added")
 
@@ -248,7 +250,7 @@ def payment_methods_page() -> rx.Component:
                         width="100%",
                     ),
                     on_submit=PaymentMethodsState.add,
-                    reset_on_submit=True,
+                    key=PaymentMethodsState.form_key,
                     width="100%",
                 ),
                 width="100%",

@@ -29,6 +29,7 @@ class ProductsState(SellerState):
     products: list[dict[str, str]] = []
     editing: str = ""
     upload_progress: int = 0
+    form_key: int = 0  # bumped after a success: the form is remounted empty
 
     @rx.var
     def editing_product(self) -> dict[str, str]:
@@ -83,6 +84,7 @@ class ProductsState(SellerState):
             return self._failed(error)
         await self._reload(checked.guild_id, checked.store.currency)
         self.editing = str(product.id)
+        self.form_key += 1
         return self._done(f"Product “{product.name}” created")
 
     def edit(self, product_id: str):
@@ -171,6 +173,7 @@ class ProductsState(SellerState):
         except (access.Refused, StoreError) as error:
             return self._failed(error)
         await self._reload(checked.guild_id, checked.store.currency)
+        self.form_key += 1
         return self._done(f"Added {added} stock item(s) to “{product.name}”")
 
 
@@ -221,7 +224,7 @@ def _row(p: dict) -> rx.Component:
                 ),
             )
         ),
-        data_product=p["name"],
+        custom_attrs={"data-product": p["name"]},
     )
 
 
@@ -273,7 +276,7 @@ def _create_form() -> rx.Component:
                 width="100%",
             ),
             on_submit=ProductsState.create,
-            reset_on_submit=True,
+            key=ProductsState.form_key,
         ),
         style=styles.card,
     )
@@ -374,7 +377,7 @@ def _editor() -> rx.Component:
                                 width="100%",
                             ),
                             on_submit=ProductsState.add_stock_lines,
-                            reset_on_submit=True,
+                            key=ProductsState.form_key,
                             width="100%",
                         ),
                         rx.upload(

@@ -137,8 +137,7 @@ def _row(t: dict) -> rx.Component:
             )
         ),
         rx.table.cell(t["created"]),
-        data_ticket=t["number"],
-        data_state=t["state"],
+        custom_attrs={"data-ticket": t["number"], "data-state": t["state"]},
     )
 
 
