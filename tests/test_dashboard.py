@@ -33,7 +33,8 @@ from tests.discord_sandbox.state import ADMINISTRATOR
 from tests.waiting import eventually
 from workflows import products
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+# The first start builds the frontend (about a minute on a fresh machine).
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(600)]
 
 GUILD = 1_000_000_000_000_101
 OTHER_GUILD = 1_000_000_000_000_202

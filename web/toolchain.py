@@ -73,3 +73,29 @@ def reflex_env(base: dict[str, str] | None = None) -> dict[str, str]:
     if registry := npm_registry():
         env.setdefault("NPM_CONFIG_REGISTRY", registry)
     return env
+
+
+def prepare_frontend() -> None:
+    """Install the frontend's packages once (`reflex export`), so later starts only compile."""
+    marker = ROOT / ".web" / "node_modules" / ".package-lock.json"
+    bun_lock = ROOT / ".web" / "bun.lock"
+    if marker.exists() or bun_lock.exists():
+        return
+    print("preparing the dashboard's frontend (first time only: ~1 minute)…", flush=True)
+    subprocess.run(
+        [
+            str(ROOT / ".venv" / "bin" / "reflex"),
+            "export",
+            "--frontend-only",
+            "--no-zip",
+            "--loglevel",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=reflex_env(),
+        check=True,
+    )
+
+
+if __name__ == "__main__":
+    prepare_frontend()
