@@ -95,3 +95,11 @@ class DashboardProcess:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(5)
         self._log.close()
+
+
+async def log_in(page, dashboard_url: str, user_id: int) -> None:
+    """Through the real OAuth flow: the login page, then the sandbox's consent page as `user_id`."""
+    await page.goto(f"{dashboard_url}/login")
+    await page.click("#login")
+    await page.click(f"#login-{user_id}")
+    await page.wait_for_url(lambda url: "/login" not in url and "/oauth2/" not in url)

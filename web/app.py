@@ -42,10 +42,7 @@ async def database() -> AsyncIterator[None]:
 
 routes = Starlette(routes=[*oauth.ROUTES, *WEBHOOK_ROUTES, *media.ROUTES])
 
-app = rx.App(
-    api_transformer=routes,
-    theme=rx.theme(accent_color="indigo", radius="medium"),
-)
+app = rx.App(api_transformer=routes)
 app.register_lifespan_task(database)
 
 STORE = "/store/[guild]"
