@@ -93,9 +93,7 @@ async def main(args: argparse.Namespace) -> None:
         mongo.stop()
         redis.stop()
     print(f"changes={len(latencies)} min_ms={min(latencies):.0f} max_ms={max(latencies):.0f}")
-    print(
-        f"BENCH dashboard p50_ms={percentile(latencies, 50):.0f} p95_ms={percentile(latencies, 95):.0f}"
-    )
+    print(f"BENCH dashboard p50_ms={percentile(latencies, 50):.0f} p95_ms={percentile(latencies, 95):.0f}")
 
 
 if __name__ == "__main__":

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
         `<public_url>/auth/callback` and product images are linked from it.
       operator_ids: Discord user ids (comma-separated) who may open the Ops page; empty lets
         every seller with a store open it (one-shop installs).
+      sandbox_file: set by `./store run` in sandbox mode: the demo Discord's description
+        (JSON), which the dashboard's Sandbox page reads.
       worker_timeout_ms: how long an idle worker waits on Redis before looking again; sets
         the idle latency of every step of a ticket (100 ms gives ~30 ms p50).
       queue_prefetch: messages a worker process holds ahead (throughput, see ARCHITECTURE.md).
@@ -78,6 +80,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     public_url: str = Field(default="http://localhost:3000", pattern=r"^https?://[^\s/]+(/\S*)?$")
     operator_ids: str = Field(default="", pattern=r"^[0-9, ]*$")
+    sandbox_file: str = ""
     worker_timeout_ms: int = Field(default=100, ge=10, le=60_000)
     queue_prefetch: int = Field(default=8, ge=0, le=1000)
     heartbeat_timeout_ms: int = Field(default=15_000, ge=1_000, le=3_600_000)

@@ -22,7 +22,8 @@ def connected(client_token: str) -> bool:
 
 
 async def ticket_changes(guild_id: int, client_token: str) -> AsyncIterator[None]:
-    """Yields once per batch of changes to the store's tickets while the client is connected."""
+    """Yields once per change to the store's tickets while the client is connected. (Draining a
+    burst before yielding would cost one more `max_await_time_ms` wait on every change.)"""
     pipeline = [{"$match": {"fullDocument.guild_id": guild_id}}]
     collection = Ticket.get_pymongo_collection()
     async with await collection.watch(
@@ -30,9 +31,5 @@ async def ticket_changes(guild_id: int, client_token: str) -> AsyncIterator[None
     ) as stream:
         while connected(client_token):
             change = await stream.try_next()
-            if change is None:
-                continue
-            # Drain what else is already there: one refresh for a burst of changes.
-            while (await stream.try_next()) is not None:
-                pass
-            yield
+            if change is not None:
+                yield

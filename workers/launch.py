@@ -1,27 +1,38 @@
-"""`./store run`: start the store's processes, with embedded MongoDB and Redis when no URLs
-are configured.
+"""`./store run`: the whole store from one command.
 
-Embedded data lives under `<data_dir>/mongodb` (a one-node replica set) and
-`<data_dir>/redis` (append-only file), so it survives restarts. For now the store is the
-engine: Dramatiq worker processes, each running a sweeper. Ctrl-C stops everything this
-launcher started, and only that.
+It prepares what is missing (the dashboard's frontend toolchain), starts embedded MongoDB (a
+one-node replica set under `<data_dir>/mongodb`) and Redis (append-only file under
+`<data_dir>/redis`) when no URLs are configured, then the workers (each with a sweeper), the
+bot and the dashboard (production build). Without a Discord token it runs in sandbox mode: a
+local Discord with a demo guild and a seeded demo store (see tests/discord_sandbox/demo.py).
+
+Once everything is up it prints a status table. Ctrl-C stops everything it started, and only
+that; a second run reuses the data. A component that fails is named with its log's path.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import logging
 import os
 import signal
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
-from models.settings import SettingsError, load_settings
+from models.settings import Settings, SettingsError, load_settings
 from workers.embedded import EmbeddedService, child_env, start_mongod, start_redis
 
 log = logging.getLogger("store")
 ROOT = Path(__file__).resolve().parents[1]
+SANDBOX_PORT = 3390
 
 
 def worker_command(processes: int, threads: int, modules: tuple[str, ...] = ("workers.actors",)) -> list[str]:
@@ -40,10 +51,321 @@ def worker_command(processes: int, threads: int, modules: tuple[str, ...] = ("wo
     ]
 
 
+def dashboard_command(port: int) -> list[str]:
+    """The dashboard in production mode: pages, websocket and HTTP routes on one port."""
+    return [
+        str(Path(sys.executable).parent / "reflex"),
+        "run",
+        "--env",
+        "prod",
+        "--single-port",
+        "--frontend-port",
+        str(port),
+        "--loglevel",
+        "warning",
+    ]
+
+
+class StartFailed(Exception):
+    """A component did not come up; the message names it, the reason and its log."""
+
+
+@dataclass
+class Component:
+    """One running part of the store, for the status table and for stopping."""
+
+    name: str
+    where: str
+    log: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+    service: EmbeddedService | None = None
+    group: bool = False  # the process leads its own process group (stop the whole group)
+    check: Callable[[], bool] = field(default=lambda: True)
+
+    @property
+    def pid(self) -> int | None:
+        if self.process is not None:
+            return self.process.pid
+        if self.service is not None:
+            return self.service.process.pid
+        return None
+
+    def alive(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            return False
+        if self.service is not None and self.service.process.poll() is not None:
+            return False
+        return True
+
+    def healthy(self) -> bool:
+        try:
+            return self.alive() and self.check()
+        except Exception:
+            return False
+
+    def stop(self) -> None:
+        if self.service is not None:
+            self.service.stop()
+            return
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        if self.group:
+            os.killpg(process.pid, signal.SIGTERM)
+        else:
+            process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            if self.group:
+                os.killpg(process.pid, signal.SIGKILL)
+            else:
+                process.kill()
+            process.wait(10)
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+class Launcher:
+    """Starts the components in order and keeps them in `self.components` for stopping.
+
+    Parameters:
+      settings: the store's settings (STORE_*).
+      processes, threads: worker processes and concurrent messages per process.
+      sandbox_port: where the demo Discord listens in sandbox mode.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        processes: int,
+        threads: int,
+        sandbox_port: int,
+        mongodb_port: int = 27117,
+        redis_port: int = 6479,
+    ) -> None:
+        self.settings = settings
+        self.mongodb_port, self.redis_port = mongodb_port, redis_port
+        self.processes, self.threads, self.sandbox_port = processes, threads, sandbox_port
+        self.components: list[Component] = []
+        self.logs = settings.data_dir / "logs"
+        self.env: dict[str, str] = {}
+        self.sandbox_world: dict[str, object] | None = None
+        self.step = 0
+
+    def say(self, text: str) -> None:
+        self.step += 1
+        print(f"[{self.step}] {text}", flush=True)
+
+    def _spawn(
+        self, name: str, command: list[str], *, group: bool = False, env: dict[str, str] | None = None
+    ) -> tuple[subprocess.Popen[bytes], Path]:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        path = self.logs / f"{name}.log"
+        handle = path.open("ab")
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env or child_env(**self.env),
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=group,
+        )
+        handle.close()
+        return process, path
+
+    def _wait(self, component: Component, ready: Callable[[], bool], within: float, what: str) -> None:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if not component.alive():
+                raise StartFailed(f"{component.name} exited while starting ({what}); log: {component.log}")
+            if ready():
+                return
+            time.sleep(0.3)
+        raise StartFailed(f"{component.name} was not {what} after {within:.0f} s; log: {component.log}")
+
+    # --- the components, in start order ----------------------------------------------------
+
+    def databases(self) -> None:
+        settings = self.settings
+        self.env.update(
+            STORE_DATA_DIR=str(settings.data_dir.resolve()),
+            dramatiq_worker_timeout=str(settings.worker_timeout_ms),
+            dramatiq_queue_prefetch=str(settings.queue_prefetch),
+        )
+        settings.resolved_secret_key()  # created once here, so every process agrees on it
+        if settings.mongodb_url:
+            self.env["STORE_MONGODB_URL"] = settings.mongodb_url
+            self.components.append(Component("mongodb", settings.mongodb_url))
+        else:
+            self.say(f"starting embedded MongoDB (replica set, data in {settings.data_dir / 'mongodb'})")
+            try:
+                mongo = start_mongod(settings.data_dir / "mongodb", port=self.mongodb_port)
+            except Exception as error:
+                raise StartFailed(f"mongodb: {error}; log: {settings.data_dir / 'mongodb'}") from None
+            self.env["STORE_MONGODB_URL"] = mongo.url
+            self.components.append(Component("mongodb", mongo.url, service=mongo))
+        if settings.redis_url:
+            self.env["STORE_REDIS_URL"] = settings.redis_url
+            self.components.append(Component("redis", settings.redis_url))
+        else:
+            self.say(f"starting embedded Redis (append-only file in {settings.data_dir / 'redis'})")
+            try:
+                redis = start_redis(settings.data_dir / "redis", port=self.redis_port)
+            except Exception as error:
+                raise StartFailed(f"redis: {error}; log: {settings.data_dir / 'redis'}") from None
+            self.env["STORE_REDIS_URL"] = redis.url
+            self.components.append(Component("redis", redis.url, service=redis))
+
+    def sandbox(self) -> None:
+        """No Discord token: a local Discord with the demo guild, and the demo store seeded."""
+        self.say("no STORE_DISCORD_TOKEN: starting the Discord sandbox with a demo guild")
+        ready_file = self.settings.data_dir / "sandbox.json"
+        ready_file.unlink(missing_ok=True)
+        command = [
+            sys.executable,
+            "-m",
+            "tests.discord_sandbox.demo",
+            "--ready-file",
+            str(ready_file),
+            "--public-url",
+            self.settings.public_url,
+            "--port",
+            str(self.sandbox_port),
+        ]
+        process, path = self._spawn("sandbox", command)
+        component = Component("discord sandbox", f"http://127.0.0.1:{self.sandbox_port}", path, process)
+        self.components.append(component)
+        self._wait(component, ready_file.exists, 30, "listening")
+        world = json.loads(ready_file.read_text())
+        self.sandbox_world = world
+        self.env.update(
+            STORE_DISCORD_TOKEN=str(world["token"]),
+            STORE_DISCORD_API_BASE_URL=str(world["api_base"]),
+            STORE_DISCORD_CLIENT_ID=str(world["client_id"]),
+            STORE_DISCORD_CLIENT_SECRET=str(world["client_secret"]),
+            STORE_SANDBOX_FILE=str(ready_file.resolve()),
+        )
+        component.where = str(world["base_url"])
+        if asyncio.run(self._seed(world)):
+            self.say("seeded the demo store: 3 products with stock, BCA, GoPay and QRIS")
+        else:
+            self.say("the demo store from the last run is still there")
+
+    async def _seed(self, world: dict[str, object]) -> bool:
+        import models
+        from tests.discord_sandbox.demo import seed_store
+        from workflows.stock_cipher import StockCipher
+
+        client = await models.connect(self.env["STORE_MONGODB_URL"], self.settings.mongodb_database)
+        try:
+            return await seed_store(world, StockCipher(self.settings.stock_encryption_key()))
+        finally:
+            await client.close()
+
+    def workers(self) -> None:
+        self.say(f"starting {self.processes} worker processes × {self.threads} threads (each with a sweeper)")
+        process, path = self._spawn("workers", worker_command(self.processes, self.threads))
+        component = Component("workers", "", path, process, check=self._workers_alive)
+        self.components.append(component)
+        self._wait(component, self._workers_alive, 60, "beating")
+
+    def _workers_alive(self) -> bool:
+        from redis import Redis
+
+        from workers.ops import workers_alive
+
+        client = Redis.from_url(self.env["STORE_REDIS_URL"])
+        try:
+            return (
+                workers_alive(client, self.settings.redis_namespace, self.settings.heartbeat_timeout_ms) > 0
+            )
+        finally:
+            client.close()
+
+    def bot(self) -> None:
+        if not self.env.get("STORE_DISCORD_TOKEN") and not self.settings.discord_token.get_secret_value():
+            return
+        self.say("starting the bot")
+        process, path = self._spawn("bot", [sys.executable, "-m", "bot"])
+        component = Component(
+            "bot", "", path, process, check=lambda: "bot ready" in path.read_text(errors="replace")
+        )
+        self.components.append(component)
+        self._wait(component, component.check, 60, "connected to Discord")
+
+    def dashboard(self) -> None:
+        from web.toolchain import prepare_frontend, reflex_env
+
+        self.say("preparing the dashboard's frontend (the first time takes a minute or two)")
+        try:
+            prepare_frontend()
+        except Exception as error:
+            raise StartFailed(f"dashboard: preparing the frontend failed: {error}") from None
+        port = urlparse(self.settings.public_url).port or 3000
+        self.say(f"starting the dashboard (production build) on port {port}")
+        process, path = self._spawn(
+            "dashboard", dashboard_command(port), group=True, env=reflex_env(child_env(**self.env))
+        )
+        url = f"http://127.0.0.1:{port}"
+        component = Component(
+            "dashboard",
+            self.settings.public_url,
+            path,
+            process,
+            group=True,
+            check=lambda: _http_ok(f"{url}/ping"),
+        )
+        self.components.append(component)
+        self._wait(
+            component, lambda: _http_ok(f"{url}/ping") and _http_ok(f"{url}/login"), 300, "serving pages"
+        )
+
+    # --- whole store ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.databases()
+        if not self.settings.discord_token.get_secret_value():
+            self.sandbox()
+        self.workers()
+        self.bot()
+        self.dashboard()
+
+    def status(self) -> str:
+        rows = [("component", "health", "where", "pid", "log")]
+        for c in self.components:
+            rows.append(
+                (c.name, "up" if c.healthy() else "DOWN", c.where, str(c.pid or "—"), str(c.log or "—"))
+            )
+        widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip() for r in rows]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines)
+
+    def failed(self) -> Component | None:
+        return next((c for c in self.components if not c.alive()), None)
+
+    def stop(self) -> None:
+        for component in reversed(self.components):
+            try:
+                component.stop()
+            except Exception as error:  # keep stopping the others
+                log.warning("stopping %s: %s", component.name, error)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="store run", description=__doc__)
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 2, help="worker processes")
     parser.add_argument("--threads", type=int, default=8, help="concurrent messages per worker process")
+    parser.add_argument("--sandbox-port", type=int, default=SANDBOX_PORT, help="the demo Discord's port")
+    parser.add_argument("--mongodb-port", type=int, default=27117, help="the embedded MongoDB's port")
+    parser.add_argument("--redis-port", type=int, default=6479, help="the embedded Redis's port")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
@@ -51,76 +373,41 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
-
-    started: list[EmbeddedService] = []
-    children: list[subprocess.Popen[bytes]] = []
-    stopping = False
+    launcher = Launcher(
+        settings, args.processes, args.threads, args.sandbox_port, args.mongodb_port, args.redis_port
+    )
 
     def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
+        raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
     try:
-        env = {
-            "STORE_DATA_DIR": str(settings.data_dir.resolve()),
-            "dramatiq_worker_timeout": str(settings.worker_timeout_ms),
-            "dramatiq_queue_prefetch": str(settings.queue_prefetch),
-        }
-        # Created here once, so every process agrees on the key that encrypts stock items.
-        settings.resolved_secret_key()
-        if not settings.mongodb_url:
-            mongo = start_mongod(settings.data_dir / "mongodb", port=27117)
-            started.append(mongo)
-            env["STORE_MONGODB_URL"] = mongo.url
-            log.info(
-                "embedded MongoDB (replica set) at %s, data in %s",
-                mongo.url,
-                settings.data_dir / "mongodb",
+        launcher.start()
+        print("\nThe store is running:\n" + launcher.status(), flush=True)
+        if launcher.sandbox_world is not None:
+            print(
+                f"\nSandbox mode: open {settings.public_url} and log in as 'seller'; the Sandbox page "
+                "lets you buy as 'budi' and act as the seller.",
+                flush=True,
             )
-        if not settings.redis_url:
-            redis = start_redis(settings.data_dir / "redis", port=6479)
-            started.append(redis)
-            env["STORE_REDIS_URL"] = redis.url
-            log.info(
-                "embedded Redis at %s, append-only file in %s",
-                redis.url,
-                settings.data_dir / "redis",
-            )
-        workers = subprocess.Popen(
-            worker_command(args.processes, args.threads), cwd=ROOT, env=child_env(**env)
-        )
-        children.append(workers)
-        log.info(
-            "%d worker processes × %d threads started; Ctrl-C stops the store",
-            args.processes,
-            args.threads,
-        )
-        if settings.discord_token.get_secret_value():
-            children.append(subprocess.Popen([sys.executable, "-m", "bot"], cwd=ROOT, env=child_env(**env)))
-            log.info("bot started")
-        else:
-            log.info("no STORE_DISCORD_TOKEN: no bot; workers record Discord actions in Redis")
-        while not stopping:
-            try:
-                code = workers.wait(timeout=0.5)
-            except subprocess.TimeoutExpired:
-                continue
-            log.error("workers exited with code %s", code)
-            return code or 1
+        print("\nCtrl-C stops everything.", flush=True)
+        while True:
+            time.sleep(0.5)
+            broken = launcher.failed()
+            if broken is not None:
+                print(f"\n{broken.name} stopped unexpectedly; log: {broken.log}", file=sys.stderr, flush=True)
+                return 1
+    except StartFailed as error:
+        print(f"\nfailed to start: {error}", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
         return 0
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-                try:
-                    child.wait(30)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-        for service in reversed(started):
-            service.stop()
-        log.info("store stopped")
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the stopping short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print("stopping…", flush=True)
+        launcher.stop()
+        print("store stopped", flush=True)
 
 
 if __name__ == "__main__":

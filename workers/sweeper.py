@@ -68,3 +68,26 @@ async def run_forever(runtime: Runtime, interval: float) -> None:
         except Exception:
             log.exception("sweep failed; retrying in %.1f s", interval)
         await asyncio.sleep(interval)
+
+
+async def _run_alone() -> None:
+    from models.settings import load_settings
+    from workers import runtime as runtimes
+    from workers.sender import Sender
+
+    settings = load_settings()
+    sender = Sender.for_redis(settings.redis_url or "", settings.redis_namespace)
+    started = await runtimes.start(settings, sender.broker)
+    log.info("sweeper running alone every %.1f s", settings.sweep_interval_s)
+    try:
+        await run_forever(started, settings.sweep_interval_s)
+    finally:
+        await runtimes.stop()
+
+
+if __name__ == "__main__":  # `python -m workers.sweeper`: a sweeper without workers
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        asyncio.run(_run_alone())
+    except KeyboardInterrupt:
+        pass

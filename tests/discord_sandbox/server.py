@@ -853,6 +853,9 @@ class SandboxServer:
                     for i in self.interactions.values()
                 ],
                 "rate_limited": sum(limiter.rejected for limiter in self.limiters.values()),
+                # Modals the bot opened, for a UI acting as the user (the demo's Sandbox page).
+                "modals": [e["d"] for e in self.events if e["t"] == "MODAL_OPENED"][-50:],
+                "users": [u.to_json() for u in self.users.values()],
             }
         )
 

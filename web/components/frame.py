@@ -44,6 +44,13 @@ def _sidebar(active: str) -> rx.Component:
             underline="none",
             padding="0.4em 0.6em",
         ),
+        rx.link(
+            rx.hstack(rx.icon("gamepad-2", size=16), rx.text("Sandbox")),
+            href="/sandbox",
+            underline="none",
+            padding="0.4em 0.6em",
+            id="nav-sandbox",
+        ),
         rx.spacer(),
         rx.text(SellerState.user_name, size="2"),
         rx.button(
