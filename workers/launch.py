@@ -210,7 +210,7 @@ class Launcher:
             except Exception as error:
                 raise StartFailed(f"mongodb: {error}; log: {settings.data_dir / 'mongodb'}") from None
             self.env["STORE_MONGODB_URL"] = mongo.url
-            self.components.append(Component("mongodb", mongo.url, service=mongo))
+            self.components.append(Component("mongodb", mongo.url, mongo.log_path, service=mongo))
         if settings.redis_url:
             self.env["STORE_REDIS_URL"] = settings.redis_url
             self.components.append(Component("redis", settings.redis_url))
@@ -221,7 +221,7 @@ class Launcher:
             except Exception as error:
                 raise StartFailed(f"redis: {error}; log: {settings.data_dir / 'redis'}") from None
             self.env["STORE_REDIS_URL"] = redis.url
-            self.components.append(Component("redis", redis.url, service=redis))
+            self.components.append(Component("redis", redis.url, redis.log_path, service=redis))
 
     def sandbox(self) -> None:
         """No Discord token: a local Discord with the demo guild, and the demo store seeded."""
