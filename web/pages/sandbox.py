@@ -346,6 +346,7 @@ def sandbox_page() -> rx.Component:
                     lambda c: rx.button(
                         c["name"],
                         variant=rx.cond(c["id"] == SandboxState.channel_id, "solid", "ghost"),
+                        color=rx.cond(c["id"] == SandboxState.channel_id, "white", "#b5bac1"),
                         on_click=SandboxState.show(c["id"]),
                         width="100%",
                         justify="start",
