@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import logging
 
 import httpx
 import pytest
@@ -107,11 +108,13 @@ async def test_a_settled_tripay_payment_verifies_its_ticket_once_even_five_times
         (lambda t: (b"not json", TRIPAY_KEY), 400),
     ],
 )
-async def test_bad_tripay_callbacks_change_nothing(http, ticket, make, code):
+async def test_bad_tripay_callbacks_change_nothing(http, ticket, make, code, caplog):
+    caplog.set_level(logging.WARNING, logger="web.webhooks")
     body, key = make(ticket)
     response = await post_tripay(http, body, key)
     assert response.status_code == code
     assert await _state(ticket) is TicketState.OPEN and await IncomingPayment.count() == 0
+    assert any("tripay callback" in r.getMessage() and "refused" in r.getMessage() for r in caplog.records)
 
 
 async def test_an_unpaid_tripay_status_does_not_verify(http, ticket):

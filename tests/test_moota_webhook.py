@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import logging
 
 import httpx
 import pytest
@@ -105,13 +106,15 @@ async def test_a_transfer_matching_no_ticket_is_kept_for_the_seller(http, cipher
         (b"[" + b'{"mutation_id": "x", "amount": 1, "type": "CR"},' * 10_000 + b"{}]", "sign", 413),
     ],
 )
-async def test_bad_notifications_get_a_4xx_and_change_nothing(http, cipher, body, signature, status):
+async def test_bad_notifications_get_a_4xx_and_change_nothing(http, cipher, body, signature, status, caplog):
+    caplog.set_level(logging.WARNING, logger="web.webhooks")
     product = await automatic_product(cipher, items=1)
     ticket = await tickets.open_ticket(GUILD, product.id, buyer())
     response = await _post(http, body, sign(body) if signature == "sign" else signature)
     assert response.status_code == status
     assert (await tickets.get_ticket(ticket.id)).state is TicketState.OPEN
     assert await IncomingPayment.count() == 0
+    assert any(f"moota webhook for {GUILD} refused" in r.getMessage() for r in caplog.records)  # logged
 
 
 async def test_an_unknown_store_is_refused(http):
