@@ -282,6 +282,25 @@ async def test_seller_configures_a_bank_transfer(page: Page, shop):
     await snap(page, "05-payment-methods")
 
 
+async def test_seller_adds_qris_by_uploading_its_image(page: Page, shop):
+    from tests.discord_sandbox.demo import static_qris
+    from workflows import qris
+
+    await page.goto(store_url(shop, "payment-methods"))
+    await page.get_by_role("radio", name="QRIS").click()
+    damaged = static_qris()[:-4] + "0000"  # the CRC no longer matches
+    await _upload(page, "qris_image", "qris-rusak.png", qris.qr_png(damaged))
+    await page.get_by_role("button", name="Read QRIS image").click()
+    await expect(page.locator("#error")).to_contain_text("CRC does not match")
+
+    await _upload(page, "qris_image", "qris.png", qris.qr_png(static_qris()))
+    await page.get_by_role("button", name="Read QRIS image").click()
+    await expect(page.locator("#notice")).to_contain_text("merchant TOKO DEMO")
+    await page.click("#add-method")
+    await expect(page.locator("#methods")).to_contain_text("QRIS TOKO DEMO")
+    await snap(page, "05-payment-methods-qris")
+
+
 async def _panel(shop):
     sandbox, channel = shop["sandbox"], shop["shop"].id
 
