@@ -449,6 +449,11 @@ async def test_every_page_renders_and_is_screenshotted(page: Page, shop):
     await snap(page, "13-ops")
     await page.goto(f"{shop['url']}/")
     await expect(page).to_have_url(store_url(shop, "tickets"))  # one store: straight to it
+    await page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    await page.goto(store_url(shop, "tickets"))
+    await expect(page.locator("#tickets")).to_be_visible()
+    await snap(page, "15-tickets-phone")
+    await page.set_viewport_size({"width": 1280, "height": 900})
 
 
 async def test_seller_logs_out(page: Page, shop):
