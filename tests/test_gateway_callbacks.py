@@ -218,3 +218,19 @@ async def test_absurd_amounts_are_refused_not_crashed_on(http, ticket, amount):
     response = await post_tripay(http, body)
     assert response.status_code == 400 and "total_amount" in response.json()["error"]
     assert await _state(ticket) is TicketState.OPEN
+
+
+async def test_signatures_with_non_ascii_characters_are_refused_not_crashed_on(http, ticket):
+    body = json.loads(midtrans_body(ticket))
+    body["signature_key"] = "¡" + body["signature_key"][1:]
+    midtrans = await http.post(f"/webhooks/midtrans/{GUILD}", content=json.dumps(body).encode())
+    xendit = await http.post(
+        f"/webhooks/xendit/{GUILD}",
+        content=json.dumps({"external_id": str(ticket.id), "status": "PAID", "amount": 1}).encode(),
+        headers={"x-callback-token": "tökén".encode("latin-1")},
+    )
+    tripay = await http.post(
+        f"/webhooks/tripay/{GUILD}", content=b"{}", headers={"X-Callback-Signature": "sïg".encode("latin-1")}
+    )
+    assert (midtrans.status_code, xendit.status_code, tripay.status_code) == (401, 401, 401)
+    assert await _state(ticket) is TicketState.OPEN

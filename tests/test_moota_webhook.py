@@ -163,3 +163,11 @@ async def test_a_seller_matches_an_unmatched_transfer_to_its_ticket_once(http, c
     assert await payments.unmatched(GUILD) == []
     with pytest.raises(InvalidInput, match="already matched"):
         await payments.match_by_seller(payment.id, str(ticket.id), SELLER)
+
+
+async def test_a_signature_with_non_ascii_characters_is_refused_not_crashed_on(http, cipher):
+    body = _mutation(1000)
+    response = await http.post(
+        f"/webhooks/moota/{GUILD}", content=body, headers={"Signature": "é".encode("latin-1") * 64}
+    )
+    assert response.status_code == 401

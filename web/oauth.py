@@ -67,7 +67,7 @@ def _refuse(reason: str) -> Response:
 async def callback(request: Request) -> Response:
     expected = request.cookies.get(STATE_COOKIE, "")
     state = request.query_params.get("state", "")
-    if not expected or not hmac.compare_digest(expected, state):
+    if not expected or not hmac.compare_digest(expected.encode(), state.encode()):
         return _refuse("state")  # a forged or replayed callback
     code = request.query_params.get("code")
     if not code:

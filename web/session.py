@@ -41,7 +41,7 @@ def token_from(value: str | None) -> str | None:
     if not value or value.count(".") != 1:
         return None
     token, signature = value.split(".")
-    return token if hmac.compare_digest(signature, _sign(token)) else None
+    return token if hmac.compare_digest(signature.encode(), _sign(token).encode()) else None
 
 
 def cookie_from_header(header: str | None, name: str = COOKIE) -> str | None:
