@@ -171,3 +171,33 @@ async def test_a_signature_with_non_ascii_characters_is_refused_not_crashed_on(h
         f"/webhooks/moota/{GUILD}", content=body, headers={"Signature": "é".encode("latin-1") * 64}
     )
     assert response.status_code == 401
+
+
+async def test_a_transfer_seen_on_another_bank_than_the_buyers_choice_is_left_for_the_seller(http, cipher):
+    from models.payment_method import PaymentKind, PaymentMethod
+
+    bca = await PaymentMethod(
+        guild_id=GUILD,
+        kind=PaymentKind.BANK,
+        provider="BCA",
+        details={"account_number": "1", "account_name": "T"},
+    ).insert()
+    mandiri = await PaymentMethod(
+        guild_id=GUILD,
+        kind=PaymentKind.BANK,
+        provider="Mandiri",
+        details={"account_number": "2", "account_name": "T"},
+    ).insert()
+    product = await automatic_product(cipher, items=2)
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer())
+    await tickets.choose_payment_method(ticket.id, buyer(), str(mandiri.id))
+    body = _mutation((await tickets.get_ticket(ticket.id)).amount_due, "m-on-bca")  # bank_type bca
+    response = await _post(http, body, sign(body))
+    assert response.json()["results"][0]["status"] == "unmatched"
+    assert (await tickets.get_ticket(ticket.id)).state is TicketState.OPEN
+
+    await tickets.choose_payment_method(ticket.id, buyer(), str(bca.id))
+    body = _mutation((await tickets.get_ticket(ticket.id)).amount_due, "m-on-bca-2")
+    response = await _post(http, body, sign(body))
+    assert response.json()["results"][0]["status"] == "matched"
+    assert (await tickets.get_ticket(ticket.id)).state is TicketState.PAID

@@ -11,16 +11,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
 from models.incoming_payment import IncomingPayment
+from models.payment_method import PaymentKind, PaymentMethod
 from models.store import utcnow
 from models.ticket import Actor, Ticket, TicketState
 from workflows import tickets
 from workflows.errors import InvalidInput, StoreError
+
+log = logging.getLogger(__name__)
 
 SOURCE = "moota"
 MAX_BODY_BYTES = 256 * 1024
@@ -107,6 +111,26 @@ def parse(body: bytes) -> list[Mutation]:
     return mutations
 
 
+def _bank_key(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+async def _bank_fits(ticket: Ticket, bank: str) -> bool:
+    """The money arrived on a bank the buyer could have paid to: the bank of the method they
+    chose, else any of the store's bank accounts. Unknown banks (no bank_type) are not held
+    against a match; the amount with its unique code is the proof."""
+    if not bank:
+        return True
+    query: dict[str, object] = {"guild_id": ticket.guild_id, "kind": PaymentKind.BANK.value}
+    if ticket.payment_method_id is not None:
+        chosen = await PaymentMethod.get(ticket.payment_method_id)
+        if chosen is not None and chosen.kind is PaymentKind.BANK:
+            query = {"_id": chosen.id}  # (QRIS and e-wallet money also lands in a store's bank)
+    providers = [_bank_key(m.provider) async for m in PaymentMethod.find(query)]
+    key = _bank_key(bank)
+    return not providers or any(p.startswith(key) or key.startswith(p) for p in providers)
+
+
 async def record(guild_id: int, mutation: Mutation) -> MutationOutcome:
     """Record one mutation once, and verify the ticket it pays for when exactly one matches."""
     if mutation.amount <= 0:
@@ -114,7 +138,10 @@ async def record(guild_id: int, mutation: Mutation) -> MutationOutcome:
     candidates = await Ticket.find(
         {"guild_id": guild_id, "state": TicketState.OPEN.value, "amount_due": mutation.amount}
     ).to_list(2)
+    candidates = [t for t in candidates if await _bank_fits(t, mutation.bank)]
     status = {0: "unmatched", 1: "matched"}.get(len(candidates), "ambiguous")
+    if status == "ambiguous":  # cannot happen while open amounts are unique; never guess
+        log.warning("guild %s: a transfer of %s matches several tickets", guild_id, mutation.amount)
     payment = IncomingPayment(
         guild_id=guild_id,
         amount=mutation.amount,
