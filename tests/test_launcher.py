@@ -242,3 +242,24 @@ def test_one_command_runs_the_whole_store_in_sandbox_mode_and_stops_cleanly(tmp_
         mongo.close()
     finally:
         assert second.ctrl_c() == 0
+
+
+def test_a_component_that_cannot_start_is_named_with_its_log_and_nothing_is_left(tmp_path):
+    import socket
+
+    ports = {name: free_port() for name in ("dashboard", "sandbox", "mongodb", "redis")}
+    with socket.socket() as taken:  # something else already holds the sandbox's port
+        taken.bind(("127.0.0.1", ports["sandbox"]))
+        taken.listen()
+        store = Store(tmp_path / "data", ports)
+        code = store.process.wait(120)
+        store._out.close()
+    out = store.text()
+    assert code == 1
+    assert (
+        "failed to start: discord sandbox" in out and str(tmp_path / "data" / "logs" / "sandbox.log") in out
+    )
+    assert "store stopped" in out  # the databases it had started were stopped again
+    for port in (ports["mongodb"], ports["redis"]):
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0
