@@ -47,23 +47,30 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedS
     service.stop()
 
 
-@pytest.fixture
-def settings(mongod: EmbeddedService, redis_server: EmbeddedService, tmp_path: Path) -> Iterator[Settings]:
-    """Settings of one test: its own database, Redis namespace and data directory."""
+def isolated_settings(
+    mongod: EmbeddedService, redis_server: EmbeddedService, data_dir: Path, prefix: str = "t"
+) -> Settings:
+    """Settings with their own database, Redis namespace and data directory, and fast timings."""
     tag = uuid.uuid4().hex[:12]
-    value = Settings(
+    return Settings(
         mongodb_url=mongod.url,
-        mongodb_database=f"t_{tag}",
+        mongodb_database=f"{prefix}_{tag}",
         redis_url=redis_server.url,
-        redis_namespace=f"t_{tag}",
+        redis_namespace=f"{prefix}_{tag}",
         secret_key=SECRET,
-        data_dir=tmp_path / "data",
+        data_dir=data_dir,
         worker_timeout_ms=50,
         heartbeat_timeout_ms=2_000,
         maintenance_chance=1_000_000,
         sweep_interval_s=0.1,
         _env_file=None,
     )
+
+
+@pytest.fixture
+def settings(mongod: EmbeddedService, redis_server: EmbeddedService, tmp_path: Path) -> Iterator[Settings]:
+    """Settings of one test: its own database, Redis namespace and data directory."""
+    value = isolated_settings(mongod, redis_server, tmp_path / "data")
     yield value
     MongoClient(mongod.url).drop_database(value.mongodb_database)
     client = Redis.from_url(redis_server.url)

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 from web.toolchain import ROOT, reflex_env
+from workers.launch import dashboard_command
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -47,17 +48,7 @@ class DashboardProcess:
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = log_path
         self._log = log_path.open("wb")
-        command = [
-            str(ROOT / ".venv" / "bin" / "reflex"),
-            "run",
-            "--env",
-            "prod",
-            "--single-port",
-            "--frontend-port",
-            str(port),
-            "--backend-host",
-            "127.0.0.1",
-        ]
+        command = [*dashboard_command(port), "--backend-host", "127.0.0.1"]
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,

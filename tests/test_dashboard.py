@@ -13,7 +13,6 @@ import json
 import re
 import subprocess
 import sys
-import uuid
 
 import pytest
 import pytest_asyncio
@@ -28,7 +27,7 @@ from models.product import Product
 from models.stock_item import StockItem
 from models.ticket import Ticket, TicketState
 from tests.bot_driver import click, messages, on_sandbox, submit
-from tests.conftest import ROOT, SECRET, WorkerProcess, worker_env
+from tests.conftest import ROOT, WorkerProcess, isolated_settings, worker_env
 from tests.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, DashboardProcess, free_port
 from tests.discord_sandbox import DiscordSandbox
 from tests.discord_sandbox.state import ADMINISTRATOR
@@ -53,22 +52,7 @@ def _png(size: tuple[int, int] = (120, 80)) -> bytes:
 
 @pytest.fixture(scope="module")
 def shop_settings(mongod, redis_server, tmp_path_factory):
-    from models.settings import Settings
-
-    tag = uuid.uuid4().hex[:12]
-    settings = Settings(
-        mongodb_url=mongod.url,
-        mongodb_database=f"d_{tag}",
-        redis_url=redis_server.url,
-        redis_namespace=f"d_{tag}",
-        secret_key=SECRET,
-        data_dir=tmp_path_factory.mktemp("dashboard") / "data",
-        worker_timeout_ms=50,
-        heartbeat_timeout_ms=2_000,
-        maintenance_chance=1_000_000,
-        sweep_interval_s=0.1,
-        _env_file=None,
-    )
+    settings = isolated_settings(mongod, redis_server, tmp_path_factory.mktemp("dashboard") / "data", "d")
     yield settings
     MongoClient(mongod.url).drop_database(settings.mongodb_database)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from web import styles
+from web.components.widgets import logout_button
 from web.seller import SellerState
 
 SECTIONS = [
@@ -53,13 +54,7 @@ def _sidebar(active: str) -> rx.Component:
         ),
         rx.spacer(),
         rx.text(SellerState.user_name, size="2"),
-        rx.button(
-            "Log out",
-            size="1",
-            variant="ghost",
-            on_click=rx.call_script("window.location.assign('/auth/logout')"),
-            id="logout",
-        ),
+        logout_button(),
         min_width=styles.SIDEBAR_WIDTH,
         padding="1em",
         border_right="1px solid var(--gray-5)",

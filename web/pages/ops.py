@@ -16,6 +16,7 @@ from models.store import utcnow
 from models.ticket import Ticket
 from web import access, live
 from web.components.frame import messages
+from web.components.widgets import data_table
 from web.seller import SellerState
 from workers import ops
 from workers.sender import Sender
@@ -149,15 +150,7 @@ class OpsState(SellerState):
 
 
 def _table(headers: list[str], rows, cells) -> rx.Component:
-    return rx.box(
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-            rx.table.body(rx.foreach(rows, lambda r: rx.table.row(*cells(r)))),
-            width="100%",
-        ),
-        overflow_x="auto",
-        width="100%",
-    )
+    return data_table(headers, rows, lambda r: rx.table.row(*cells(r)))
 
 
 def ops_page() -> rx.Component:

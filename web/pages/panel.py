@@ -15,6 +15,7 @@ from models.store import PanelSettings
 from web import access, discord_api, media, styles
 from web.components.embed_preview import embed_preview
 from web.components.frame import frame
+from web.components.widgets import drop_zone
 from web.seller import SellerState
 from workflows import store_settings
 from workflows.errors import InvalidInput, StoreError
@@ -22,6 +23,7 @@ from workflows.panel import product_lines, render
 
 STYLES = ["primary", "secondary", "success", "danger"]
 TEXT_FIELDS = ["title", "description", "buy_label", "payment_label", "buy_emoji", "payment_emoji"]
+DESIGN_FIELDS = [*TEXT_FIELDS, "color", "layout", "buy_style", "payment_style", "refresh_s", "thumbnail_ref"]
 
 
 class PanelState(SellerState):
@@ -123,19 +125,9 @@ class PanelState(SellerState):
         try:
             checked = await self._access()
             panel = self._panel(checked)
-            changes = {
-                k: getattr(panel, k)
-                for k in [
-                    *TEXT_FIELDS,
-                    "color",
-                    "layout",
-                    "buy_style",
-                    "payment_style",
-                    "refresh_s",
-                    "thumbnail_ref",
-                ]
-            }
-            await store_settings.update_panel(checked.guild_id, **changes)
+            await store_settings.update_panel(
+                checked.guild_id, **{k: getattr(panel, k) for k in DESIGN_FIELDS}
+            )
         except (access.Refused, StoreError) as error:
             return self._failed(error)
         return self._done("Design saved: the panel in Discord updates within a second")
@@ -146,19 +138,9 @@ class PanelState(SellerState):
             if not self.channel_id or self.channel_id not in {c["id"] for c in self.channels}:
                 raise InvalidInput("channel: choose the channel the panel goes in")
             panel = self._panel(checked)
-            changes = {
-                k: getattr(panel, k)
-                for k in [
-                    *TEXT_FIELDS,
-                    "color",
-                    "layout",
-                    "buy_style",
-                    "payment_style",
-                    "refresh_s",
-                    "thumbnail_ref",
-                ]
-            }
-            await store_settings.update_panel(checked.guild_id, **changes)
+            await store_settings.update_panel(
+                checked.guild_id, **{k: getattr(panel, k) for k in DESIGN_FIELDS}
+            )
             await store_settings.publish_panel(checked.guild_id, int(self.channel_id))
         except (access.Refused, StoreError) as error:
             return self._failed(error)
@@ -241,14 +223,7 @@ def _designer() -> rx.Component:
                 width="100%",
             ),
             rx.text("Thumbnail", size="2", weight="medium"),
-            rx.upload(
-                rx.text("Drop a thumbnail image"),
-                id="panel_thumbnail",
-                max_files=1,
-                border="1px dashed var(--gray-7)",
-                padding="0.6em",
-                width="100%",
-            ),
+            drop_zone("panel_thumbnail", "Drop a thumbnail image"),
             rx.button(
                 "Upload thumbnail",
                 variant="soft",

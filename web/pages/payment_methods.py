@@ -11,6 +11,7 @@ import reflex as rx
 from models.payment_method import PaymentKind
 from web import access, media, styles
 from web.components.frame import frame
+from web.components.widgets import data_table, drop_zone
 from web.seller import SellerState
 from workflows import payment_methods, qris
 from workflows.errors import InvalidInput, StoreError
@@ -153,14 +154,7 @@ def _fields() -> rx.Component:
         (
             "qris",
             rx.vstack(
-                rx.upload(
-                    rx.text("Drop your QRIS image here or click"),
-                    id="qris_image",
-                    max_files=1,
-                    border="1px dashed var(--gray-7)",
-                    padding="1em",
-                    width="100%",
-                ),
+                drop_zone("qris_image", "Drop your QRIS image here or click"),
                 rx.button(
                     "Read QRIS image",
                     on_click=PaymentMethodsState.upload_qris(rx.upload_files(upload_id="qris_image")),
@@ -257,21 +251,10 @@ def payment_methods_page() -> rx.Component:
             ),
             style=styles.card,
         ),
-        rx.box(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[
-                            rx.table.column_header_cell(h)
-                            for h in ["Kind", "Provider", "Details", "Instructions", "Active", ""]
-                        ]
-                    )
-                ),
-                rx.table.body(rx.foreach(PaymentMethodsState.methods, _row)),
-                width="100%",
-                id="methods",
-            ),
-            overflow_x="auto",
-            width="100%",
+        data_table(
+            ["Kind", "Provider", "Details", "Instructions", "Active", ""],
+            PaymentMethodsState.methods,
+            _row,
+            "methods",
         ),
     )

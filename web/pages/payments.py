@@ -9,6 +9,7 @@ import reflex as rx
 from models.ticket import Actor, Ticket, TicketState
 from web import access
 from web.components.frame import frame
+from web.components.widgets import data_table
 from web.seller import SellerState
 from workflows import payments
 from workflows.errors import StoreError
@@ -112,22 +113,11 @@ def payments_page() -> rx.Component:
             "Payments that verified no ticket automatically. Match one to its ticket to verify it.",
             color_scheme="gray",
         ),
-        rx.box(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[
-                            rx.table.column_header_cell(h)
-                            for h in ["Received (UTC)", "Amount", "Source", "Reference", "Status", "Match to"]
-                        ]
-                    )
-                ),
-                rx.table.body(rx.foreach(PaymentsState.incoming, _row)),
-                width="100%",
-                id="incoming",
-            ),
-            overflow_x="auto",
-            width="100%",
+        data_table(
+            ["Received (UTC)", "Amount", "Source", "Reference", "Status", "Match to"],
+            PaymentsState.incoming,
+            _row,
+            "incoming",
         ),
         rx.cond(
             PaymentsState.incoming.length() == 0,

@@ -12,6 +12,7 @@ from models.product import DeliveryMode, Product
 from models.settings import get_settings
 from web import access, media, styles
 from web.components.frame import frame
+from web.components.widgets import data_table, drop_zone
 from web.seller import SellerState
 from workflows import products, stock
 from workflows.errors import StoreError
@@ -337,15 +338,7 @@ def _editor() -> rx.Component:
                 ),
                 rx.divider(),
                 rx.text("Image (PNG, JPEG, WebP or GIF, at most 5 MB)", weight="bold"),
-                rx.upload(
-                    rx.text("Drop an image here or click to choose"),
-                    id="product_image",
-                    max_files=1,
-                    border="1px dashed var(--gray-7)",
-                    padding="1em",
-                    width="100%",
-                ),
-                rx.text(rx.selected_files("product_image").join(", "), size="1"),
+                drop_zone("product_image", "Drop an image here or click to choose"),
                 rx.button(
                     "Upload image",
                     on_click=ProductsState.upload_image(rx.upload_files(upload_id="product_image")),
@@ -380,13 +373,7 @@ def _editor() -> rx.Component:
                             key=ProductsState.form_key,
                             width="100%",
                         ),
-                        rx.upload(
-                            rx.text("…or drop a .txt / .csv file"),
-                            id="stock_file",
-                            border="1px dashed var(--gray-7)",
-                            padding="1em",
-                            width="100%",
-                        ),
+                        drop_zone("stock_file", "…or drop .txt / .csv files", single=False),
                         rx.button(
                             "Upload stock file",
                             on_click=ProductsState.upload_stock(
@@ -414,21 +401,10 @@ def products_page() -> rx.Component:
         "Products",
         _create_form(),
         _editor(),
-        rx.box(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[
-                            rx.table.column_header_cell(h)
-                            for h in ["", "Name", "Price", "Delivery", "Stock (avail / held / sold)", "", ""]
-                        ]
-                    )
-                ),
-                rx.table.body(rx.foreach(ProductsState.products, _row)),
-                width="100%",
-                id="products",
-            ),
-            overflow_x="auto",
-            width="100%",
+        data_table(
+            ["", "Name", "Price", "Delivery", "Stock (avail / held / sold)", "", ""],
+            ProductsState.products,
+            _row,
+            "products",
         ),
     )

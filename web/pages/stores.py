@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from web import access
+from web.components.widgets import logout_button
 
 
 class StoresState(rx.State):
@@ -40,13 +41,7 @@ def stores() -> rx.Component:
                 rx.heading("Your stores", size="6"),
                 rx.spacer(),
                 rx.text(StoresState.user_name),
-                rx.button(
-                    "Log out",
-                    size="1",
-                    variant="ghost",
-                    on_click=rx.call_script("window.location.assign('/auth/logout')"),
-                    id="logout",
-                ),
+                logout_button(),
                 width="100%",
             ),
             rx.foreach(

@@ -13,6 +13,7 @@ from models.product import Product
 from models.ticket import Ticket, TicketState
 from web import access, live
 from web.components.frame import frame
+from web.components.widgets import data_table
 from web.seller import SellerState
 from workflows.errors import StoreError
 from workflows.money import format_amount
@@ -175,22 +176,11 @@ def tickets_page() -> rx.Component:
         "tickets",
         "Tickets",
         _filters(),
-        rx.box(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[
-                            rx.table.column_header_cell(h)
-                            for h in ["Ticket", "Buyer", "Product", "Amount", "State", "Opened (UTC)"]
-                        ]
-                    )
-                ),
-                rx.table.body(rx.foreach(TicketsState.tickets, _row)),
-                width="100%",
-                id="tickets",
-            ),
-            overflow_x="auto",
-            width="100%",
+        data_table(
+            ["Ticket", "Buyer", "Product", "Amount", "State", "Opened (UTC)"],
+            TicketsState.tickets,
+            _row,
+            "tickets",
         ),
         rx.cond(TicketsState.tickets.length() == 0, rx.text("No tickets yet.", color_scheme="gray")),
     )
