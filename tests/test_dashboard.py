@@ -25,14 +25,15 @@ from models.dashboard_session import DashboardSession
 from models.incoming_payment import IncomingPayment
 from models.product import Product
 from models.stock_item import StockItem
-from models.ticket import Ticket, TicketState
+from models.ticket import Actor, Ticket, TicketState
 from tests.bot_driver import click, messages, on_sandbox, submit
 from tests.conftest import ROOT, WorkerProcess, isolated_settings, worker_env
 from tests.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, DashboardProcess, free_port
 from tests.discord_sandbox import DiscordSandbox
 from tests.discord_sandbox.state import ADMINISTRATOR
 from tests.waiting import eventually
-from workflows import products
+from workers.sender import Sender
+from workflows import outbox, products, tickets
 from workflows.money import format_amount
 
 # The first start builds the frontend (about a minute on a fresh machine).
@@ -95,6 +96,8 @@ async def shop(shop_settings, discord, tmp_path_factory):
     settings.discord_token = settings.discord_token.__class__(world["token"])
     settings.discord_api_base_url = discord.api_base
     client = await models.connect(settings.mongodb_url, settings.mongodb_database)
+    # Transitions this test process makes are relayed to the workers at once, as the bot's are.
+    outbox.configure(Sender.for_redis(settings.redis_url, settings.redis_namespace).dispatch)
     await products.open_store(
         GUILD,
         name="Toko Budi",
@@ -140,6 +143,7 @@ async def shop(shop_settings, discord, tmp_path_factory):
         bot.wait(20)
         bot_log.close()
         worker.stop()
+        outbox.configure(None)
         await client.close()
 
 
@@ -414,6 +418,54 @@ async def test_the_sandbox_page_shows_the_guild_and_clicks_as_the_buyer(page: Pa
 
 async def _more_tickets(before: int) -> bool:
     return await Ticket.find({"guild_id": GUILD}).count() > before
+
+
+async def test_seller_changes_the_ticket_rules_in_settings(page: Page, shop):
+    await page.goto(store_url(shop, "settings"))
+    await page.fill("#setting-max_open_tickets_per_buyer", "")
+    await page.click("#save-settings")
+    await expect(page.locator("#error")).to_contain_text("Open tickets per buyer: a whole number")
+    await page.fill("#setting-max_open_tickets_per_buyer", "2")
+    await page.fill("#setting-unpaid_expiry_s", "1800")
+    await page.click("#save-settings")
+    await expect(page.locator("#notice")).to_contain_text("Settings saved")
+    saved = (await products.get_store(GUILD)).tickets
+    assert (saved.max_open_tickets_per_buyer, saved.unpaid_expiry_s) == (2, 1800)
+    assert saved.category_ids == [shop["category"].id]  # untouched fields kept
+
+
+async def test_operator_retries_a_dead_delivery_from_ops(page: Page, shop):
+    sandbox = shop["sandbox"]
+
+    def new_buyer():
+        user = sandbox.server.add_user("sari")
+        sandbox.server.add_member(sandbox.server.guilds[GUILD], user)
+        user.dms_open = False
+        return user
+
+    buyer = sandbox.call(new_buyer)
+    product = await products.create_product(GUILD, name="Voucher Game", price=15_000)
+    from workflows import stock
+    from workflows.stock_cipher import StockCipher
+
+    cipher = StockCipher(shop["settings"].stock_encryption_key())
+    await stock.add_items(product, ["VOUCHER-0001"], cipher)
+    seller = Actor(kind="seller", user_id=shop["seller"].id, name="seller")
+    ticket = await tickets.open_ticket(GUILD, product.id, Actor(kind="buyer", user_id=buyer.id, name="sari"))
+    await tickets.verify(ticket.id, seller)  # no ticket channel and DMs closed: delivery dies
+
+    await page.goto(f"{shop['url']}/ops")
+    dead = page.locator("tr", has_text="deliver_product")
+    await expect(dead.first).to_contain_text("DMsClosed", timeout=30_000)  # refreshed by itself
+    await snap(page, "13-ops-dead-letter")
+
+    sandbox.call(lambda: setattr(sandbox.server.users[buyer.id], "dms_open", True))
+    await dead.first.get_by_role("button", name="Retry").click()
+    await expect(page.locator("#notice")).to_contain_text("put back on its queue")
+    done = await eventually(
+        lambda: Ticket.find_one({"_id": ticket.id, "state": "completed"}), "the retried delivery"
+    )
+    assert done.delivery.via == "dm"
 
 
 async def test_every_page_renders_and_is_screenshotted(page: Page, shop):
