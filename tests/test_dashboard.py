@@ -176,6 +176,8 @@ async def test_seller_logs_in_with_discord(page: Page, shop):
     await page.goto(f"{shop['url']}/store/{GUILD}/tickets")
     await expect(page).to_have_url(f"{shop['url']}/login")  # not logged in: sent to log in
     await snap(page, "01-login")
+    await page.goto(f"{shop['url']}/login?error=state")  # where a forged OAuth callback lands
+    await expect(page.locator("#login-error")).to_contain_text("stale or forged")
     await page.click("#login")
     await page.click(f"#login-{shop['seller'].id}")  # the sandbox's consent page
     await expect(page).to_have_url(store_url(shop, "tickets"))

@@ -23,9 +23,14 @@ class SellerState(rx.State):
     def _cookie(self) -> str:
         return self.router.headers.cookie
 
+    def _path_part(self, index: int) -> str:
+        """A segment of the page's path: `/store/<guild>/tickets/<ticket>` → 1 is the guild."""
+        parts = self.router.url.path.strip("/").split("/")
+        return parts[index] if len(parts) > index else ""
+
     async def _access(self) -> SellerAccess:
         """Raises access.Refused; every event handler calls this first."""
-        checked = await access.check(self._cookie(), self.router.page.params.get("guild", ""))
+        checked = await access.check(self._cookie(), self._path_part(1))
         self.user_name = checked.session.username
         self.store_name = checked.store.name
         self.store_guild = str(checked.guild_id)

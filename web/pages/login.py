@@ -14,7 +14,7 @@ REASONS = {
 class LoginState(rx.State):
     @rx.var
     def login_error(self) -> str:
-        return REASONS.get(self.router.page.params.get("error", ""), "")
+        return REASONS.get(self.router.url.query_parameters.get("error", ""), "")
 
 
 def login() -> rx.Component:

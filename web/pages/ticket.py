@@ -78,7 +78,7 @@ class TicketDetailState(SellerState):
 
     async def _ticket(self) -> tuple[access.SellerAccess, Ticket]:
         checked = await self._access()
-        ticket = await tickets.get_ticket(self.router.page.params.get("ticket", ""))
+        ticket = await tickets.get_ticket(self._path_part(3))
         if ticket.guild_id != checked.guild_id:
             raise access.Refused("this ticket belongs to another store")
         return checked, ticket
