@@ -29,6 +29,7 @@ class GuildMembership(BaseModel):
     owner: bool = False
     permissions: int = 0
     role_ids: list[int] = Field(default_factory=list)
+    roles_read_at: datetime | None = None
 
 
 class DashboardSession(Document):

@@ -3,12 +3,14 @@ check every dashboard page and action makes. Fast: no browser, the routes called
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 from starlette.applications import Starlette
 
 from models.dashboard_session import DashboardSession
-from models.store import Store
+from models.store import Store, utcnow
 from tests.conftest import GUILD
 from web import access, discord_api, oauth
 from web import session as sessions
@@ -97,7 +99,18 @@ async def test_a_member_without_manage_server_needs_a_seller_role(dashboard, sto
         {"guild_id": GUILD}, {"$set": {"tickets.seller_role_ids": [role.id]}}
     )
     helper = await log_in(dashboard, buyer.id)  # roles are read at login, with the bot's token
-    assert (await access.check(cookie_header(helper), GUILD)).store.guild_id == GUILD
+    cookie = cookie_header(helper)
+    assert (await access.check(cookie, GUILD)).store.guild_id == GUILD
+
+    # The role is taken away in Discord; once what we read is older than ROLES_FRESH_FOR, the
+    # next request reads the roles again and is refused.
+    sandbox.call(lambda: sandbox.server.guilds[GUILD].members[buyer.id].roles.remove(role.id))
+    assert (await access.check(cookie, GUILD)).store.guild_id == GUILD  # still fresh
+    await DashboardSession.get_pymongo_collection().update_many(
+        {}, {"$set": {"guilds.$[].roles_read_at": utcnow() - access.ROLES_FRESH_FOR - timedelta(seconds=1)}}
+    )
+    with pytest.raises(access.Refused, match="cannot manage"):
+        await access.check(cookie, GUILD)
 
 
 async def test_logging_out_ends_the_session_on_the_server(dashboard, store, world):

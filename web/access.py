@@ -8,14 +8,19 @@ or have Manage Server there, or they hold one of the store's seller roles; and t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
 
 from models.dashboard_session import DashboardSession, GuildMembership
 from models.settings import get_settings
-from models.store import Store
+from models.store import Store, utcnow
+from web import discord_api
 from web import session as sessions
 
 ADMINISTRATOR = 1 << 3
 MANAGE_GUILD = 1 << 5
+ROLES_FRESH_FOR = timedelta(minutes=5)  # a seller role removed in Discord stops working by then
 
 
 class Refused(Exception):
@@ -64,9 +69,37 @@ async def check(cookie_header: str | None, guild_id: int | str | None) -> Seller
         raise Refused("no such store") from None
     membership = next((g for g in session.guilds if g.id == gid), None)
     store = await Store.find_one(Store.guild_id == gid)
+    if membership is not None and store is not None:
+        await _refresh_roles(session, membership, store)
     if membership is None or store is None or not may_manage(membership, store):
         raise Refused("you cannot manage this store: ask its owner for Manage Server or a seller role")
     return SellerAccess(session, store)
+
+
+async def _refresh_roles(session: DashboardSession, membership: GuildMembership, store: Store) -> None:
+    """Seller roles are re-read with the bot's token when older than ROLES_FRESH_FOR (owners and
+    Manage Server holders need no roles)."""
+    if membership.owner or membership.permissions & (ADMINISTRATOR | MANAGE_GUILD):
+        return
+    if not store.tickets.seller_role_ids:
+        return
+    if membership.roles_read_at and utcnow() - membership.roles_read_at < ROLES_FRESH_FOR:
+        return
+    try:
+        async with httpx.AsyncClient(timeout=5) as http:
+            membership.role_ids = await discord_api.member_roles(http, membership.id, session.user_id)
+    except httpx.HTTPError:
+        return  # Discord unreachable: keep what we knew
+    membership.roles_read_at = utcnow()
+    await DashboardSession.get_pymongo_collection().update_one(
+        {"_id": session.id, "guilds.id": membership.id},
+        {
+            "$set": {
+                "guilds.$.role_ids": membership.role_ids,
+                "guilds.$.roles_read_at": membership.roles_read_at,
+            }
+        },
+    )
 
 
 async def check_operator(cookie_header: str | None) -> DashboardSession:

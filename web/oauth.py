@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from models.dashboard_session import GuildMembership
 from models.settings import get_settings
-from models.store import Store
+from models.store import Store, utcnow
 from web import discord_api
 from web import session as sessions
 
@@ -95,6 +95,7 @@ async def callback(request: Request) -> Response:
             for guild in memberships:
                 if guild.id in with_store:
                     guild.role_ids = await discord_api.member_roles(http, guild.id, user_id)
+                    guild.roles_read_at = utcnow()
     except Exception as error:  # Discord down, a bad client secret, a malformed answer
         log.warning("dashboard login failed: %r", error)
         return _refuse("discord")
