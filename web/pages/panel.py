@@ -19,6 +19,7 @@ from web.components.widgets import drop_zone
 from web.seller import SellerState
 from workflows import store_settings
 from workflows.errors import InvalidInput, StoreError
+from workflows.images import MAX_BYTES
 from workflows.panel import product_lines, render
 
 STYLES = ["primary", "secondary", "success", "danger"]
@@ -116,7 +117,7 @@ class PanelState(SellerState):
             checked = await self._access()
             if not files:
                 raise InvalidInput("choose an image first")
-            ref = await media.keep_image(checked.guild_id, await files[0].read())
+            ref = await media.keep_image(checked.guild_id, await files[0].read(MAX_BYTES + 1))
         except (access.Refused, StoreError) as error:
             return self._failed(error)
         return await self.set_design("thumbnail", media.public_url(media.thumbnail_ref(ref)))

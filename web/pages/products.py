@@ -16,6 +16,7 @@ from web.components.widgets import data_table, drop_zone
 from web.seller import SellerState
 from workflows import products, stock
 from workflows.errors import StoreError
+from workflows.images import MAX_BYTES
 from workflows.money import format_amount, parse_amount
 from workflows.stock_cipher import StockCipher
 
@@ -136,7 +137,7 @@ class ProductsState(SellerState):
             checked = await self._access()
             if not files:
                 raise StoreError("choose an image first")
-            data = await files[0].read()
+            data = await files[0].read(MAX_BYTES + 1)
             ref = await media.keep_image(checked.guild_id, data)
             await products.update_product(checked.guild_id, self.editing, image_ref=ref)
         except (access.Refused, StoreError) as error:
@@ -153,7 +154,7 @@ class ProductsState(SellerState):
             name = (file.name or "").lower()
             if not name.endswith((".txt", ".csv")):
                 return self._failed(StoreError(f"{file.name}: upload a .txt or .csv file, one item per line"))
-            data = await file.read()
+            data = await file.read(MAX_STOCK_FILE_BYTES + 1)
             if len(data) > MAX_STOCK_FILE_BYTES:
                 return self._failed(StoreError(f"{file.name}: larger than 5 MB; split it"))
             try:
