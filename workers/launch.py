@@ -380,7 +380,9 @@ def main(argv: list[str] | None = None) -> int:
     def stop(*_: object) -> None:
         raise KeyboardInterrupt
 
+    # Both set explicitly: a launcher started in the background inherits SIGINT ignored.
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         launcher.start()
         print("\nThe store is running:\n" + launcher.status(), flush=True)

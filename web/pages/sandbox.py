@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,37 @@ def _world() -> dict[str, Any] | None:
     if not path or not Path(path).exists():
         return None
     return json.loads(Path(path).read_text())
+
+
+VIEW_CHANNEL = 1 << 10
+_MENTION = re.compile(r"<(#|@&|@!?)(\d+)>")
+
+
+def _mentions(text: str, names: dict[str, str]) -> str:
+    """`<#id>` → `#name`, `<@id>` → `@name`, as Discord's client shows them."""
+
+    def one(match: re.Match[str]) -> str:
+        kind, ident = match.group(1), match.group(2)
+        name = names.get(ident)
+        if name is None:
+            return match.group(0)
+        return f"#{name}" if kind == "#" else f"@{name}"
+
+    return _MENTION.sub(one, text)
+
+
+def _visible_to(channel: dict[str, Any], user_id: str, owner_id: str) -> bool:
+    """Whether a guild text channel shows for this person (owner: always)."""
+    if user_id == owner_id:
+        return True
+    visible = True
+    for o in channel.get("permission_overwrites", []):
+        if o["type"] == 0 and o["id"] == channel.get("guild_id") and int(o["deny"]) & VIEW_CHANNEL:
+            visible = False
+    for o in channel.get("permission_overwrites", []):
+        if o["type"] == 1 and o["id"] == user_id and int(o["allow"]) & VIEW_CHANNEL:
+            visible = True
+    return visible
 
 
 def _message_view(m: dict[str, Any], users: dict[str, str]) -> dict[str, Any]:
@@ -60,10 +92,10 @@ def _message_view(m: dict[str, Any], users: dict[str, str]) -> dict[str, Any]:
     return {
         "id": m["id"],
         "author": author.get("username", "?") + (" BOT" if author.get("bot") else ""),
-        "content": m.get("content") or "",
+        "content": _mentions(m.get("content") or "", users),
         "ephemeral": bool((m.get("flags") or 0) & 64),
         "title": embed.get("title", ""),
-        "description": embed.get("description", ""),
+        "description": _mentions(embed.get("description", ""), users),
         "color": f"#{embed.get('color', 0x5865F2):06x}",
         "image": (embed.get("image") or {}).get("url", ""),
         "fields": [{"name": f["name"], "value": f["value"]} for f in embed.get("fields", [])],
@@ -96,22 +128,26 @@ class SandboxState(rx.State):
         async with httpx.AsyncClient(base_url=str(world["base_url"]), timeout=5) as http:
             state = (await http.get("/_sandbox/state")).json()
             users = {u["id"]: u["username"] for u in state.get("users", [])}
+            names = {**users, **{c["id"]: c.get("name", "") for c in state["channels"] if c.get("name")}}
             guild = str(world["guild_id"])
+            me, owner = self._user_id(), str(world.get("seller_id", ""))
             rows = []
             for c in state["channels"]:
-                if c.get("guild_id") == guild and c["type"] == 0:
+                if c.get("guild_id") == guild and c["type"] == 0 and _visible_to(c, me, owner):
                     rows.append({"id": c["id"], "name": "# " + c["name"]})
                 elif c["type"] == 1:
                     who = ", ".join(r["username"] for r in c.get("recipients", []))
                     rows.append({"id": c["id"], "name": f"✉ DMs of {who}"})
             self.channels = rows
+            if self.channel_id not in {r["id"] for r in rows}:
+                self.channel_id = ""
             if not self.channel_id and rows:
                 shop = next((r for r in rows if str(world["shop_channel_id"]) == r["id"]), rows[0])
                 self.channel_id = shop["id"]
             self.channel_name = next((r["name"] for r in rows if r["id"] == self.channel_id), "")
             if self.channel_id:
                 found = (await http.get(f"/_sandbox/channels/{self.channel_id}/messages")).json()
-                self.messages = [_message_view(m, users) for m in found][-40:]
+                self.messages = [_message_view(m, names) for m in found][-40:]
         self.available = True
 
     async def load(self):
@@ -146,8 +182,9 @@ class SandboxState(rx.State):
         self.channel_id = channel_id
         await self._refresh()
 
-    def act_as(self, who: str | list[str]):
+    async def act_as(self, who: str | list[str]):
         self.acting_as = who if isinstance(who, str) else who[0]
+        await self._refresh()
 
     async def _click(self, message_id: str, custom_id: str, kind: int, values: list[str] | None = None):
         world = _world()
