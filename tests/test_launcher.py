@@ -26,7 +26,7 @@ pytestmark = pytest.mark.timeout(900)
 class Store:
     """One `python -m workers.launch` (what `./store run` execs), read line by line."""
 
-    def __init__(self, data_dir: Path, ports: dict[str, int]) -> None:
+    def __init__(self, data_dir: Path, ports: dict[str, int], background: bool = False) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("STORE_")}
         env.update(
             STORE_DATA_DIR=str(data_dir),
@@ -56,6 +56,8 @@ class Store:
             env=env,
             stdout=self._out,
             stderr=subprocess.STDOUT,
+            # As a shell starts `./store run &`: SIGINT inherited as ignored.
+            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if background else None,
         )
 
     def text(self) -> str:
@@ -232,7 +234,7 @@ def test_one_command_runs_the_whole_store_in_sandbox_mode_and_stops_cleanly(tmp_
         with pytest.raises(OSError):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
 
-    second = Store(data_dir, ports)
+    second = Store(data_dir, ports, background=True)
     try:
         out = second.wait_for("Ctrl-C stops everything")
         assert "the demo store from the last run is still there" in out
