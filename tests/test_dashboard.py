@@ -39,6 +39,9 @@ from workflows.money import format_amount
 # The first start builds the frontend (about a minute on a fresh machine).
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(600)]
 
+# Live updates take milliseconds here; the margin is for a loaded CI machine.
+expect.set_options(timeout=15_000)
+
 GUILD = 1_000_000_000_000_101
 OTHER_GUILD = 1_000_000_000_000_202
 CLIENT_ID, CLIENT_SECRET = "900000000000000001", "sandbox-client-secret"
