@@ -19,47 +19,50 @@ SECTIONS = [
 ]
 
 
-def _link(label: str, slug: str, icon: str, active: str) -> rx.Component:
+def _link(label: str, slug: str, icon: str, active: str, href: str = "") -> rx.Component:
     return rx.link(
-        rx.hstack(rx.icon(icon, size=16), rx.text(label), align="center"),
-        href=f"/store/{SellerState.store_guild}/{slug}",
+        rx.hstack(rx.icon(icon, size=16), rx.text(label, white_space="nowrap"), align="center"),
+        href=href or f"/store/{SellerState.store_guild}/{slug}",
         id=f"nav-{slug}",
         weight="bold" if slug == active else "regular",
         underline="none",
         padding="0.4em 0.6em",
         border_radius="6px",
         background="var(--accent-3)" if slug == active else "transparent",
-        width="100%",
+        width=rx.breakpoints(initial="auto", md="100%"),
+        flex_shrink="0",
     )
 
 
 def _sidebar(active: str) -> rx.Component:
-    return rx.vstack(
-        rx.link(rx.heading("Discord Store", size="4"), href="/", underline="none"),
-        rx.text(SellerState.store_name, size="2", color_scheme="gray", id="store-name"),
-        rx.divider(),
-        *[_link(label, slug, icon, active) for label, slug, icon in SECTIONS],
-        rx.link(
-            rx.hstack(rx.icon("activity", size=16), rx.text("Ops")),
-            href="/ops",
-            underline="none",
-            padding="0.4em 0.6em",
+    """A column on wide screens; on a phone a header with one scrolling row of sections."""
+    return rx.flex(
+        rx.hstack(
+            rx.link(rx.heading("Discord Store", size="4"), href="/", underline="none"),
+            rx.text(SellerState.store_name, size="2", color_scheme="gray", id="store-name"),
+            align="baseline",
+            wrap="wrap",
         ),
-        rx.link(
-            rx.hstack(rx.icon("gamepad-2", size=16), rx.text("Sandbox")),
-            href="/sandbox",
-            underline="none",
-            padding="0.4em 0.6em",
-            id="nav-sandbox",
+        rx.flex(
+            *[_link(label, slug, icon, active) for label, slug, icon in SECTIONS],
+            _link("Ops", "ops", "activity", active, href="/ops"),
+            _link("Sandbox", "sandbox", "gamepad-2", active, href="/sandbox"),
+            direction=rx.breakpoints(initial="row", md="column"),
+            overflow_x="auto",
+            spacing="1",
+            width="100%",
         ),
         rx.spacer(),
-        rx.text(SellerState.user_name, size="2"),
-        logout_button(),
-        min_width=styles.SIDEBAR_WIDTH,
+        rx.hstack(rx.text(SellerState.user_name, size="2"), logout_button(), align="center"),
+        direction="column",
+        spacing="3",
         padding="1em",
-        border_right="1px solid var(--gray-5)",
-        min_height=["auto", "auto", "100vh"],
-        width=["100%", "100%", styles.SIDEBAR_WIDTH],
+        border_right=rx.breakpoints(initial="none", md="1px solid var(--gray-5)"),
+        border_bottom=rx.breakpoints(initial="1px solid var(--gray-5)", md="none"),
+        min_height=rx.breakpoints(initial="auto", md="100vh"),
+        width=rx.breakpoints(initial="100%", md=styles.SIDEBAR_WIDTH),
+        min_width=rx.breakpoints(initial="0", md=styles.SIDEBAR_WIDTH),
+        flex_shrink="0",
     )
 
 

@@ -124,9 +124,7 @@ def _row(t: dict) -> rx.Component:
         rx.table.cell(
             rx.link("#" + t["number"], href=f"/store/{TicketsState.store_guild}/tickets/{t['id']}")
         ),
-        rx.table.cell(t["buyer"]),
-        rx.table.cell(t["product"]),
-        rx.table.cell(t["amount"]),
+        # The state comes second: on a phone it is what shows without scrolling sideways.
         rx.table.cell(
             rx.hstack(
                 rx.badge(t["state"], color_scheme=t["color"], class_name="ticket-state"),
@@ -137,6 +135,9 @@ def _row(t: dict) -> rx.Component:
                 ),
             )
         ),
+        rx.table.cell(t["buyer"]),
+        rx.table.cell(t["product"]),
+        rx.table.cell(t["amount"]),
         rx.table.cell(t["created"]),
         custom_attrs={"data-ticket": t["number"], "data-state": t["state"]},
     )
@@ -177,7 +178,7 @@ def tickets_page() -> rx.Component:
         "Tickets",
         _filters(),
         data_table(
-            ["Ticket", "Buyer", "Product", "Amount", "State", "Opened (UTC)"],
+            ["Ticket", "State", "Buyer", "Product", "Amount", "Opened (UTC)"],
             TicketsState.tickets,
             _row,
             "tickets",
