@@ -8,6 +8,8 @@ arrive live and verify it. Every page is screenshotted under the run's artifacts
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import json
 import re
@@ -437,6 +439,32 @@ async def test_seller_changes_the_ticket_rules_in_settings(page: Page, shop):
     saved = (await products.get_store(GUILD)).tickets
     assert (saved.max_open_tickets_per_buyer, saved.unpaid_expiry_s) == (2, 1800)
     assert saved.category_ids == [shop["category"].id]  # untouched fields kept
+
+
+async def test_seller_sets_the_moota_secret_and_a_signed_transfer_verifies_a_ticket(page: Page, shop):
+    secret = "moota-secret-from-the-dashboard"
+    await page.goto(store_url(shop, "settings"))
+    webhook = f"{shop['url']}/webhooks/moota/{GUILD}"
+    await expect(page.get_by_text(webhook)).to_be_visible()  # the address to give Moota
+    await expect(page.locator("#secret-state-moota_secret")).to_have_text("not set")
+    await page.fill("#secret-moota_secret", secret)
+    await page.click("#save-secrets")
+    await expect(page.locator("#secret-state-moota_secret")).to_have_text("set")
+    assert secret not in await page.content()  # never shown back
+
+    ticket = await Ticket.find_one({"guild_id": GUILD, "state": "open"})
+    body = json.dumps(
+        [{"mutation_id": "m-dash-1", "amount": ticket.amount_due, "type": "CR", "bank_type": "bca"}]
+    ).encode()
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    response = await page.request.post(
+        webhook, data=body, headers={"Signature": signature, "Content-Type": "application/json"}
+    )
+    assert response.status == 200 and (await response.json())["results"][0]["status"] == "matched"
+    await eventually(
+        lambda: Ticket.find_one({"_id": ticket.id, "state": {"$in": ["paid", "completed"]}}),
+        "the ticket paid by the transfer",
+    )
 
 
 async def test_operator_retries_a_dead_delivery_from_ops(page: Page, shop):

@@ -126,3 +126,19 @@ async def test_tickets_are_found_by_state_buyer_and_product(store):
     with pytest.raises(InvalidInput):
         await find_tickets(GUILD, state="stolen")
     assert await find_tickets(GUILD, buyer=".*") == []  # typed text, not a pattern
+
+
+async def test_payment_secrets_are_set_kept_replaced_and_removed(store):
+    with pytest.raises(InvalidInput, match="at least 16"):
+        await store_settings.set_payment_secrets(GUILD, moota_secret="short")
+    with pytest.raises(InvalidInput, match="cannot change"):
+        await store_settings.set_payment_secrets(GUILD, paypal_key="x" * 20)
+    await store_settings.set_payment_secrets(
+        GUILD, moota_secret="m" * 20, tripay_private_key="t" * 20, midtrans_server_key=None
+    )
+    saved = await products.get_store(GUILD)
+    assert saved.moota_secret == "m" * 20 and saved.gateways.tripay_private_key == "t" * 20
+    await store_settings.set_payment_secrets(GUILD, moota_secret=None, tripay_private_key="")
+    saved = await products.get_store(GUILD)
+    assert saved.moota_secret == "m" * 20  # None: kept
+    assert saved.gateways.tripay_private_key is None  # "": removed

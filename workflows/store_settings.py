@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from models.store import PanelSettings, Store, TicketSettings, utcnow
+from models.store import GatewayCredentials, PanelSettings, Store, TicketSettings, utcnow
 from workflows.errors import InvalidInput
 from workflows.products import get_store
 
@@ -21,8 +21,10 @@ STORE_FIELDS = {
     "log_channel_id",
     "transcript_channel_id",
     "testimonial_channel_id",
-    "moota_secret",
 }
+
+
+GATEWAY_KEYS = set(GatewayCredentials.model_fields)
 
 
 def _explain(error: ValidationError, prefix: str = "") -> InvalidInput:
@@ -53,6 +55,44 @@ async def update_store(guild_id: int, tickets: dict[str, Any] | None = None, **c
         fields["tickets"] = updated.tickets.model_dump()
     await Store.get_pymongo_collection().update_one(
         {"_id": store.id}, {"$set": {**fields, "updated_at": utcnow()}}
+    )
+    return updated
+
+
+async def set_payment_secrets(guild_id: int, **secrets: str | None) -> Store:
+    """Set the secrets automatic payments are checked with: `moota_secret` and the gateways'
+    `tripay_private_key`, `midtrans_server_key`, `xendit_callback_token`. None leaves one as it
+    is; "" removes it (that source can no longer verify payments)."""
+    store = await get_store(guild_id)
+    allowed = {"moota_secret", *GATEWAY_KEYS}
+    unknown = set(secrets) - allowed
+    if unknown:
+        raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} here")
+    changes = {k: (v.strip() or None) for k, v in secrets.items() if v is not None}
+    gateways = {**store.gateways.model_dump(), **{k: v for k, v in changes.items() if k in GATEWAY_KEYS}}
+    for key, value in changes.items():
+        if value is not None and len(value) < 16:
+            raise InvalidInput(f"{key}: at least 16 characters (paste it from the provider's dashboard)")
+    try:
+        updated = Store.model_validate(
+            {
+                **store.model_dump(),
+                "id": store.id,
+                "gateways": gateways,
+                **({"moota_secret": changes["moota_secret"]} if "moota_secret" in changes else {}),
+            }
+        )
+    except ValidationError as error:
+        raise _explain(error) from None
+    await Store.get_pymongo_collection().update_one(
+        {"_id": store.id},
+        {
+            "$set": {
+                "moota_secret": updated.moota_secret,
+                "gateways": updated.gateways.model_dump(),
+                "updated_at": utcnow(),
+            }
+        },
     )
     return updated
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from models.settings import get_settings
 from web import access, discord_api, styles
 from web.components.frame import frame
 from web.seller import SellerState
@@ -17,6 +18,13 @@ NUMBERS = {
     "auto_close_s": "Auto-close after completion (s)",
     "max_quantity": "Most units per ticket",
 }
+SECRETS = {
+    "moota_secret": "Moota webhook secret",
+    "tripay_private_key": "Tripay private key",
+    "midtrans_server_key": "Midtrans server key",
+    "xendit_callback_token": "Xendit callback token",
+}
+WEBHOOKS = {"moota": "Moota", "tripay": "Tripay", "midtrans": "Midtrans", "xendit": "Xendit"}
 CHANNELS = {
     "transcript_channel_id": "Transcript channel",
     "log_channel_id": "Log channel",
@@ -26,6 +34,9 @@ CHANNELS = {
 
 class SettingsState(SellerState):
     values: dict[str, str] = {}
+    secrets_set: dict[str, str] = {}
+    secrets_key: int = 0
+    webhook_urls: list[dict[str, str]] = []
     text_channels: list[dict[str, str]] = []
     categories: list[dict[str, str]] = []
 
@@ -43,6 +54,7 @@ class SettingsState(SellerState):
             "category_id": str(rules.category_ids[0]) if rules.category_ids else "none",
             "seller_role_ids": ", ".join(str(r) for r in rules.seller_role_ids),
         }
+        self._show_secrets(checked.store)
         channels = await discord_api.guild_channels(checked.guild_id)
         self.text_channels = [{"id": "none", "name": "— none —"}] + [
             {"id": str(c.id), "name": "#" + c.name} for c in channels if c.type == discord_api.TEXT_CHANNEL
@@ -51,6 +63,31 @@ class SettingsState(SellerState):
             {"id": str(c.id), "name": c.name} for c in channels if c.type == discord_api.CATEGORY
         ]
         return None
+
+    def _show_secrets(self, store) -> None:
+        # Secrets are never sent back to the browser: only whether each one is set.
+        held = {"moota_secret": store.moota_secret, **store.gateways.model_dump()}
+        self.secrets_set = {k: ("set" if held.get(k) else "not set") for k in SECRETS}
+        base = get_settings().public_url.rstrip("/")
+        self.webhook_urls = [
+            {"name": name, "url": f"{base}/webhooks/{slug}/{store.guild_id}"}
+            for slug, name in WEBHOOKS.items()
+        ]
+
+    async def save_secrets(self, form: dict):
+        try:
+            checked = await self._access()
+            given = {k: str(form.get(k) or "").strip() for k in SECRETS}
+            cleared = {k for k in SECRETS if form.get(f"clear_{k}")}
+            store = await store_settings.set_payment_secrets(
+                checked.guild_id,
+                **{k: ("" if k in cleared else (v or None)) for k, v in given.items()},
+            )
+        except (access.Refused, StoreError) as error:
+            return self._failed(error)
+        self._show_secrets(store)
+        self.secrets_key += 1
+        return self._done("Payment secrets saved")
 
     async def save(self, form: dict):
         try:
@@ -110,6 +147,57 @@ def _choice(key: str, label: str, options) -> rx.Component:
             key=SettingsState.values[key],
         ),
         spacing="1",
+    )
+
+
+def _secret(key: str, label: str) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.text(label, size="2"),
+            rx.badge(
+                SettingsState.secrets_set[key],
+                color_scheme=rx.cond(SettingsState.secrets_set[key] == "set", "green", "gray"),
+                id=f"secret-state-{key}",
+            ),
+        ),
+        rx.input(
+            name=key,
+            type="password",
+            placeholder="paste to set or replace",
+            id=f"secret-{key}",
+            min_width="260px",
+        ),
+        rx.checkbox("remove", name=f"clear_{key}"),
+        spacing="1",
+    )
+
+
+def _payment_secrets() -> rx.Component:
+    return rx.card(
+        rx.form(
+            rx.vstack(
+                rx.heading("Automatic payments", size="4"),
+                rx.text(
+                    "Give each provider its webhook address; notifications are accepted only when "
+                    "signed with the secret saved here.",
+                    size="2",
+                    color_scheme="gray",
+                ),
+                rx.foreach(
+                    SettingsState.webhook_urls,
+                    lambda w: rx.hstack(
+                        rx.text(w["name"], weight="bold", min_width="90px"), rx.code(w["url"])
+                    ),
+                ),
+                rx.flex(*[_secret(k, label) for k, label in SECRETS.items()], spacing="3", wrap="wrap"),
+                rx.button("Save payment secrets", type="submit", id="save-secrets"),
+                width="100%",
+            ),
+            on_submit=SettingsState.save_secrets,
+            key=SettingsState.secrets_key,
+            width="100%",
+        ),
+        style=styles.card,
     )
 
 
@@ -203,4 +291,5 @@ def settings_page() -> rx.Component:
             on_submit=SettingsState.save,
             width="100%",
         ),
+        _payment_secrets(),
     )
