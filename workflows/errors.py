@@ -6,6 +6,8 @@ undone), so a caller can show `str(error)` to the person who acted and carry on.
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class StoreError(Exception):
     """Base of every refusal the store gives. `code` is stable for translations and APIs."""
@@ -17,6 +19,16 @@ class InvalidInput(StoreError):
     """The input does not make sense (a negative price, a quantity of 2.5, a broken QRIS)."""
 
     code = "invalid_input"
+
+    @classmethod
+    def explaining(cls, error: ValidationError, prefix: str = "") -> InvalidInput:
+        """A model's validation failure as one message naming each bad field."""
+        return cls(
+            "; ".join(
+                f"{prefix}{'.'.join(str(p) for p in item['loc']) or 'value'}: {item['msg']}"
+                for item in error.errors()
+            )
+        )
 
 
 class StoreNotFound(StoreError):

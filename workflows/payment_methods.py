@@ -30,24 +30,25 @@ def _required(details: dict[str, str], key: str, label: str) -> str:
     return value
 
 
+def _holder(details: dict[str, str]) -> str:
+    name = _required(details, "account_name", "account holder")
+    if not _NAME.match(name):
+        raise InvalidInput("account holder: 2 to 80 characters on one line")
+    return name
+
+
 def check_details(kind: PaymentKind, details: dict[str, str]) -> dict[str, str]:
     """The fields a buyer needs for this kind of method, cleaned; InvalidInput names a bad one."""
     if kind is PaymentKind.BANK:
         number = re.sub(r"[\s.-]", "", _required(details, "account_number", "account number"))
         if not _ACCOUNT_NUMBER.match(number):
             raise InvalidInput("account number: 5 to 20 digits")
-        name = _required(details, "account_name", "account holder")
-        if not _NAME.match(name):
-            raise InvalidInput("account holder: 2 to 80 characters on one line")
-        return {"account_number": number, "account_name": name}
+        return {"account_number": number, "account_name": _holder(details)}
     if kind is PaymentKind.EWALLET:
         number = re.sub(r"[\s.-]", "", _required(details, "number", "phone number"))
         if not _PHONE.match(number):
             raise InvalidInput("phone number: an Indonesian mobile number such as 081234567890")
-        name = _required(details, "account_name", "account holder")
-        if not _NAME.match(name):
-            raise InvalidInput("account holder: 2 to 80 characters on one line")
-        return {"number": number, "account_name": name}
+        return {"number": number, "account_name": _holder(details)}
     if kind is PaymentKind.QRIS:
         payload = _required(details, "payload", "QRIS code")
         merchant = dict(qris.check_static(payload)).get("59", "")
@@ -100,7 +101,7 @@ async def add_method(
             order=(last.order + 1) if last else 0,
         )
     except ValidationError as error:
-        raise InvalidInput("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in error.errors())) from None
+        raise InvalidInput.explaining(error) from None
     return await method.insert()
 
 
@@ -126,7 +127,7 @@ async def update_method(guild_id: int, method_id: PydanticObjectId | str, **chan
     try:
         updated = PaymentMethod.model_validate({**method.model_dump(), **changes})
     except ValidationError as error:
-        raise InvalidInput("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in error.errors())) from None
+        raise InvalidInput.explaining(error) from None
     await PaymentMethod.get_pymongo_collection().update_one(
         {"_id": method.id}, {"$set": {key: getattr(updated, key) for key in changes}}
     )

@@ -15,13 +15,6 @@ from models.ticket import Ticket, TicketState
 from workflows.errors import InvalidInput, ProductNotFound, StoreNotFound
 
 
-def _explain(error: ValidationError) -> InvalidInput:
-    problems = "; ".join(
-        f"{'.'.join(str(p) for p in item['loc']) or 'value'}: {item['msg']}" for item in error.errors()
-    )
-    return InvalidInput(problems)
-
-
 async def get_store(guild_id: int) -> Store:
     """The store of a guild, or StoreNotFound."""
     store = await Store.find_one(Store.guild_id == guild_id)
@@ -52,7 +45,7 @@ async def open_store(guild_id: int, **settings: Any) -> Store:
     try:
         store = Store(guild_id=guild_id, **settings)
     except ValidationError as error:
-        raise _explain(error) from None
+        raise InvalidInput.explaining(error) from None
     return await store.insert()
 
 
@@ -95,7 +88,7 @@ async def create_product(
             active=active,
         )
     except ValidationError as error:
-        raise _explain(error) from None
+        raise InvalidInput.explaining(error) from None
     except ValueError as error:
         raise InvalidInput(f"delivery_mode: {error}") from None
     return await product.insert()
@@ -123,7 +116,7 @@ async def update_product(guild_id: int, product_id: PydanticObjectId | str, **ch
     try:
         updated = Product.model_validate({**product.model_dump(), **changes, "updated_at": utcnow()})
     except ValidationError as error:
-        raise _explain(error) from None
+        raise InvalidInput.explaining(error) from None
     await Product.get_pymongo_collection().update_one(
         {"_id": product.id},
         {"$set": {key: getattr(updated, key) for key in [*changes, "updated_at"]}},

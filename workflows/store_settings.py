@@ -27,12 +27,6 @@ STORE_FIELDS = {
 GATEWAY_KEYS = set(GatewayCredentials.model_fields)
 
 
-def _explain(error: ValidationError, prefix: str = "") -> InvalidInput:
-    return InvalidInput(
-        "; ".join(f"{prefix}{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
-    )
-
-
 async def update_store(guild_id: int, tickets: dict[str, Any] | None = None, **changes: Any) -> Store:
     """Change store-wide settings and ticket rules (`tickets`: fields of TicketSettings)."""
     store = await get_store(guild_id)
@@ -49,7 +43,7 @@ async def update_store(guild_id: int, tickets: dict[str, Any] | None = None, **c
     try:
         updated = Store.model_validate({**data, "id": store.id})
     except ValidationError as error:
-        raise _explain(error) from None
+        raise InvalidInput.explaining(error) from None
     fields = {key: getattr(updated, key) for key in changes}
     if tickets:
         fields["tickets"] = updated.tickets.model_dump()
@@ -83,7 +77,7 @@ async def set_payment_secrets(guild_id: int, **secrets: str | None) -> Store:
             }
         )
     except ValidationError as error:
-        raise _explain(error) from None
+        raise InvalidInput.explaining(error) from None
     await Store.get_pymongo_collection().update_one(
         {"_id": store.id},
         {
@@ -106,7 +100,7 @@ async def update_panel(guild_id: int, **changes: Any) -> Store:
     try:
         panel = PanelSettings.model_validate({**store.panel.model_dump(), **changes})
     except ValidationError as error:
-        raise _explain(error, "panel.") from None
+        raise InvalidInput.explaining(error, "panel.") from None
     await Store.get_pymongo_collection().update_one(
         {"_id": store.id},
         {"$set": {**{f"panel.{k}": getattr(panel, k) for k in changes}, "updated_at": utcnow()}},

@@ -15,7 +15,7 @@ from web.components.widgets import data_table, drop_zone
 from web.seller import SellerState
 from workflows import payment_methods, qris
 from workflows.errors import InvalidInput, StoreError
-from workflows.images import MAX_BYTES, check_image
+from workflows.images import MAX_BYTES
 
 KIND_LABELS = {"bank": "Bank transfer", "ewallet": "E-wallet", "qris": "QRIS", "crypto": "Crypto"}
 
@@ -68,7 +68,6 @@ class PaymentMethodsState(SellerState):
             if not files:
                 raise InvalidInput("choose the QRIS image first")
             data = await files[0].read(MAX_BYTES + 1)
-            check_image(data)
             payload = await asyncio.to_thread(qris.payload_from_image, data)
             qris.check_static(payload)
             self.qris_image_ref = await media.keep_image(checked.guild_id, data)
