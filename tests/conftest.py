@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 from pymongo import MongoClient
@@ -243,19 +244,20 @@ def world(sandbox):
     return sandbox.call(build)
 
 
+def bot_process(env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """A real `python -m bot` process with these settings."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+
+
 @pytest.fixture
 def start_bot(settings, tmp_path):
     started = []
 
     def start():
         log = (tmp_path / f"bot-{len(started)}.log").open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot"],
-            cwd=ROOT,
-            env=worker_env(settings),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        process = bot_process(worker_env(settings), log)
         started.append(process)
         return process
 

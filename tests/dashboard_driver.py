@@ -6,14 +6,16 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
 from web.toolchain import ROOT, reflex_env
+from workers.embedded import free_port
 from workers.launch import dashboard_command
+
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "DashboardProcess", "free_port", "log_in"]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -26,12 +28,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class DashboardProcess:

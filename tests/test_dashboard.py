@@ -13,8 +13,6 @@ import hmac
 import io
 import json
 import re
-import subprocess
-import sys
 
 import pytest
 import pytest_asyncio
@@ -29,7 +27,7 @@ from models.product import Product
 from models.stock_item import StockItem
 from models.ticket import Actor, Ticket, TicketState
 from tests.bot_driver import click, messages, on_sandbox, submit
-from tests.conftest import ROOT, WorkerProcess, isolated_settings, worker_env
+from tests.conftest import ROOT, WorkerProcess, bot_process, isolated_settings, worker_env
 from tests.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, DashboardProcess, free_port
 from tests.discord_sandbox import DiscordSandbox
 from tests.discord_sandbox.state import ADMINISTRATOR
@@ -68,12 +66,6 @@ def discord():
     box = DiscordSandbox().start()
     yield box
     box.stop()
-
-
-def _start_bot(env, log):
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -131,7 +123,7 @@ async def shop(shop_settings, discord, tmp_path_factory):
     )
     worker = WorkerProcess(settings, logs / "worker.log")
     bot_log = (logs / "bot.log").open("wb")
-    bot = _start_bot(env, bot_log)
+    bot = bot_process(env, bot_log)
     dashboard = DashboardProcess(env, port, logs / "dashboard.log")
     try:
         dashboard.wait_ready()

@@ -3,15 +3,11 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
-
 import reflex as rx
 from starlette.applications import Starlette
 
-import models
-from models.settings import get_settings
 from web import media, oauth
+from web.database import connected
 from web.pages.analytics import AnalyticsState, analytics_page
 from web.pages.login import login
 from web.pages.ops import OpsState, ops_page
@@ -25,26 +21,11 @@ from web.pages.stores import StoresState, stores
 from web.pages.ticket import TicketDetailState, ticket_page
 from web.pages.tickets import TicketsState, tickets_page
 from web.webhooks import ROUTES as WEBHOOK_ROUTES
-from workers.sender import Sender
-from workflows import outbox
-
-
-@contextlib.asynccontextmanager
-async def database() -> AsyncIterator[None]:
-    """Beanie on the backend's own event loop; transitions made here are relayed to workers."""
-    settings = get_settings()
-    client = await models.connect(settings.mongodb_url or "", settings.mongodb_database)
-    outbox.configure(Sender.for_redis(settings.redis_url or "", settings.redis_namespace).dispatch)
-    try:
-        yield
-    finally:
-        await client.close()
-
 
 routes = Starlette(routes=[*oauth.ROUTES, *WEBHOOK_ROUTES, *media.ROUTES])
 
 app = rx.App(api_transformer=routes)
-app.register_lifespan_task(database)
+app.register_lifespan_task(connected)
 
 STORE = "/store/[guild]"
 app.add_page(login, route="/login", title="Log in · Discord Store")

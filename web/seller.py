@@ -3,11 +3,25 @@ that this session may run this store, made again on every page load and every ac
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import reflex as rx
 
 from web import access
 from web.access import SellerAccess
 from workflows.errors import StoreError
+
+
+def day_bound(value: str, end: bool = False) -> datetime | None:
+    """A date typed in a date picker (YYYY-MM-DD) as the start of that UTC day, or with `end`
+    the start of the next one; None when empty."""
+    if not value:
+        return None
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise StoreError("dates: use the date picker (YYYY-MM-DD)") from None
+    return day + timedelta(days=1) if end else day
 
 
 class SellerState(rx.State):

@@ -6,20 +6,16 @@ the handler answer 5xx.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-import models
-from models.settings import get_settings
 from models.store import Store
-from workers.sender import Sender
-from workflows import bank_mutations, gateway_callbacks, outbox
+from web.database import connected
+from workflows import bank_mutations, gateway_callbacks
 from workflows.errors import InvalidInput
 
 log = logging.getLogger(__name__)
@@ -111,14 +107,5 @@ ROUTES = [
 webhooks = Starlette(routes=ROUTES)
 
 
-@contextlib.asynccontextmanager
-async def _database(app: Starlette) -> AsyncIterator[None]:
-    settings = get_settings()
-    client = await models.connect(settings.mongodb_url or "", settings.mongodb_database)
-    outbox.configure(Sender.for_redis(settings.redis_url or "", settings.redis_namespace).dispatch)
-    yield
-    await client.close()
-
-
 # Served alone (`granian --interface asgi web.webhooks:standalone`), e.g. on its own host.
-standalone = Starlette(routes=ROUTES, lifespan=_database)
+standalone = Starlette(routes=ROUTES, lifespan=lambda app: connected())

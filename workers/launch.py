@@ -200,28 +200,31 @@ class Launcher:
             dramatiq_queue_prefetch=str(settings.queue_prefetch),
         )
         settings.resolved_secret_key()  # created once here, so every process agrees on it
-        if settings.mongodb_url:
-            self.env["STORE_MONGODB_URL"] = settings.mongodb_url
-            self.components.append(Component("mongodb", settings.mongodb_url))
-        else:
-            self.say(f"starting embedded MongoDB (replica set, data in {settings.data_dir / 'mongodb'})")
-            try:
-                mongo = start_mongod(settings.data_dir / "mongodb", port=self.mongodb_port)
-            except Exception as error:
-                raise StartFailed(f"mongodb: {error}; log: {settings.data_dir / 'mongodb'}") from None
-            self.env["STORE_MONGODB_URL"] = mongo.url
-            self.components.append(Component("mongodb", mongo.url, mongo.log_path, service=mongo))
-        if settings.redis_url:
-            self.env["STORE_REDIS_URL"] = settings.redis_url
-            self.components.append(Component("redis", settings.redis_url))
-        else:
-            self.say(f"starting embedded Redis (append-only file in {settings.data_dir / 'redis'})")
-            try:
-                redis = start_redis(settings.data_dir / "redis", port=self.redis_port)
-            except Exception as error:
-                raise StartFailed(f"redis: {error}; log: {settings.data_dir / 'redis'}") from None
-            self.env["STORE_REDIS_URL"] = redis.url
-            self.components.append(Component("redis", redis.url, redis.log_path, service=redis))
+        self._database("mongodb", settings.mongodb_url, start_mongod, self.mongodb_port, "replica set")
+        self._database("redis", settings.redis_url, start_redis, self.redis_port, "append-only file")
+
+    def _database(
+        self,
+        name: str,
+        url: str | None,
+        start: Callable[..., EmbeddedService],
+        port: int,
+        kind: str,
+    ) -> None:
+        """The configured database, or an embedded one with its data under the data directory."""
+        variable = f"STORE_{name.upper()}_URL"
+        if url:
+            self.env[variable] = url
+            self.components.append(Component(name, url))
+            return
+        data = self.settings.data_dir / name
+        self.say(f"starting embedded {name} ({kind}, data in {data})")
+        try:
+            service = start(data, port=port)
+        except Exception as error:
+            raise StartFailed(f"{name}: {error}; log: {data}") from None
+        self.env[variable] = service.url
+        self.components.append(Component(name, service.url, service.log_path, service=service))
 
     def sandbox(self) -> None:
         """No Discord token: a local Discord with the demo guild, and the demo store seeded."""

@@ -9,7 +9,7 @@ import reflex as rx
 
 from web import access, styles
 from web.components.frame import frame
-from web.seller import SellerState
+from web.seller import SellerState, day_bound
 from workflows import analytics
 from workflows.errors import StoreError
 from workflows.money import format_amount
@@ -35,11 +35,9 @@ class AnalyticsState(SellerState):
     ratings: list[dict[str, int | str]] = []
 
     async def _compute(self, checked: access.SellerAccess) -> None:
-        try:
-            since = datetime.strptime(self.since, "%Y-%m-%d").replace(tzinfo=UTC)
-            until = datetime.strptime(self.until, "%Y-%m-%d").replace(tzinfo=UTC) + timedelta(days=1)
-        except ValueError:
-            raise StoreError("dates: use the date picker (YYYY-MM-DD)") from None
+        since, until = day_bound(self.since), day_bound(self.until, end=True)
+        if since is None or until is None:
+            raise StoreError("dates: use the date picker (YYYY-MM-DD)")
         if until <= since or until - since > timedelta(days=366):
             raise StoreError("dates: choose a range of one day to one year")
         report = await analytics.report(checked.guild_id, since, until)

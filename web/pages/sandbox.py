@@ -116,8 +116,7 @@ class SandboxState(rx.State):
     modal_open: bool = False
     watching: int = 0
 
-    def _user_id(self) -> str:
-        world = _world() or {}
+    def _user_id(self, world: dict[str, Any]) -> str:
         return str(world.get("buyer_id" if self.acting_as == "buyer" else "seller_id", ""))
 
     async def _refresh(self) -> None:
@@ -130,7 +129,7 @@ class SandboxState(rx.State):
             users = {u["id"]: u["username"] for u in state.get("users", [])}
             names = {**users, **{c["id"]: c.get("name", "") for c in state["channels"] if c.get("name")}}
             guild = str(world["guild_id"])
-            me, owner = self._user_id(), str(world.get("seller_id", ""))
+            me, owner = self._user_id(world), str(world.get("seller_id", ""))
             rows = []
             for c in state["channels"]:
                 if c.get("guild_id") == guild and c["type"] == 0 and _visible_to(c, me, owner):
@@ -191,7 +190,7 @@ class SandboxState(rx.State):
         if world is None:
             return None
         body: dict[str, Any] = {
-            "user_id": self._user_id(),
+            "user_id": self._user_id(world),
             "channel_id": self.channel_id,
             "message_id": message_id,
             "custom_id": custom_id,
@@ -234,7 +233,7 @@ class SandboxState(rx.State):
         if world is None:
             return None
         body = {
-            "user_id": self._user_id(),
+            "user_id": self._user_id(world),
             "channel_id": self.channel_id,
             "custom_id": self.modal.get("custom_id", ""),
             "fields": {k: str(v) for k, v in form.items()},
@@ -254,7 +253,7 @@ class SandboxState(rx.State):
         content = str(form.get("content", "")).strip()
         if world is None or not content:
             return None
-        body = {"user_id": self._user_id(), "channel_id": self.channel_id, "content": content}
+        body = {"user_id": self._user_id(world), "channel_id": self.channel_id, "content": content}
         async with httpx.AsyncClient(base_url=str(world["base_url"]), timeout=5) as http:
             response = await http.post("/_sandbox/send", json=body)
         if response.status_code != 200:

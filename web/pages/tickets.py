@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
 
 import reflex as rx
 
@@ -14,7 +13,7 @@ from models.ticket import Ticket, TicketState
 from web import access, live
 from web.components.frame import frame
 from web.components.widgets import data_table
-from web.seller import SellerState
+from web.seller import SellerState, day_bound
 from workflows.errors import StoreError
 from workflows.money import format_amount
 from workflows.ticket_search import find_tickets
@@ -38,16 +37,6 @@ def ticket_row(t: Ticket) -> dict[str, str]:
     }
 
 
-def _date(value: str, end: bool = False) -> datetime | None:
-    if not value:
-        return None
-    try:
-        day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        raise StoreError("dates: use the date picker (YYYY-MM-DD)") from None
-    return day + timedelta(days=1) if end else day
-
-
 class TicketsState(SellerState):
     tickets: list[dict[str, str]] = []
     product_options: list[dict[str, str]] = []
@@ -64,8 +53,8 @@ class TicketsState(SellerState):
             state="" if self.filter_state == "all" else self.filter_state,
             product_id="" if self.filter_product == "all" else self.filter_product,
             buyer=self.filter_buyer,
-            since=_date(self.filter_since),
-            until=_date(self.filter_until, end=True),
+            since=day_bound(self.filter_since),
+            until=day_bound(self.filter_until, end=True),
         )
         return [ticket_row(t) for t in found]
 
