@@ -10,7 +10,7 @@ from tests.bot_driver import answered, answers, click, messages, on_sandbox, ope
 from tests.conftest import GUILD
 from tests.helpers import SELLER
 from tests.waiting import eventually
-from workflows import panel, tickets
+from workflows import panel, qris, tickets
 
 
 async def _buy(sandbox, world):
@@ -189,3 +189,12 @@ async def test_a_buyer_choosing_qris_gets_a_code_for_the_exact_amount(
     assert reply.attachments[0].filename == f"qris-{ticket.number}.png"
     assert reply.attachments[0].data.startswith(b"\x89PNG")
     assert reply.embeds[0]["image"]["url"] == f"attachment://qris-{ticket.number}.png"
+
+    # The panel's Payment button shows the seller's own (static) code, drawn from its payload.
+    shown = await panel_message(sandbox, world)
+    listed = click(sandbox, world["buyer"], world["shop"].id, shown.id, "payment_btn")
+    await eventually(answered(sandbox, listed), "the payment methods")
+    reply = answers(sandbox, listed)[0]
+    code = next(a for a in reply.attachments if a.filename == f"qris-{method.id}.png")
+    assert code.data.startswith(b"\x89PNG") and qris.payload_from_image(code.data) == static_payload()
+    assert any(e.get("image", {}).get("url") == f"attachment://qris-{method.id}.png" for e in reply.embeds)

@@ -24,19 +24,27 @@ def describe(method: PaymentMethod) -> str:
     elif method.kind is PaymentKind.EWALLET:
         line = f"**{method.provider}** {d.get('number', '')} {d.get('account_name', '')}".rstrip()
     elif method.kind is PaymentKind.QRIS:
-        line = f"**QRIS** {d.get('image_url', '')}".rstrip()
+        line = f"**QRIS** {d.get('merchant_name') or d.get('image_url', '')}".rstrip()
     else:
         line = f"**{method.provider}** ({d.get('network', '')}) `{d.get('address', '')}`"
     return f"{line}\n{method.instructions}".rstrip()
 
 
-def qris_images(methods: list[PaymentMethod]) -> list[discord.Embed]:
-    """The QRIS codes themselves, as images a buyer can scan."""
-    return [
-        discord.Embed(title=f"QRIS {m.provider}").set_image(url=m.details["image_url"])
-        for m in methods
-        if m.kind is PaymentKind.QRIS and m.details.get("image_url")
-    ]
+def qris_images(methods: list[PaymentMethod]) -> tuple[list[discord.Embed], list[discord.File]]:
+    """The QRIS codes themselves, as images a buyer can scan: drawn from the payload the
+    dashboard checked (attached), or an image address given by hand."""
+    embeds, files = [], []
+    for m in methods:
+        if m.kind is not PaymentKind.QRIS:
+            continue
+        embed = discord.Embed(title=f"QRIS {m.provider}")
+        if m.details.get("payload"):
+            name = f"qris-{m.id}.png"
+            files.append(discord.File(io.BytesIO(qris.qr_png(m.details["payload"])), filename=name))
+            embeds.append(embed.set_image(url=f"attachment://{name}"))
+        elif m.details.get("image_url"):
+            embeds.append(embed.set_image(url=m.details["image_url"]))
+    return embeds, files
 
 
 async def _methods(store: Store) -> list[PaymentMethod]:
@@ -51,7 +59,10 @@ async def on_payment_methods(interaction: discord.Interaction, store: Store) -> 
         return
     description = "\n\n".join(map(describe, methods))
     listing = discord.Embed(title=text(store.locale, "payment.title"), description=description)
-    await replies.say(interaction, "", embeds=[listing, *qris_images(methods)][:10])
+    codes, files = qris_images(methods)
+    await replies.say(
+        interaction, "", embeds=[listing, *codes][:10], **({"files": files[:9]} if files else {})
+    )
 
 
 async def on_choose_method(interaction: discord.Interaction, store: Store, ticket_id: str) -> None:
@@ -95,4 +106,5 @@ async def on_method_chosen(interaction: discord.Interaction, store: Store, ticke
         embed.set_image(url=f"attachment://{name}")
         await replies.say(interaction, "", embed=embed, files=files)
         return
-    await replies.say(interaction, "", embeds=[embed, *qris_images([method])])
+    codes, files = qris_images([method])
+    await replies.say(interaction, "", embeds=[embed, *codes], **({"files": files} if files else {}))
