@@ -202,3 +202,24 @@ async def test_delivered_keys_are_settled_never_put_back_on_the_shelf(store, cip
     assert await stock.settle_deliveries() == 1
     assert await stock.counts(product.id) == {"available": 1, "reserved": 0, "delivered": 1}
     assert await stock.settle_deliveries() == 0
+
+
+async def test_a_follow_up_handled_while_another_transition_runs_stays_handled(store, cipher):
+    # The auto-close and the rating prompt of one ticket run at the same moment: the close read
+    # the ticket before the prompt consumed its entry, and must not bring that entry back.
+    product = await automatic_product(cipher, items=1)
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer())
+    paid = (await tickets.verify(ticket.id, SELLER)).ticket
+    [delivery] = [e for e in paid.outbox if e.actor == "deliver_product"]
+    record = DeliveryRecord(via="dm", item_count=1, delivered_at=utcnow())
+    await tickets.complete(ticket.id, record, consumed=delivery.id)
+    read_by_auto_close = await tickets.get_ticket(ticket.id)
+    [prompt] = [e for e in read_by_auto_close.outbox if e.actor == "prompt_rating"]
+
+    await outbox.consume(ticket.id, prompt.id)  # the rating prompt was sent meanwhile
+    result = await tickets.close(read_by_auto_close, Actor.system("auto-close timer"))
+
+    assert result.applied
+    stored = await tickets.get_ticket(ticket.id)
+    assert [e.actor for e in stored.outbox] == ["archive_transcript"]
+    assert [h.trigger for h in stored.history][-2:] == ["complete", "close"]

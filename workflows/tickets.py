@@ -251,22 +251,28 @@ async def _apply(
     effects = list(effects or [])
     if dest != ticket.state:
         changes.update(_timer_for(ticket, dest, now))
-    # The update is guarded by the version, so the outbox read with the ticket is the current
-    # one: the entry this transition handles is consumed and the new ones added in one write.
-    changes.update(
-        state=dest,
-        version=ticket.version + 1,
-        updated_at=now,
-        outbox=[e for e in ticket.outbox if e.id != consumed] + effects,
-    )
+    changes.update(state=dest, version=ticket.version + 1, updated_at=now)
     entry = HistoryEntry(at=now, trigger=trigger, source=ticket.state, dest=dest, by=by, reason=reason)
-    update: dict[str, Any] = {
-        "$set": {key: _encode(value) for key, value in changes.items()},
-        "$push": {"history": _encode(entry)},
-    }
+    # The outbox is edited on the server, not written back as read: another actor may have
+    # consumed its own entry since we read the ticket (`outbox.consume` does not move the
+    # version), and writing our stale copy would bring that entry back to life. The entry this
+    # transition handles is removed and the new ones added in this same write.
+    kept: dict[str, Any] = {"$ifNull": ["$outbox", []]}
+    if consumed:
+        kept = {"$filter": {"input": kept, "cond": {"$ne": ["$$this.id", consumed]}}}
+    update = [
+        {
+            "$set": {
+                **{key: {"$literal": _encode(value)} for key, value in changes.items()},
+                "outbox": {"$concatArrays": [kept, {"$literal": _encode(effects)}]},
+                "history": {"$concatArrays": [{"$ifNull": ["$history", []]}, {"$literal": [_encode(entry)]}]},
+            }
+        }
+    ]
     result = await Ticket.get_pymongo_collection().update_one(
         {"_id": ticket.id, "state": ticket.state.value, "version": ticket.version}, update
     )
+    changes["outbox"] = [e for e in ticket.outbox if e.id != consumed] + effects
     if result.matched_count == 0:
         current = await get_ticket(ticket.id)
         log.info("ticket %s: %s lost the race (now %s)", ticket.id, trigger, current.state)
