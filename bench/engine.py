@@ -202,11 +202,15 @@ def main() -> None:
             time.sleep(0.05)
         sender = Sender.for_redis(redis_service.url, NAMESPACE)
         raw_throughput(sender, redis, 1000)  # warm-up
+        services = {"workers": workers.pid, "mongod": mongo.process.pid, "redis": redis_service.process.pid}
+        before = {name: cpu_seconds(pid) for name, pid in services.items()}
         raw = raw_throughput(sender, redis, args.raw)
+        used = {name: (cpu_seconds(pid) - before[name]) * 1000 / args.raw for name, pid in services.items()}
         print(
             f"raw dramatiq no-op: {raw:,.0f} msgs/s ({args.raw} messages, "
             f"{args.processes} processes × {args.threads} threads)"
         )
+        print("CPU per no-op message: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in used.items()))
 
         async def engine() -> tuple[float, float, list[float]]:
             client = await models.connect(mongo.url, "bench")
@@ -226,15 +230,10 @@ def main() -> None:
             await lifecycle_throughput(await prepare_tickets(100, cipher))  # warm-up
             opened = await prepare_tickets(args.tickets, cipher)
             print(f"{len(opened)} tickets open; running their lifecycle…", flush=True)
-            processes = {
-                "workers": workers.pid,
-                "mongod": mongo.process.pid,
-                "redis": redis_service.process.pid,
-            }
-            before = {name: cpu_seconds(pid) for name, pid in processes.items()}
+            before = {name: cpu_seconds(pid) for name, pid in services.items()}
             before["this process"] = cpu_seconds(os.getpid(), children=False)
             lifecycle, per_s = await lifecycle_throughput(opened)
-            after = {name: cpu_seconds(pid) for name, pid in processes.items()}
+            after = {name: cpu_seconds(pid) for name, pid in services.items()}
             after["this process"] = cpu_seconds(os.getpid(), children=False)
             used = {name: (after[name] - before[name]) * 1000 / len(opened) for name in after}
             print("CPU per ticket: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in used.items()))

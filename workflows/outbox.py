@@ -28,6 +28,7 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
+from models import batch
 from models.store import utcnow
 from models.ticket import OutboxEntry, Ticket
 
@@ -68,8 +69,8 @@ async def relay(ticket_id: PydanticObjectId, entries: list[OutboxEntry]) -> int:
 async def consume(ticket_id: PydanticObjectId, entry_id: str | None) -> None:
     """Remove a handled entry (for actors whose work is not itself a transition)."""
     if entry_id:
-        await Ticket.get_pymongo_collection().update_one(
-            {"_id": ticket_id}, {"$pull": {"outbox": {"id": entry_id}}}
+        await batch.update_by_id(
+            Ticket.get_pymongo_collection(), ticket_id, {"$pull": {"outbox": {"id": entry_id}}}
         )
 
 

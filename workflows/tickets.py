@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from models import batch
 from models.payment_method import PaymentMethod
 from models.product import MAX_PRICE
 from models.store import Store, utcnow
@@ -103,7 +104,7 @@ async def get_ticket(ticket_id: PydanticObjectId | str) -> Ticket:
         raise TicketNotFound(f"no ticket with id {ticket_id!r}") from None
     # Read with the driver and validate once: every actor starts here, and Beanie's query
     # layer costs more than the read itself (measured in bench/engine.py).
-    raw = await Ticket.get_pymongo_collection().find_one({"_id": oid})
+    raw = await batch.find_by_id(Ticket.get_pymongo_collection(), oid)
     if raw is None:
         raise TicketNotFound(f"no ticket with id {ticket_id!r}")
     return Ticket.model_validate(raw)
@@ -269,11 +270,14 @@ async def _apply(
             }
         }
     ]
-    result = await Ticket.get_pymongo_collection().update_one(
-        {"_id": ticket.id, "state": ticket.state.value, "version": ticket.version}, update
+    matched = await batch.conditional_update(
+        Ticket.get_pymongo_collection(),
+        ticket.id,
+        {"state": ticket.state.value, "version": ticket.version},
+        update,
     )
     changes["outbox"] = [e for e in ticket.outbox if e.id != consumed] + effects
-    if result.matched_count == 0:
+    if not matched:
         current = await get_ticket(ticket.id)
         log.info("ticket %s: %s lost the race (now %s)", ticket.id, trigger, current.state)
         return TransitionResult(

@@ -1,0 +1,164 @@
+"""Coalescing concurrent MongoDB operations of one process into one round trip.
+
+A worker runs several actors at once on one event loop. Each of them reads a ticket by id
+and makes one conditional update; sent one by one, every operation pays the driver's and the
+server's fixed cost per command (and, for writes, a wait for the journal). Measured on this
+project's 2-core machines: an update alone costs mongod 0.31 ms and the client 0.24 ms; in a
+batch of 8, 0.11 ms and 0.04 ms per document. A read alone 0.13 + 0.22 ms; eight by `$in`,
+0.03 + 0.07 ms each.
+
+So operations are queued and sent together: nothing waits on purpose. When no batch of the
+kind is in flight, a request is sent on the next turn of the event loop (with whatever else
+was queued in that turn); while one is in flight, requests gather and go as the next batch
+when it returns. An idle system therefore sends single operations at once, and a busy one
+sends them in batches that grow with the load.
+
+Every operation keeps its own meaning: a conditional update still matches or not on its own
+filter (see `conditional_update`), a read returns its own document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from pymongo import UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import BulkWriteError
+
+Request = TypeVar("Request")
+Result = TypeVar("Result")
+
+DUPLICATE_KEY = 11000
+MAX_BATCH = 256
+
+
+class Coalescer(Generic[Request, Result]):
+    """Runs `run(requests)` for batches of concurrent requests; one batch in flight at a time.
+
+    `run` returns one result per request, in order, or an exception instance for a request
+    that failed on its own (raised to that caller only). If `run` itself raises, every caller
+    of the batch gets the error.
+    """
+
+    def __init__(self, run: Callable[[list[Request]], Awaitable[Sequence[Result | BaseException]]]) -> None:
+        self._run = run
+        self._pending: list[tuple[Request, asyncio.Future[Result]]] = []
+        self._busy = False
+
+    async def submit(self, request: Request) -> Result:
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._pending.append((request, future))
+        if not self._busy:
+            self._busy = True
+            asyncio.get_running_loop().call_soon(self._send)
+        return await future
+
+    def _send(self) -> None:
+        batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+        if not batch:
+            self._busy = False
+            return
+        asyncio.get_running_loop().create_task(self._complete(batch))
+
+    async def _complete(self, batch: list[tuple[Request, asyncio.Future[Result]]]) -> None:
+        try:
+            results = await self._run([request for request, _ in batch])
+        except BaseException as error:  # handed to every caller of the batch
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            if not isinstance(error, Exception):
+                raise
+        else:
+            for (_, future), result in zip(batch, results, strict=True):
+                if future.done():
+                    continue  # the caller was cancelled
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+        finally:
+            self._send()
+
+
+# --- one coalescer per collection and event loop (the async client is bound to its loop) ---
+
+_coalescers: dict[
+    tuple[str, str], tuple[asyncio.AbstractEventLoop, AsyncCollection, Coalescer[Any, Any]]
+] = {}
+
+
+def _for(
+    kind: str, collection: AsyncCollection, make: Callable[[], Coalescer[Any, Any]]
+) -> Coalescer[Any, Any]:
+    """The coalescer of `kind` for this collection object on the running loop. A new loop or a
+    new client (tests start both often) gets a new one; a replaced one finishes its batch."""
+    loop = asyncio.get_running_loop()
+    key = (collection.full_name, kind)
+    held = _coalescers.get(key)
+    if held is None or held[0] is not loop or held[1] is not collection:
+        held = _coalescers[key] = (loop, collection, make())
+    return held[2]
+
+
+async def find_by_id(collection: AsyncCollection, document_id: Any) -> dict[str, Any] | None:
+    """The raw document with this `_id`, or None; concurrent calls share one `$in` query."""
+
+    async def run(ids: list[Any]) -> list[dict[str, Any] | None]:
+        found = {doc["_id"]: doc async for doc in collection.find({"_id": {"$in": list(set(ids))}})}
+        return [found.get(i) for i in ids]
+
+    return await _for("find", collection, lambda: Coalescer(run)).submit(document_id)
+
+
+async def conditional_update(
+    collection: AsyncCollection, document_id: Any, filter: dict[str, Any], update: Any
+) -> bool:
+    """Apply `update` to the document `{_id: document_id, **filter}`; True if it matched.
+
+    Concurrent calls go as one unordered bulk write. A bulk reports only how many of its
+    updates matched, not which, so each update is sent as an upsert: an update whose filter
+    matches nothing then tries to insert a document with an `_id` that exists, and the server
+    reports exactly that update as a duplicate-key error. No document is ever created: should
+    the document itself be gone, the upserted stand-in is deleted again and the update counts
+    as not matched.
+    """
+
+    async def run(requests: list[tuple[Any, dict[str, Any], Any]]) -> list[bool | BaseException]:
+        operations = [UpdateOne({"_id": i, **f}, u, upsert=True) for i, f, u in requests]
+        outcome: list[bool | BaseException] = [True] * len(requests)
+        try:
+            result = await collection.bulk_write(operations, ordered=False)
+            upserted = result.upserted_ids
+        except BulkWriteError as error:
+            details = error.details
+            for failure in details.get("writeErrors", []):
+                index = failure["index"]
+                if failure.get("code") == DUPLICATE_KEY:
+                    # Only the insert half of an upsert can collide here: an update that
+                    # matched never changes a uniquely indexed field of a ticket.
+                    outcome[index] = False
+                else:
+                    outcome[index] = BulkWriteError({"writeErrors": [failure]})
+            upserted = {u["index"]: u["_id"] for u in details.get("upserted", [])}
+        if upserted:
+            await collection.delete_many({"_id": {"$in": list(upserted.values())}})
+            for index in upserted:
+                outcome[index] = False
+        return outcome
+
+    return await _for("update", collection, lambda: Coalescer(run)).submit((document_id, filter, update))
+
+
+async def update_by_id(collection: AsyncCollection, document_id: Any, update: Any) -> None:
+    """Apply `update` to the document with this `_id` (whether it matched does not matter to
+    the caller: consuming an outbox entry, recording a transcript); concurrent calls go as one
+    unordered bulk write."""
+
+    async def run(requests: list[tuple[Any, Any]]) -> list[None]:
+        await collection.bulk_write([UpdateOne({"_id": i}, u) for i, u in requests], ordered=False)
+        return [None] * len(requests)
+
+    await _for("update_by_id", collection, lambda: Coalescer(run)).submit((document_id, update))

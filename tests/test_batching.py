@@ -1,0 +1,84 @@
+"""Concurrent reads and transitions of one process share round trips, and each keeps its own
+answer: the race winner is told it won, every loser that it lost, nothing is ever created."""
+
+from __future__ import annotations
+
+import asyncio
+
+from beanie import PydanticObjectId
+
+from models import batch
+from models.ticket import Actor, Ticket
+from tests.conftest import GUILD
+from tests.helpers import SELLER, automatic_product, buyer
+from workflows import tickets
+
+
+async def _commands_sent() -> dict[str, int]:
+    """How many find and update commands the server has received so far."""
+    status = await Ticket.get_pymongo_collection().database.client.admin.command("serverStatus")
+    commands = status["metrics"]["commands"]
+    return {name: commands[name]["total"] for name in ("find", "update")}
+
+
+async def _open(cipher, count: int) -> list[Ticket]:
+    product = await automatic_product(cipher, items=count)
+    return list(
+        await asyncio.gather(*(tickets.open_ticket(GUILD, product.id, buyer(7000 + n)) for n in range(count)))
+    )
+
+
+async def test_many_sellers_verifying_one_ticket_in_one_batch_move_it_once(store, cipher):
+    (ticket,) = await _open(cipher, 1)
+    sellers = [Actor(kind="seller", user_id=900 + n, name=f"s{n}") for n in range(8)]
+    # Everyone acts on the same loaded copy: all eight updates go in one bulk write.
+    results = await asyncio.gather(*(tickets.verify(ticket, s) for s in sellers))
+    assert sum(r.applied for r in results) == 1
+    assert all("someone else" in r.message for r in results if not r.applied)
+    saved = await tickets.get_ticket(ticket.id)
+    assert saved.version == 1 and [h.trigger for h in saved.history] == ["open", "verify"]
+    assert len(saved.outbox) == 1
+
+
+async def test_concurrent_transitions_of_different_tickets_all_land(store, cipher):
+    opened = await _open(cipher, 20)
+    results = await asyncio.gather(*(tickets.verify(t, SELLER) for t in opened))
+    assert all(r.applied for r in results)
+    saved = await asyncio.gather(*(tickets.get_ticket(t.id) for t in opened))
+    assert [t.state.value for t in saved] == ["paid"] * 20
+    assert {t.id for t in saved} == {t.id for t in opened}  # each read got its own ticket
+
+
+async def test_an_update_of_a_missing_document_matches_nothing_and_creates_nothing(store):
+    collection = Ticket.get_pymongo_collection()
+    ghost = PydanticObjectId()
+    matched = await batch.conditional_update(
+        collection, ghost, {"state": "open", "version": 0}, [{"$set": {"state": {"$literal": "paid"}}}]
+    )
+    assert matched is False
+    assert await collection.count_documents({"_id": ghost}) == 0
+    assert await batch.find_by_id(collection, ghost) is None
+
+
+async def test_a_failing_update_fails_only_its_own_caller(store, cipher):
+    good, bad = await _open(cipher, 2)
+    collection = Ticket.get_pymongo_collection()
+    ok, error = await asyncio.gather(
+        batch.conditional_update(collection, good.id, {"version": 0}, {"$set": {"note": "fine"}}),
+        batch.conditional_update(collection, bad.id, {"version": 0}, {"$inc": {"buyer_name": 1}}),
+        return_exceptions=True,
+    )
+    assert ok is True
+    assert isinstance(error, Exception) and "buyer_name" in str(error)
+    assert (await collection.find_one({"_id": good.id}))["note"] == "fine"
+
+
+async def test_fifty_concurrent_transitions_take_far_fewer_round_trips(store, cipher):
+    opened = await _open(cipher, 50)
+    before = await _commands_sent()
+    results = await asyncio.gather(*(tickets.verify(t.id, SELLER) for t in opened))
+    after = await _commands_sent()
+    assert all(r.applied for r in results)
+    reads, writes = after["find"] - before["find"], after["update"] - before["update"]
+    # 50 reads and 50 conditional updates, sent one by one, would be 100 round trips.
+    assert 1 <= reads <= 5 and 1 <= writes <= 5, (reads, writes)
