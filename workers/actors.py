@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dramatiq
 
+from models import batch
 from models.store import utcnow
 from models.ticket import Actor, DeliveryRecord, Ticket, TicketState, TranscriptRecord
 from models.ticket_message import StoredAttachment, TicketMessage
@@ -225,11 +226,13 @@ async def archive_transcript(ticket_id: str, outbox_entry_id: str | None = None)
     store = await cached_store(ticket.guild_id)
     path = _transcript_path(rt.settings.data_dir, ticket)
     record = ticket.transcript
-    if record is None or not await asyncio.to_thread(Path(record.path).exists):
-        messages = await TicketMessage.find(TicketMessage.ticket_id == ticket.id).sort("created_at").to_list()
+    data = await asyncio.to_thread(_read_if_exists, Path(record.path)) if record else None
+    if record is None or data is None:
+        raw = TicketMessage.get_pymongo_collection().find({"ticket_id": ticket.id}).sort("created_at")
+        messages = [TicketMessage.model_validate(doc) async for doc in raw]
         page = render_html(store, ticket, messages, read=lambda a: _read_attachment(rt.settings.data_dir, a))
-        record = await asyncio.to_thread(_write_transcript, path, page)
-    data = await asyncio.to_thread(Path(record.path).read_bytes)
+        data = page.encode()
+        record = await asyncio.to_thread(_write_transcript, path, data)
     outcome = text(store.locale, f"outcome.{ticket.outcome.value if ticket.outcome else 'completed'}")
     file = Attachment(filename=f"ticket-{ticket.number}.html", content_type="text/html", data=data)
     log_channel = store.transcript_channel_id or store.log_channel_id
@@ -266,15 +269,22 @@ async def archive_transcript(ticket_id: str, outbox_entry_id: str | None = None)
     update: dict[str, object] = {"$set": {"transcript": record.model_dump(), **timers.CLEARED}}
     if outbox_entry_id:
         update["$pull"] = {"outbox": {"id": outbox_entry_id}}
-    await Ticket.get_pymongo_collection().update_one({"_id": ticket.id}, update)
+    await batch.update_by_id(Ticket.get_pymongo_collection(), ticket.id, update)
 
 
-def _write_transcript(path: Path, page: str) -> TranscriptRecord:
+def _write_transcript(path: Path, data: bytes) -> TranscriptRecord:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".part")
-    partial.write_text(page, encoding="utf-8")
+    partial.write_bytes(data)
     partial.replace(path)  # atomic: a reader never sees half a transcript
-    return TranscriptRecord(path=str(path), size=path.stat().st_size, archived_at=utcnow())
+    return TranscriptRecord(path=str(path), size=len(data), archived_at=utcnow())
+
+
+def _read_if_exists(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
 
 
 def _transcript_path(data_dir: Path, ticket: Ticket) -> Path:
