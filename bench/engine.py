@@ -34,7 +34,7 @@ from models.settings import get_settings  # noqa: E402
 from models.store import Store  # noqa: E402
 from models.ticket import Actor, Ticket  # noqa: E402
 from workers.embedded import child_env, start_mongod, start_redis  # noqa: E402
-from workers.launch import worker_command  # noqa: E402
+from workers.launch import THREADS, worker_command  # noqa: E402
 from workers.queues import QUEUES  # noqa: E402
 from workers.sender import Sender  # noqa: E402
 from workflows import outbox, products, stock, tickets  # noqa: E402
@@ -166,7 +166,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=2_000, help="tickets through the lifecycle")
     parser.add_argument("--samples", type=int, default=200, help="verify→completed latency samples")
     parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=THREADS)
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-engine-"))
