@@ -113,6 +113,25 @@ async def find_by_id(collection: AsyncCollection, document_id: Any) -> dict[str,
     return await _for("find", collection, lambda: Coalescer(run)).submit(document_id)
 
 
+async def find_oldest(
+    collection: AsyncCollection, equal: dict[str, Any], sort_key: str
+) -> list[dict[str, Any]]:
+    """The `_id`, `equal` fields and `sort_key` of every document whose fields equal `equal`
+    (plain values only), oldest first; concurrent calls share one query (an `$or`)."""
+    keys = tuple(sorted(equal))
+
+    async def run(filters: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+        if any(tuple(sorted(f)) != keys for f in filters):
+            raise ValueError("find_oldest: concurrent callers must filter on the same fields")
+        found: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        projection = dict.fromkeys((*keys, sort_key), 1)
+        async for doc in collection.find({"$or": filters}, projection).sort(sort_key, 1):
+            found.setdefault(tuple(doc.get(k) for k in keys), []).append(doc)
+        return [found.get(tuple(f[k] for k in keys), []) for f in filters]
+
+    return await _for(f"oldest:{','.join(keys)}:{sort_key}", collection, lambda: Coalescer(run)).submit(equal)
+
+
 async def conditional_update(
     collection: AsyncCollection, document_id: Any, filter: dict[str, Any], update: Any
 ) -> bool:

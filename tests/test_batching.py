@@ -82,3 +82,31 @@ async def test_fifty_concurrent_transitions_take_far_fewer_round_trips(store, ci
     reads, writes = after["find"] - before["find"], after["update"] - before["update"]
     # 50 reads and 50 conditional updates, sent one by one, would be 100 round trips.
     assert 1 <= reads <= 5 and 1 <= writes <= 5, (reads, writes)
+
+
+async def test_concurrent_claims_each_bind_the_oldest_payment_of_their_own_amount(store, cipher):
+    from datetime import timedelta
+
+    from models.incoming_payment import IncomingPayment
+    from models.store import utcnow
+    from workflows import payments
+
+    opened = await _open(cipher, 3)
+    now = utcnow()
+    first = opened[0]
+    older = IncomingPayment(guild_id=GUILD, amount=first.amount_due, received_at=now - timedelta(minutes=5))
+    newer = IncomingPayment(guild_id=GUILD, amount=first.amount_due, received_at=now)
+    others = [IncomingPayment(guild_id=GUILD, amount=t.amount_due) for t in opened[1:]]
+    for payment in [newer, older, *others]:
+        await payment.insert()
+    # The first ticket's message arrives twice: the second claim takes the remaining payment.
+    claims = await asyncio.gather(*(payments.claim_incoming_payment(t) for t in [first, first, *opened[1:]]))
+    assert claims[0] == older.id and claims[1] == newer.id
+    assert claims[2:] == [p.id for p in others]
+    bound = {p.id: p.ticket_id async for p in IncomingPayment.find_all()}
+    assert bound == {
+        older.id: first.id,
+        newer.id: first.id,
+        **{p.id: t.id for p, t in zip(others, opened[1:], strict=True)},
+    }
+    assert await payments.claim_incoming_payment(first) is None  # nothing of that amount left

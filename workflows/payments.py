@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from beanie import PydanticObjectId
-from pymongo import ASCENDING, ReturnDocument
 
+from models import batch
 from models.incoming_payment import IncomingPayment
 from models.ticket import Actor, Ticket
 from workflows import tickets
@@ -13,15 +13,23 @@ from workflows.tickets import TransitionResult
 
 
 async def claim_incoming_payment(ticket: Ticket) -> PydanticObjectId | None:
-    """Atomically bind the oldest unmatched payment of exactly `amount_due` to this ticket."""
-    claimed = await IncomingPayment.get_pymongo_collection().find_one_and_update(
+    """Atomically bind the oldest unmatched payment of exactly `amount_due` to this ticket.
+
+    The claim is one conditional update (`ticket_id` still unset); if another ticket's claim
+    got that payment first, the next oldest is tried.
+    """
+    collection = IncomingPayment.get_pymongo_collection()
+    candidates = await batch.find_oldest(
+        collection,
         {"guild_id": ticket.guild_id, "amount": ticket.amount_due, "ticket_id": None},
-        {"$set": {"ticket_id": ticket.id}},
-        sort=[("received_at", ASCENDING)],
-        projection={"_id": 1},
-        return_document=ReturnDocument.AFTER,
+        "received_at",
     )
-    return PydanticObjectId(claimed["_id"]) if claimed else None
+    for candidate in candidates:
+        if await batch.conditional_update(
+            collection, candidate["_id"], {"ticket_id": None}, {"$set": {"ticket_id": ticket.id}}
+        ):
+            return PydanticObjectId(candidate["_id"])
+    return None
 
 
 async def unclaim(payment_id: PydanticObjectId, ticket_id: PydanticObjectId) -> None:
