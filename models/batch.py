@@ -113,6 +113,21 @@ async def find_by_id(collection: AsyncCollection, document_id: Any) -> dict[str,
     return await _for("find", collection, lambda: Coalescer(run)).submit(document_id)
 
 
+async def find_all_by(
+    collection: AsyncCollection, field: str, value: Any, sort_key: str
+) -> list[dict[str, Any]]:
+    """Every document whose `field` is `value`, in `sort_key` order; concurrent calls share
+    one `$in` query."""
+
+    async def run(values: list[Any]) -> list[list[dict[str, Any]]]:
+        found: dict[Any, list[dict[str, Any]]] = {}
+        async for doc in collection.find({field: {"$in": list(set(values))}}).sort(sort_key, 1):
+            found.setdefault(doc[field], []).append(doc)
+        return [found.get(v, []) for v in values]
+
+    return await _for(f"all_by:{field}:{sort_key}", collection, lambda: Coalescer(run)).submit(value)
+
+
 async def find_oldest(
     collection: AsyncCollection, equal: dict[str, Any], sort_key: str
 ) -> list[dict[str, Any]]:
@@ -144,10 +159,23 @@ async def conditional_update(
     the document itself be gone, the upserted stand-in is deleted again and the update counts
     as not matched.
     """
+    return await _updates(collection).submit((document_id, filter, update))
 
-    async def run(requests: list[tuple[Any, dict[str, Any], Any]]) -> list[bool | BaseException]:
-        operations = [UpdateOne({"_id": i, **f}, u, upsert=True) for i, f, u in requests]
-        outcome: list[bool | BaseException] = [True] * len(requests)
+
+async def update_by_id(collection: AsyncCollection, document_id: Any, update: Any) -> None:
+    """Apply `update` to the document with this `_id`, when whether it matched does not matter
+    to the caller (consuming an outbox entry, recording a transcript). It goes in the same
+    bulk writes as `conditional_update`."""
+    await _updates(collection).submit((document_id, None, update))
+
+
+def _updates(collection: AsyncCollection) -> Coalescer[tuple[Any, dict[str, Any] | None, Any], Any]:
+    async def run(requests: list[tuple[Any, dict[str, Any] | None, Any]]) -> list[Any]:
+        operations = [
+            UpdateOne({"_id": i}, u) if f is None else UpdateOne({"_id": i, **f}, u, upsert=True)
+            for i, f, u in requests
+        ]
+        outcome: list[Any] = [None if f is None else True for _, f, _ in requests]
         try:
             result = await collection.bulk_write(operations, ordered=False)
             upserted = result.upserted_ids
@@ -155,7 +183,7 @@ async def conditional_update(
             details = error.details
             for failure in details.get("writeErrors", []):
                 index = failure["index"]
-                if failure.get("code") == DUPLICATE_KEY:
+                if failure.get("code") == DUPLICATE_KEY and requests[index][1] is not None:
                     # Only the insert half of an upsert can collide here: an update that
                     # matched never changes a uniquely indexed field of a ticket.
                     outcome[index] = False
@@ -168,16 +196,4 @@ async def conditional_update(
                 outcome[index] = False
         return outcome
 
-    return await _for("update", collection, lambda: Coalescer(run)).submit((document_id, filter, update))
-
-
-async def update_by_id(collection: AsyncCollection, document_id: Any, update: Any) -> None:
-    """Apply `update` to the document with this `_id` (whether it matched does not matter to
-    the caller: consuming an outbox entry, recording a transcript); concurrent calls go as one
-    unordered bulk write."""
-
-    async def run(requests: list[tuple[Any, Any]]) -> list[None]:
-        await collection.bulk_write([UpdateOne({"_id": i}, u) for i, u in requests], ordered=False)
-        return [None] * len(requests)
-
-    await _for("update_by_id", collection, lambda: Coalescer(run)).submit((document_id, update))
+    return _for("update", collection, lambda: Coalescer(run))

@@ -110,3 +110,34 @@ async def test_concurrent_claims_each_bind_the_oldest_payment_of_their_own_amoun
         **{p.id: t.id for p, t in zip(others, opened[1:], strict=True)},
     }
     assert await payments.claim_incoming_payment(first) is None  # nothing of that amount left
+
+
+async def test_concurrent_transcript_reads_each_get_their_own_messages_in_order(store):
+    from datetime import timedelta
+
+    from models.store import utcnow
+    from models.ticket_message import TicketMessage
+
+    first, second = PydanticObjectId(), PydanticObjectId()
+    start = utcnow()
+    for n, ticket_id in enumerate([first, second, first, second, first]):
+        await TicketMessage(
+            ticket_id=ticket_id,
+            guild_id=GUILD,
+            channel_id=5,
+            message_id=100 + n,
+            author_id=1,
+            author_name="b",
+            content=f"m{n}",
+            created_at=start - timedelta(seconds=n),  # written newest first
+        ).insert()
+    collection = TicketMessage.get_pymongo_collection()
+    a, b, none = await asyncio.gather(
+        *(
+            batch.find_all_by(collection, "ticket_id", t, "created_at")
+            for t in [first, second, PydanticObjectId()]
+        )
+    )
+    assert [m["content"] for m in a] == ["m4", "m2", "m0"]
+    assert [m["content"] for m in b] == ["m3", "m1"]
+    assert none == []

@@ -228,8 +228,10 @@ async def archive_transcript(ticket_id: str, outbox_entry_id: str | None = None)
     record = ticket.transcript
     data = await asyncio.to_thread(_read_if_exists, Path(record.path)) if record else None
     if record is None or data is None:
-        raw = TicketMessage.get_pymongo_collection().find({"ticket_id": ticket.id}).sort("created_at")
-        messages = [TicketMessage.model_validate(doc) async for doc in raw]
+        raw = await batch.find_all_by(
+            TicketMessage.get_pymongo_collection(), "ticket_id", ticket.id, "created_at"
+        )
+        messages = [TicketMessage.model_validate(doc) for doc in raw]
         page = render_html(store, ticket, messages, read=lambda a: _read_attachment(rt.settings.data_dir, a))
         data = page.encode()
         record = await asyncio.to_thread(_write_transcript, path, data)
