@@ -47,6 +47,13 @@ SELLER = Actor(kind="seller", user_id=1, name="seller")
 _buyer_ids = itertools.count(10_000_000)
 
 
+def machine_times() -> dict[str, int]:
+    """The whole machine's CPU time so far, in clock ticks, from /proc/stat."""
+    names = ["user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"]
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:9]
+    return dict(zip(names, map(int, fields), strict=True))
+
+
 def cpu_seconds(pid: int, children: bool = True) -> float:
     """CPU time (user + system) a process (and its children) used so far, from /proc."""
     total = 0.0
@@ -179,7 +186,6 @@ def main() -> None:
         STORE_MONGODB_DATABASE="bench",
         STORE_SECRET_KEY="bench-" + "k" * 40,
         STORE_DATA_DIR=str(work / "data"),
-        STORE_SWEEP_INTERVAL_S="0.2",
         dramatiq_worker_timeout=os.environ.get("dramatiq_worker_timeout", "100"),
         dramatiq_queue_prefetch=os.environ.get("dramatiq_queue_prefetch", "8"),
     )
@@ -232,11 +238,18 @@ def main() -> None:
             print(f"{len(opened)} tickets open; running their lifecycle…", flush=True)
             before = {name: cpu_seconds(pid) for name, pid in services.items()}
             before["this process"] = cpu_seconds(os.getpid(), children=False)
+            machine_before = machine_times()
             lifecycle, per_s = await lifecycle_throughput(opened)
+            machine = {k: v - machine_before[k] for k, v in machine_times().items()}
             after = {name: cpu_seconds(pid) for name, pid in services.items()}
             after["this process"] = cpu_seconds(os.getpid(), children=False)
             used = {name: (after[name] - before[name]) * 1000 / len(opened) for name in after}
             print("CPU per ticket: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in used.items()))
+            spent = sum(machine.values()) or 1
+            print(
+                "machine during the lifecycle: "
+                + ", ".join(f"{k} {v * 100 / spent:.0f}%" for k, v in machine.items() if v * 100 / spent >= 1)
+            )
             while not drained(redis, QUEUES):  # noqa: ASYNC110 (latency is measured on an idle system)
                 await asyncio.sleep(0.05)
             latencies = await verify_latency(args.samples, cipher)
