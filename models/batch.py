@@ -181,6 +181,8 @@ def _updates(collection: AsyncCollection) -> Coalescer[tuple[Any, dict[str, Any]
             upserted = result.upserted_ids
         except BulkWriteError as error:
             details = error.details
+            if details.get("writeConcernErrors"):
+                raise  # not known to be durable: every caller fails (and its actor retries)
             for failure in details.get("writeErrors", []):
                 index = failure["index"]
                 if failure.get("code") == DUPLICATE_KEY and requests[index][1] is not None:
