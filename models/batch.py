@@ -113,38 +113,27 @@ async def find_by_id(collection: AsyncCollection, document_id: Any) -> dict[str,
     return await _for("find", collection, lambda: Coalescer(run)).submit(document_id)
 
 
-async def find_all_by(
-    collection: AsyncCollection, field: str, value: Any, sort_key: str
+async def find_all(
+    collection: AsyncCollection,
+    equal: dict[str, Any],
+    sort_key: str,
+    *,
+    fields: tuple[str, ...] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every document whose `field` is `value`, in `sort_key` order; concurrent calls share
-    one `$in` query."""
-
-    async def run(values: list[Any]) -> list[list[dict[str, Any]]]:
-        found: dict[Any, list[dict[str, Any]]] = {}
-        async for doc in collection.find({field: {"$in": list(set(values))}}).sort(sort_key, 1):
-            found.setdefault(doc[field], []).append(doc)
-        return [found.get(v, []) for v in values]
-
-    return await _for(f"all_by:{field}:{sort_key}", collection, lambda: Coalescer(run)).submit(value)
-
-
-async def find_oldest(
-    collection: AsyncCollection, equal: dict[str, Any], sort_key: str
-) -> list[dict[str, Any]]:
-    """The `_id`, `equal` fields and `sort_key` of every document whose fields equal `equal`
-    (plain values only), oldest first; concurrent calls share one query (an `$or`)."""
+    """Every document whose fields equal `equal` (plain values), in `sort_key` order: whole,
+    or only `_id`, `fields`, the `equal` fields and `sort_key`. Concurrent calls on the same
+    fields share one query (an `$or` of their filters)."""
     keys = tuple(sorted(equal))
+    projection = None if fields is None else dict.fromkeys((*fields, *keys, sort_key), 1)
 
     async def run(filters: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-        if any(tuple(sorted(f)) != keys for f in filters):
-            raise ValueError("find_oldest: concurrent callers must filter on the same fields")
         found: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-        projection = dict.fromkeys((*keys, sort_key), 1)
         async for doc in collection.find({"$or": filters}, projection).sort(sort_key, 1):
             found.setdefault(tuple(doc.get(k) for k in keys), []).append(doc)
         return [found.get(tuple(f[k] for k in keys), []) for f in filters]
 
-    return await _for(f"oldest:{','.join(keys)}:{sort_key}", collection, lambda: Coalescer(run)).submit(equal)
+    kind = f"all:{','.join(keys)}:{sort_key}:{','.join(fields) if fields is not None else '*'}"
+    return await _for(kind, collection, lambda: Coalescer(run)).submit(equal)
 
 
 async def conditional_update(
@@ -186,8 +175,8 @@ def _updates(collection: AsyncCollection) -> Coalescer[tuple[Any, dict[str, Any]
             for failure in details.get("writeErrors", []):
                 index = failure["index"]
                 if failure.get("code") == DUPLICATE_KEY and requests[index][1] is not None:
-                    # Only the insert half of an upsert can collide here: an update that
-                    # matched never changes a uniquely indexed field of a ticket.
+                    # Only the insert half of an upsert can collide here: no conditional
+                    # update of ours changes a uniquely indexed field.
                     outcome[index] = False
                 else:
                     outcome[index] = BulkWriteError({"writeErrors": [failure]})

@@ -134,7 +134,7 @@ async def test_concurrent_transcript_reads_each_get_their_own_messages_in_order(
     collection = TicketMessage.get_pymongo_collection()
     a, b, none = await asyncio.gather(
         *(
-            batch.find_all_by(collection, "ticket_id", t, "created_at")
+            batch.find_all(collection, {"ticket_id": t}, "created_at")
             for t in [first, second, PydanticObjectId()]
         )
     )

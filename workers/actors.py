@@ -227,9 +227,9 @@ async def archive_transcript(ticket_id: str, outbox_entry_id: str | None = None)
     path = _transcript_path(rt.settings.data_dir, ticket)
     record = ticket.transcript
     data = await asyncio.to_thread(_read_if_exists, Path(record.path)) if record else None
-    if record is None or data is None:
-        raw = await batch.find_all_by(
-            TicketMessage.get_pymongo_collection(), "ticket_id", ticket.id, "created_at"
+    if data is None:
+        raw = await batch.find_all(
+            TicketMessage.get_pymongo_collection(), {"ticket_id": ticket.id}, "created_at"
         )
         messages = [TicketMessage.model_validate(doc) for doc in raw]
         page = render_html(store, ticket, messages, read=lambda a: _read_attachment(rt.settings.data_dir, a))

@@ -99,8 +99,8 @@ def build_broker(settings: Settings) -> RedisBroker:
 
 
 # Dramatiq's event-loop thread creates its loop from the policy when the AsyncIO middleware
-# starts: uvloop's loop spends about a third less CPU per actor message than asyncio's own
-# (measured with bench/engine.py).
+# starts. Measured with bench/engine.py (2 cores, 8 threads): uvloop's loop took worker CPU
+# per ticket from 9.9 to 9.5 ms and verify→completed p50 from 15 to 12 ms.
 asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 broker = build_broker(get_settings())
 dramatiq.set_broker(broker)

@@ -39,7 +39,7 @@ SANDBOX_PORT = 3390
 # MongoDB, Redis and Discord, and a Dramatiq thread only carries one of them; with more of
 # them in flight, their reads and writes share round trips (`models.batch`). Measured with
 # bench/engine.py on 2 cores: 8 → 16 → 32 threads gave 121 → 161 → 169 tickets/s; 64 gave
-# no more (the threads' own switching eats the gain).
+# 139 (the threads' own switching eats the gain).
 THREADS = 32
 
 

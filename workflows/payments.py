@@ -19,10 +19,11 @@ async def claim_incoming_payment(ticket: Ticket) -> PydanticObjectId | None:
     got that payment first, the next oldest is tried.
     """
     collection = IncomingPayment.get_pymongo_collection()
-    candidates = await batch.find_oldest(
+    candidates = await batch.find_all(
         collection,
         {"guild_id": ticket.guild_id, "amount": ticket.amount_due, "ticket_id": None},
         "received_at",
+        fields=(),
     )
     for candidate in candidates:
         if await batch.conditional_update(

@@ -102,8 +102,8 @@ async def get_ticket(ticket_id: PydanticObjectId | str) -> Ticket:
         oid = PydanticObjectId(ticket_id)
     except Exception:
         raise TicketNotFound(f"no ticket with id {ticket_id!r}") from None
-    # Read with the driver and validate once: every actor starts here, and Beanie's query
-    # layer costs more than the read itself (measured in bench/engine.py).
+    # Read with the driver (concurrent reads share one query, `models.batch`) and validate
+    # once: every actor starts here, and Beanie's query layer costs more than the read itself.
     raw = await batch.find_by_id(Ticket.get_pymongo_collection(), oid)
     if raw is None:
         raise TicketNotFound(f"no ticket with id {ticket_id!r}")
