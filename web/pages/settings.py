@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from models.settings import get_settings
@@ -121,32 +123,27 @@ class SettingsState(SellerState):
         return self._done("Settings saved")
 
 
+def _bound(key: str) -> dict[str, Any]:
+    """A form control's name and its saved value (re-rendered when the value loads)."""
+    return {"name": key, "default_value": SettingsState.values[key], "key": SettingsState.values[key]}
+
+
+def _labelled(label: str, control: rx.Component) -> rx.Component:
+    return rx.vstack(rx.text(label, size="2"), control, spacing="1")
+
+
 def _number(key: str, label: str) -> rx.Component:
-    return rx.vstack(
-        rx.text(label, size="2"),
-        rx.input(
-            name=key,
-            type="number",
-            min="0",
-            default_value=SettingsState.values[key],
-            key=SettingsState.values[key],
-            id=f"setting-{key}",
-        ),
-        spacing="1",
-    )
+    return _labelled(label, rx.input(type="number", min="0", id=f"setting-{key}", **_bound(key)))
 
 
 def _choice(key: str, label: str, options) -> rx.Component:
-    return rx.vstack(
-        rx.text(label, size="2"),
+    return _labelled(
+        label,
         rx.select.root(
             rx.select.trigger(),
             rx.select.content(rx.foreach(options, lambda c: rx.select.item(c["name"], value=c["id"]))),
-            name=key,
-            default_value=SettingsState.values[key],
-            key=SettingsState.values[key],
+            **_bound(key),
         ),
-        spacing="1",
     )
 
 
@@ -211,34 +208,11 @@ def settings_page() -> rx.Component:
                     rx.vstack(
                         rx.heading("Store", size="4"),
                         rx.flex(
-                            rx.vstack(
-                                rx.text("Name", size="2"),
-                                rx.input(
-                                    name="name",
-                                    default_value=SettingsState.values["name"],
-                                    key=SettingsState.values["name"],
-                                ),
-                                spacing="1",
-                            ),
-                            rx.vstack(
-                                rx.text("Language", size="2"),
-                                rx.select(
-                                    ["id", "en"],
-                                    name="locale",
-                                    default_value=SettingsState.values["locale"],
-                                    key=SettingsState.values["locale"],
-                                ),
-                                spacing="1",
-                            ),
-                            rx.vstack(
-                                rx.text("Currency", size="2"),
-                                rx.select(
-                                    ["IDR", "USD", "SGD", "MYR", "EUR"],
-                                    name="currency",
-                                    default_value=SettingsState.values["currency"],
-                                    key=SettingsState.values["currency"],
-                                ),
-                                spacing="1",
+                            _labelled("Name", rx.input(**_bound("name"))),
+                            _labelled("Language", rx.select(["id", "en"], **_bound("locale"))),
+                            _labelled(
+                                "Currency",
+                                rx.select(["IDR", "USD", "SGD", "MYR", "EUR"], **_bound("currency")),
                             ),
                             spacing="3",
                             wrap="wrap",
@@ -254,15 +228,9 @@ def settings_page() -> rx.Component:
                         ),
                         rx.flex(
                             _choice("category_id", "Ticket category", SettingsState.categories),
-                            rx.vstack(
-                                rx.text("Seller role ids (comma-separated)", size="2"),
-                                rx.input(
-                                    name="seller_role_ids",
-                                    default_value=SettingsState.values["seller_role_ids"],
-                                    key=SettingsState.values["seller_role_ids"],
-                                    min_width="260px",
-                                ),
-                                spacing="1",
+                            _labelled(
+                                "Seller role ids (comma-separated)",
+                                rx.input(min_width="260px", **_bound("seller_role_ids")),
                             ),
                             spacing="3",
                             wrap="wrap",
