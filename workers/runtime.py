@@ -63,7 +63,7 @@ async def start(
     redis = Redis.from_url(settings.redis_url)
     _current = Runtime(
         settings=settings,
-        sender=Sender(broker),
+        sender=Sender(broker, redis),
         mongo=mongo,
         redis=redis,
         discord=discord or make_discord(settings, redis),

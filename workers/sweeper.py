@@ -36,9 +36,9 @@ async def beat(runtime: Runtime) -> None:
 async def sweep_once(runtime: Runtime) -> int:
     """One pass: stale outboxes, then due timers. Returns how many messages were sent."""
     sent = await outbox.relay_stale()
-    for work in await timers.claim_due():
-        runtime.sender.send(work.action, ticket_id=str(work.ticket_id))
-        sent += 1
+    due = await timers.claim_due()
+    await asyncio.gather(*(runtime.sender.relay(w.action, ticket_id=str(w.ticket_id)) for w in due))
+    sent += len(due)
     await stock.settle_deliveries()
     return sent
 
