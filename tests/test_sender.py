@@ -104,3 +104,27 @@ async def test_dispatch_relays_an_outbox_entry_with_its_ticket(settings: Setting
         "reason": "no transfer seen",
     }
     await client.aclose()
+
+
+ECHO = """
+if ARGV[1] == 'bad' then return redis.error_reply('refused: ' .. ARGV[1]) end
+redis.call('rpush', KEYS[1], ARGV[1])
+return ARGV[1]
+"""
+
+
+async def test_a_failing_script_call_fails_alone(settings: Settings, aredis: AsyncRedis) -> None:
+    from redis.exceptions import ResponseError
+
+    from workers.pipelined_script import PipelinedScript
+
+    script = PipelinedScript(aredis, ECHO)
+    key = f"{settings.redis_namespace}:echo"
+
+    outcomes = await asyncio.gather(
+        *(script([key], [word]) for word in ["one", "bad", "two"]), return_exceptions=True
+    )
+
+    assert outcomes[0] == b"one" and outcomes[2] == b"two"
+    assert isinstance(outcomes[1], ResponseError) and "refused: bad" in str(outcomes[1])
+    assert await aredis.lrange(key, 0, -1) == [b"one", b"two"]

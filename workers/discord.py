@@ -19,6 +19,8 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
+from workers.pipelined_script import PipelinedScript
+
 
 class DiscordError(Exception):
     """Discord refused or failed a request."""
@@ -98,13 +100,14 @@ class RecordingDiscord:
     Tests steer it through Redis: user ids in `:dm_closed` have their DMs closed; an action
     named in the `:hold` hash (e.g. "send_dm:before") announces itself on the `:held` list and
     waits until the field is removed, so a test can kill a worker at exactly that point.
-    Each action is one Lua call (nonce check, record, hold check), like one REST request.
+    Each action is one Lua call (nonce check, record, hold check), like one REST request;
+    concurrent actions share one Redis round trip (`PipelinedScript`).
     """
 
     def __init__(self, redis: Redis, namespace: str) -> None:
         self.redis = redis
         self.key = f"{namespace}:discord"
-        self._script = redis.register_script(_RECORD)
+        self._script = PipelinedScript(redis, _RECORD)
 
     async def _wait_while_held(self, point: str) -> None:
         await self.redis.rpush(f"{self.key}:held", point)
@@ -134,8 +137,8 @@ class RecordingDiscord:
         keys = [f"{self.key}:{k}" for k in ("actions", "nonces", "next_id", "dm_closed", "hold")]
         while True:
             message_id, hold_after = await self._script(
-                keys=keys,
-                args=[
+                keys,
+                [
                     target,
                     message.nonce or "",
                     record,
