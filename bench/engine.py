@@ -30,7 +30,7 @@ from redis import Redis  # noqa: E402
 import models  # noqa: E402
 from bench._figures import percentile  # noqa: E402
 from models.incoming_payment import IncomingPayment  # noqa: E402
-from models.settings import get_settings  # noqa: E402
+from models.settings import Settings, get_settings  # noqa: E402
 from models.store import Store  # noqa: E402
 from models.ticket import Actor, Ticket  # noqa: E402
 from workers.embedded import child_env, start_mongod, start_redis  # noqa: E402
@@ -52,6 +52,13 @@ def machine_times() -> dict[str, int]:
     names = ["user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"]
     fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:9]
     return dict(zip(names, map(int, fields), strict=True))
+
+
+def machine_busy(before: dict[str, int]) -> str:
+    """How the machine's CPU time since `before` (from `machine_times`) was spent."""
+    spent = {k: v - before[k] for k, v in machine_times().items()}
+    total = sum(spent.values()) or 1
+    return ", ".join(f"{k} {v * 100 / total:.0f}%" for k, v in spent.items() if v * 100 / total >= 1)
 
 
 def cpu_seconds(pid: int, children: bool = True) -> float:
@@ -174,6 +181,19 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=200, help="verify→completed latency samples")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--threads", type=int, default=THREADS)
+    defaults = Settings.model_fields
+    parser.add_argument(
+        "--prefetch",
+        type=int,
+        default=int(os.environ.get("dramatiq_queue_prefetch", defaults["queue_prefetch"].default)),
+        help="messages each worker process holds ahead per queue (the store's STORE_QUEUE_PREFETCH)",
+    )
+    parser.add_argument(
+        "--worker-timeout",
+        type=int,
+        default=int(os.environ.get("dramatiq_worker_timeout", defaults["worker_timeout_ms"].default)),
+        help="ms an idle consumer waits before polling Redis again (STORE_WORKER_TIMEOUT_MS)",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-engine-"))
@@ -186,8 +206,8 @@ def main() -> None:
         STORE_MONGODB_DATABASE="bench",
         STORE_SECRET_KEY="bench-" + "k" * 40,
         STORE_DATA_DIR=str(work / "data"),
-        dramatiq_worker_timeout=os.environ.get("dramatiq_worker_timeout", "100"),
-        dramatiq_queue_prefetch=os.environ.get("dramatiq_queue_prefetch", "8"),
+        dramatiq_worker_timeout=str(args.worker_timeout),
+        dramatiq_queue_prefetch=str(args.prefetch),
     )
     for key, value in env.items():
         if key.startswith("STORE_"):
@@ -210,13 +230,17 @@ def main() -> None:
         raw_throughput(sender, redis, 1000)  # warm-up
         services = {"workers": workers.pid, "mongod": mongo.process.pid, "redis": redis_service.process.pid}
         before = {name: cpu_seconds(pid) for name, pid in services.items()}
+        machine_before = machine_times()
         raw = raw_throughput(sender, redis, args.raw)
+        machine = machine_busy(machine_before)
         used = {name: (cpu_seconds(pid) - before[name]) * 1000 / args.raw for name, pid in services.items()}
         print(
             f"raw dramatiq no-op: {raw:,.0f} msgs/s ({args.raw} messages, "
-            f"{args.processes} processes × {args.threads} threads)"
+            f"{args.processes} processes × {args.threads} threads, prefetch {args.prefetch}, "
+            f"worker timeout {args.worker_timeout} ms)"
         )
         print("CPU per no-op message: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in used.items()))
+        print(f"machine during the no-op run (this process enqueues): {machine}")
 
         async def engine() -> tuple[float, float, list[float]]:
             client = await models.connect(mongo.url, "bench")
@@ -240,16 +264,12 @@ def main() -> None:
             before["this process"] = cpu_seconds(os.getpid(), children=False)
             machine_before = machine_times()
             lifecycle, per_s = await lifecycle_throughput(opened)
-            machine = {k: v - machine_before[k] for k, v in machine_times().items()}
+            machine = machine_busy(machine_before)
             after = {name: cpu_seconds(pid) for name, pid in services.items()}
             after["this process"] = cpu_seconds(os.getpid(), children=False)
             used = {name: (after[name] - before[name]) * 1000 / len(opened) for name in after}
             print("CPU per ticket: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in used.items()))
-            spent = sum(machine.values()) or 1
-            print(
-                "machine during the lifecycle: "
-                + ", ".join(f"{k} {v * 100 / spent:.0f}%" for k, v in machine.items() if v * 100 / spent >= 1)
-            )
+            print(f"machine during the lifecycle: {machine}")
             while not drained(redis, QUEUES):  # noqa: ASYNC110 (latency is measured on an idle system)
                 await asyncio.sleep(0.05)
             latencies = await verify_latency(args.samples, cipher)
