@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from playwright.async_api import async_playwright  # noqa: E402
 
 import models  # noqa: E402
 from bench._figures import percentile  # noqa: E402
+from bench._scratch import scratch  # noqa: E402
 from models.ticket import Actor  # noqa: E402
 from tests.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, DashboardProcess, log_in  # noqa: E402
 from tests.discord_sandbox import DiscordSandbox  # noqa: E402
@@ -34,8 +34,7 @@ GUILD = 1_000_000_000_000_301
 CLIENT_ID, CLIENT_SECRET = "900000000000000009", "bench-client-secret"
 
 
-async def main(args: argparse.Namespace) -> None:
-    work = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
+async def main(args: argparse.Namespace, work: Path) -> None:
     mongo = start_mongod(work / "mongodb")
     redis = start_redis(work / "redis", persistent=False)
     sandbox = DiscordSandbox().start()
@@ -99,4 +98,6 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=60)
-    asyncio.run(main(parser.parse_args()))
+    arguments = parser.parse_args()
+    with scratch("bench-dashboard-") as work:
+        asyncio.run(main(arguments, work))

@@ -17,7 +17,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from redis import Redis  # noqa: E402
 
 import models  # noqa: E402
 from bench._figures import percentile  # noqa: E402
+from bench._scratch import scratch  # noqa: E402
 from models.incoming_payment import IncomingPayment  # noqa: E402
 from models.settings import Settings, get_settings  # noqa: E402
 from models.store import Store  # noqa: E402
@@ -174,7 +174,7 @@ async def verify_latency(samples: int, cipher: StockCipher) -> list[float]:
     return latencies
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--raw", type=int, default=20_000, help="no-op messages")
     parser.add_argument("--tickets", type=int, default=2_000, help="tickets through the lifecycle")
@@ -194,9 +194,10 @@ def main() -> None:
         default=int(os.environ.get("dramatiq_worker_timeout", defaults["worker_timeout_ms"].default)),
         help="ms an idle consumer waits before polling Redis again (STORE_WORKER_TIMEOUT_MS)",
     )
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="bench-engine-"))
+
+def main(args: argparse.Namespace, work: Path) -> None:
     mongo = start_mongod(work / "mongodb")
     redis_service = start_redis(work / "redis", persistent=False)
     env = child_env(
@@ -303,4 +304,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    options = arguments()
+    with scratch("bench-engine-") as work:
+        main(options, work)

@@ -21,7 +21,6 @@ import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from discord.http import HTTPClient  # noqa: E402
 
 import models  # noqa: E402
 from bench._figures import percentile  # noqa: E402
+from bench._scratch import scratch  # noqa: E402
 from bot.panel import product_lines  # noqa: E402
 from models.product import DeliveryMode  # noqa: E402
 from models.store import Store  # noqa: E402
@@ -66,8 +66,7 @@ class NaivePanel:
             await asyncio.sleep(NAIVE_EVERY_S)
 
 
-async def main(args: argparse.Namespace) -> None:
-    work = Path(tempfile.mkdtemp(prefix="bench-panel-"))
+async def main(args: argparse.Namespace, work: Path) -> None:
     mongo = start_mongod(work / "mongodb")
     redis = start_redis(work / "redis", persistent=False)
     sandbox = DiscordSandbox().start()
@@ -223,4 +222,6 @@ if __name__ == "__main__":
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument("--burst", type=int, default=300)
     os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
-    asyncio.run(main(parser.parse_args()))
+    arguments = parser.parse_args()
+    with scratch("bench-panel-") as work:
+        asyncio.run(main(arguments, work))

@@ -21,7 +21,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -32,6 +31,7 @@ import httpx  # noqa: E402
 
 import models  # noqa: E402
 from bench._figures import percentile  # noqa: E402
+from bench._scratch import scratch  # noqa: E402
 from models.store import Store  # noqa: E402
 from models.ticket import Actor, Ticket, TicketState  # noqa: E402
 from workers.embedded import child_env, free_port, start_mongod, start_redis  # noqa: E402
@@ -66,8 +66,7 @@ def signed(ticket: Ticket) -> tuple[bytes, dict[str, str]]:
     return body, {"Signature": hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()}
 
 
-async def main(args: argparse.Namespace) -> None:
-    work = Path(tempfile.mkdtemp(prefix="bench-payments-"))
+async def main(args: argparse.Namespace, work: Path) -> None:
     mongo = start_mongod(work / "mongodb")
     redis = start_redis(work / "redis", persistent=False)
     port = free_port()
@@ -169,4 +168,6 @@ if __name__ == "__main__":
     parser.add_argument("--concurrent", type=int, default=1000)
     parser.add_argument("--parallel", type=int, default=16)
     os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
-    asyncio.run(main(parser.parse_args()))
+    arguments = parser.parse_args()
+    with scratch("bench-payments-") as work:
+        asyncio.run(main(arguments, work))
