@@ -136,6 +136,21 @@ async def find_all(
     return await _for(kind, collection, lambda: Coalescer(run)).submit(equal)
 
 
+async def update_many_where(
+    collection: AsyncCollection, field: str, value: Any, filter: dict[str, Any], update: dict[str, Any]
+) -> None:
+    """Apply `update` to every document whose `field` equals `value` and that matches `filter`.
+    `filter` and `update` are the same for every caller (use `$currentDate` for a time):
+    concurrent calls with the same ones share one `update_many` over `$in` of their values."""
+
+    async def run(values: list[Any]) -> list[None]:
+        await collection.update_many({field: {"$in": list(set(values))}, **filter}, update)
+        return [None] * len(values)
+
+    kind = f"many:{field}:{filter!r}:{update!r}"
+    await _for(kind, collection, lambda: Coalescer(run)).submit(value)
+
+
 async def conditional_update(
     collection: AsyncCollection, document_id: Any, filter: dict[str, Any], update: Any
 ) -> bool:

@@ -8,10 +8,11 @@ import asyncio
 from beanie import PydanticObjectId
 
 from models import batch
+from models.stock_item import StockItem
 from models.ticket import Actor, Ticket
 from tests.conftest import GUILD
 from tests.helpers import SELLER, automatic_product, buyer
-from workflows import tickets
+from workflows import stock, tickets
 
 
 async def _commands_sent() -> dict[str, int]:
@@ -141,3 +142,16 @@ async def test_concurrent_transcript_reads_each_get_their_own_messages_in_order(
     assert [m["content"] for m in a] == ["m4", "m2", "m0"]
     assert [m["content"] for m in b] == ["m3", "m1"]
     assert none == []
+
+
+async def test_concurrent_hand_overs_take_their_own_keys_in_one_write(store, cipher):
+    opened = await _open(cipher, 30)
+    product_id = opened[0].product.product_id
+    before = await _commands_sent()
+
+    await asyncio.gather(*(stock.hand_over(t) for t in opened))
+
+    assert (await _commands_sent())["update"] - before["update"] <= 3  # one by one: 30
+    assert await stock.counts(product_id) == {"available": 0, "reserved": 0, "delivered": 30}
+    delivered = StockItem.find({"product_id": product_id, "status": "delivered"})
+    assert {item.ticket_id async for item in delivered} == {t.id for t in opened}

@@ -212,6 +212,33 @@ async def test_worker_killed_mid_delivery_completes_exactly_once_after_restart(
         await tickets.close(ticket.id, SELLER)
 
 
+async def test_a_seller_cancelling_while_the_key_is_on_its_way_does_not_put_it_back_on_sale(
+    store, cipher, settings, relay_to_workers, start_worker, aredis
+):
+    product = await automatic_product(cipher, items=1)
+    ns = settings.redis_namespace
+    await aredis.hset(f"{ns}:discord:hold", "send_dm:before", "1")
+    start_worker()
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer(650))
+    await tickets.verify(ticket.id, SELLER)
+    assert await aredis.blpop(f"{ns}:discord:held", timeout=20) is not None  # the DM is on its way
+
+    cancelled = await tickets.cancel(ticket.id, SELLER, "refunded by mistake")
+    await aredis.hdel(f"{ns}:discord:hold", "send_dm:before")
+
+    assert cancelled.applied
+    await eventually(lambda: _archived(ticket.id), "the cancelled ticket to be archived")
+    dms = [a for a in await recorded_actions(aredis, ns) if a["kind"] == "dm" and "pass0" in a["content"]]
+    assert len(dms) == 1  # the buyer has the key…
+    assert await stock.counts(product.id) == {
+        "available": 0,
+        "reserved": 0,
+        "delivered": 1,
+    }  # …nobody else gets it
+    done = await tickets.get_ticket(ticket.id)
+    assert done.outcome is TicketOutcome.CANCELLED and done.delivery is None
+
+
 async def test_timers_that_fell_due_while_everything_was_down_fire_on_restart(
     store, cipher, settings, db, start_worker
 ):

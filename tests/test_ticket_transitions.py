@@ -13,7 +13,7 @@ from models.ticket import Actor, DeliveryRecord, Ticket, TicketOutcome, TicketSt
 from tests.conftest import GUILD
 from tests.helpers import SELLER, automatic_product, buyer, manual_product
 from workflows import outbox, stock, tickets
-from workflows.errors import NotPermitted, TransitionNotAllowed, UnknownTrigger
+from workflows.errors import NotPermitted, SoldOut, TransitionNotAllowed, UnknownTrigger
 
 
 async def test_two_sellers_verifying_at_once_move_the_ticket_once(store, cipher):
@@ -223,3 +223,34 @@ async def test_a_follow_up_handled_while_another_transition_runs_stays_handled(s
     stored = await tickets.get_ticket(ticket.id)
     assert [e.actor for e in stored.outbox] == ["archive_transcript"]
     assert [h.trigger for h in stored.history][-2:] == ["complete", "close"]
+
+
+async def test_a_key_handed_to_delivery_is_never_sold_again_when_the_seller_cancels(store, cipher):
+    product = await automatic_product(cipher, items=1)
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer(1))
+    paid = (await tickets.verify(ticket.id, SELLER)).ticket
+
+    await stock.hand_over(paid)  # the delivery is on its way to the buyer…
+    cancelled = await tickets.cancel(ticket.id, SELLER, "refunded")  # …when the seller cancels
+
+    assert cancelled.applied and cancelled.ticket.outcome is TicketOutcome.CANCELLED
+    assert await stock.counts(product.id) == {"available": 0, "reserved": 0, "delivered": 1}
+    with pytest.raises(SoldOut):
+        await tickets.open_ticket(GUILD, product.id, buyer(2))
+    await stock.hand_over(paid)  # a retried delivery changes nothing
+    assert await stock.counts(product.id) == {"available": 0, "reserved": 0, "delivered": 1}
+
+
+async def test_a_manual_unit_handed_over_stays_sold_when_the_seller_cancels(store):
+    product = await manual_product(units=2)
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer(1))
+    await tickets.verify(ticket.id, SELLER)
+
+    delivered = await tickets.deliver_manually(ticket.id, SELLER, "done in game")
+    other = await tickets.open_ticket(GUILD, product.id, buyer(2))
+    await tickets.cancel(other.id, buyer(2))
+
+    assert delivered.applied and delivered.ticket.state is TicketState.COMPLETED
+    assert delivered.ticket.settle_pending is None  # nothing left for the sweeper
+    stored = await Product.get(product.id)
+    assert stored.stock == 1 and stored.reservations == []  # one sold, the cancelled one back

@@ -22,7 +22,7 @@ from workers import runtime
 from workers.broker import broker  # noqa: F401  (sets the global broker before the actors)
 from workers.discord import Attachment, DMsClosed, OutgoingMessage
 from workers.queues import ACTOR_QUEUES
-from workflows import delivery, outbox, payments, tickets, timers
+from workflows import delivery, outbox, payments, stock, tickets, timers
 from workflows.errors import TicketNotFound, TransitionNotAllowed
 from workflows.i18n import text
 from workflows.money import format_amount
@@ -109,6 +109,9 @@ async def deliver_product(ticket_id: str, outbox_entry_id: str | None = None) ->
     store = await cached_store(ticket.guild_id)
     content = await delivery.compose(ticket, store, rt.cipher)
     nonce = delivery.delivery_nonce(ticket)
+    # Before anything is sent: a seller cancelling from now on does not put these keys back
+    # on sale (the buyer may already have them).
+    await stock.hand_over(ticket)
     try:
         message_id = await rt.discord.send_dm(ticket.buyer_id, OutgoingMessage(content=content, nonce=nonce))
         via = "dm"
@@ -121,8 +124,7 @@ async def deliver_product(ticket_id: str, outbox_entry_id: str | None = None) ->
         )
         via = "ticket"
     record = DeliveryRecord(via=via, message_id=message_id, item_count=ticket.quantity, delivered_at=utcnow())
-    # The stock items are marked delivered by the sweeper (`stock.settle_deliveries`).
-    result = await tickets.complete(ticket, record, consumed=outbox_entry_id)
+    result = await tickets.complete(ticket, record, consumed=outbox_entry_id, handed_over=True)
     if not result.applied:
         log.info("ticket %s was completed by another delivery attempt", ticket.id)
         await outbox.consume(ticket.id, outbox_entry_id)

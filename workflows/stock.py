@@ -15,6 +15,7 @@ from datetime import timedelta
 from beanie import PydanticObjectId
 from pymongo import ASCENDING, ReturnDocument
 
+from models import batch
 from models.product import DeliveryMode, Product
 from models.stock_item import StockItem, StockItemStatus
 from models.store import utcnow
@@ -158,12 +159,32 @@ async def release_for(ticket: Ticket) -> int:
     return await release(ticket.product.product_id, ticket.product.delivery_mode, ticket.id, ticket.quantity)
 
 
-async def settle_deliveries(limit: int = 500) -> int:
-    """Mark the stock of delivered tickets as delivered, in one batch (the sweeper).
+async def hand_over(ticket: Ticket) -> None:
+    """The ticket's reserved units leave the shelf for good, just before its product is sent.
 
-    Kept off the delivery's path: the delivery is complete once the buyer has it and the
-    ticket says so; the stock's own bookkeeping follows within a sweep.
+    From here on, a seller cancelling the ticket (say while the DM is on its way) does not put
+    a key that may have reached the buyer back on sale: `release` only gives back what is still
+    reserved. Idempotent. If the product then cannot be sent at all, its units stay off the
+    shelf: a key is never sold twice, at the cost of the seller re-adding one that never left.
     """
+    if ticket.product.delivery_mode is DeliveryMode.MANUAL:
+        await Product.get_pymongo_collection().update_one(
+            {"_id": ticket.product.product_id, "reservations.ticket_id": ticket.id},
+            {"$pull": {"reservations": {"ticket_id": ticket.id}}},
+        )
+        return
+    await batch.update_many_where(
+        StockItem.get_pymongo_collection(),
+        "ticket_id",
+        ticket.id,
+        {"status": StockItemStatus.RESERVED.value},
+        {"$set": {"status": StockItemStatus.DELIVERED.value}, "$currentDate": {"delivered_at": True}},
+    )
+
+
+async def settle_deliveries(limit: int = 500) -> int:
+    """Mark the stock of delivered tickets as delivered, in one batch (the sweeper): for a
+    ticket completed without `hand_over` (a direct `tickets.complete`)."""
     tickets = Ticket.get_pymongo_collection()
     pending = [
         doc

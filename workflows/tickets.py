@@ -420,15 +420,20 @@ async def complete(
     *,
     consumed: str | None = None,
     by: Actor | None = None,
+    handed_over: bool = False,
 ) -> TransitionResult:
-    """The product reached the buyer: ask for a rating and start the auto-close timer."""
+    """The product reached the buyer: ask for a rating and start the auto-close timer.
+
+    `handed_over`: the ticket's stock already left the shelf (`stock.hand_over`); otherwise the
+    sweeper settles it (`stock.settle_deliveries`)."""
     ticket = await _load(ticket_ref)
+    settle = {} if handed_over else {"settle_pending": True}
     return await _apply(
         ticket,
         "complete",
         by or Actor.system("deliver_product"),
         f"delivered by {delivery.via}",
-        changes={"delivery": delivery, "completed_at": delivery.delivered_at, "settle_pending": True},
+        changes={"delivery": delivery, "completed_at": delivery.delivered_at, **settle},
         effects=[outbox.entry("prompt_rating")],
         consumed=consumed,
     )
@@ -442,7 +447,9 @@ async def deliver_manually(ticket_ref: TicketRef, by: Actor, note: str = "") -> 
     record = DeliveryRecord(
         via="manual", item_count=ticket.quantity, delivered_at=utcnow(), note=note.strip()[:500]
     )
-    return await complete(ticket, record, by=by)
+    if ticket.state is TicketState.PAID:
+        await stock.hand_over(ticket)
+    return await complete(ticket, record, by=by, handed_over=ticket.state is TicketState.PAID)
 
 
 async def close(ticket_ref: TicketRef, by: Actor, reason: str = "") -> TransitionResult:
