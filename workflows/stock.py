@@ -159,6 +159,11 @@ async def release_for(ticket: Ticket) -> int:
     return await release(ticket.product.product_id, ticket.product.delivery_mode, ticket.id, ticket.quantity)
 
 
+# A ticket's units that are still on hold become delivered (`hand_over`, `settle_deliveries`).
+_STILL_RESERVED = {"status": StockItemStatus.RESERVED.value}
+_DELIVERED = {"$set": {"status": StockItemStatus.DELIVERED.value}, "$currentDate": {"delivered_at": True}}
+
+
 async def hand_over(ticket: Ticket) -> None:
     """The ticket's reserved units leave the shelf for good, just before its product is sent.
 
@@ -174,11 +179,7 @@ async def hand_over(ticket: Ticket) -> None:
         )
         return
     await batch.update_many_where(
-        StockItem.get_pymongo_collection(),
-        "ticket_id",
-        ticket.id,
-        {"status": StockItemStatus.RESERVED.value},
-        {"$set": {"status": StockItemStatus.DELIVERED.value}, "$currentDate": {"delivered_at": True}},
+        StockItem.get_pymongo_collection(), "ticket_id", ticket.id, _STILL_RESERVED, _DELIVERED
     )
 
 
@@ -195,10 +196,8 @@ async def settle_deliveries(limit: int = 500) -> int:
     if not pending:
         return 0
     ids = [doc["_id"] for doc in pending]
-    now = utcnow()
     await StockItem.get_pymongo_collection().update_many(
-        {"ticket_id": {"$in": ids}, "status": StockItemStatus.RESERVED.value},
-        {"$set": {"status": StockItemStatus.DELIVERED.value, "delivered_at": now}},
+        {"ticket_id": {"$in": ids}, **_STILL_RESERVED}, _DELIVERED
     )
     manual = [doc["_id"] for doc in pending if doc["product"]["delivery_mode"] == DeliveryMode.MANUAL.value]
     if manual:

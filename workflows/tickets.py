@@ -447,9 +447,10 @@ async def deliver_manually(ticket_ref: TicketRef, by: Actor, note: str = "") -> 
     record = DeliveryRecord(
         via="manual", item_count=ticket.quantity, delivered_at=utcnow(), note=note.strip()[:500]
     )
-    if ticket.state is TicketState.PAID:
+    handed_over = ticket.state is TicketState.PAID  # else `complete` refuses below
+    if handed_over:
         await stock.hand_over(ticket)
-    return await complete(ticket, record, by=by, handed_over=ticket.state is TicketState.PAID)
+    return await complete(ticket, record, by=by, handed_over=handed_over)
 
 
 async def close(ticket_ref: TicketRef, by: Actor, reason: str = "") -> TransitionResult:
