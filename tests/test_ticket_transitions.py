@@ -12,7 +12,7 @@ from models.store import utcnow
 from models.ticket import Actor, DeliveryRecord, Ticket, TicketOutcome, TicketState
 from tests.conftest import GUILD
 from tests.helpers import SELLER, automatic_product, buyer, manual_product
-from workflows import outbox, stock, tickets
+from workflows import delivery, outbox, stock, tickets
 from workflows.errors import NotPermitted, SoldOut, TransitionNotAllowed, UnknownTrigger
 
 
@@ -238,6 +238,33 @@ async def test_a_key_handed_to_delivery_is_never_sold_again_when_the_seller_canc
     with pytest.raises(SoldOut):
         await tickets.open_ticket(GUILD, product.id, buyer(2))
     await stock.hand_over(paid)  # a retried delivery changes nothing
+    assert await stock.counts(product.id) == {"available": 0, "reserved": 0, "delivered": 1}
+
+
+async def test_a_delivery_that_finds_its_ticket_cancelled_sends_nothing_and_the_key_goes_back_on_sale(
+    store, cipher
+):
+    product = await automatic_product(cipher, items=1)
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer(1))
+    read_by_delivery = (await tickets.verify(ticket.id, SELLER)).ticket
+
+    await tickets.cancel(ticket.id, SELLER, "refunded")  # before the delivery hands the key over
+
+    assert not await delivery.hand_over(read_by_delivery)  # so it is not sent
+    assert await stock.counts(product.id) == {"available": 1, "reserved": 0, "delivered": 0}
+    resold = await tickets.open_ticket(GUILD, product.id, buyer(2))
+    assert resold.sealed_items == read_by_delivery.sealed_items
+
+
+async def test_a_second_delivery_attempt_after_the_first_completed_sends_nothing(store, cipher):
+    product = await automatic_product(cipher, items=1)
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer(1))
+    paid = (await tickets.verify(ticket.id, SELLER)).ticket
+    assert await delivery.hand_over(paid)
+    record = DeliveryRecord(via="dm", message_id=1, item_count=1, delivered_at=utcnow())
+    await tickets.complete(paid, record, handed_over=True)
+
+    assert not await delivery.hand_over(paid)  # a duplicate message holding the old read
     assert await stock.counts(product.id) == {"available": 0, "reserved": 0, "delivered": 1}
 
 

@@ -22,7 +22,7 @@ from workers import runtime
 from workers.broker import broker  # noqa: F401  (sets the global broker before the actors)
 from workers.discord import Attachment, DMsClosed, OutgoingMessage
 from workers.queues import ACTOR_QUEUES
-from workflows import delivery, outbox, payments, stock, tickets, timers
+from workflows import delivery, outbox, payments, tickets, timers
 from workflows.errors import TicketNotFound, TransitionNotAllowed
 from workflows.i18n import text
 from workflows.money import format_amount
@@ -110,8 +110,10 @@ async def deliver_product(ticket_id: str, outbox_entry_id: str | None = None) ->
     content = await delivery.compose(ticket, store, rt.cipher)
     nonce = delivery.delivery_nonce(ticket)
     # Before anything is sent: a seller cancelling from now on does not put these keys back
-    # on sale (the buyer may already have them).
-    await stock.hand_over(ticket)
+    # on sale (the buyer may already have them); one who cancelled already stops the delivery.
+    if not await delivery.hand_over(ticket):
+        log.info("ticket %s stopped waiting for delivery before it was sent; nothing sent", ticket.id)
+        return await outbox.consume(ticket.id, outbox_entry_id)
     try:
         message_id = await rt.discord.send_dm(ticket.buyer_id, OutgoingMessage(content=content, nonce=nonce))
         via = "dm"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from models.product import DeliveryMode, Product
 from models.store import Store
-from models.ticket import Ticket
+from models.ticket import Ticket, TicketState
+from workflows import stock, tickets
 from workflows.i18n import text
 from workflows.stock_cipher import StockCipher
 
@@ -26,6 +27,23 @@ async def compose(ticket: Ticket, store: Store, cipher: StockCipher) -> str:
     secrets = [cipher.open(sealed) for sealed in ticket.sealed_items]
     lines = [text(store.locale, "delivery.item", index=i, secret=s) for i, s in enumerate(secrets, 1)]
     return "\n".join([heading, *lines])
+
+
+async def hand_over(ticket: Ticket) -> bool:
+    """Take a paid ticket's units off the shelf for good, just before its product is sent.
+    False: the ticket stopped waiting for this delivery meanwhile, so nothing may be sent.
+
+    `ticket` is what the delivery read a moment ago. A seller may have cancelled (and refunded)
+    since: then the cancel may already have put the units back on sale, and sending them would
+    sell a key twice; or another delivery attempt finished first. So after the units are marked
+    delivered, the ticket is read again. A cancel that comes after that point finds nothing
+    reserved and keeps the units sold (the buyer may have them); one that came before is seen
+    here, and nothing is sent. Units marked in the moment between a cancel's write and its
+    release stay off the shelf unsent: a key is never sold twice, at worst one is re-added.
+    """
+    await stock.hand_over(ticket)
+    current = await tickets.get_ticket(ticket.id)
+    return current.state is TicketState.PAID
 
 
 def delivery_nonce(ticket: Ticket) -> str:
