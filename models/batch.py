@@ -7,11 +7,9 @@ project's 2-core machines: an update alone costs mongod 0.31 ms and the client 0
 batch of 8, 0.11 ms and 0.04 ms per document. A read alone 0.13 + 0.22 ms; eight by `$in`,
 0.03 + 0.07 ms each.
 
-So operations are queued and sent together: nothing waits on purpose. When no batch of the
-kind is in flight, a request is sent on the next turn of the event loop (with whatever else
-was queued in that turn); while one is in flight, requests gather and go as the next batch
-when it returns. An idle system therefore sends single operations at once, and a busy one
-sends them in batches that grow with the load.
+So operations of the same kind are queued and sent together (`models.coalescer`): an idle
+system sends single operations at once, and a busy one sends them in batches that grow with
+the load.
 
 Every operation keeps its own meaning: a conditional update still matches or not on its own
 filter (see `conditional_update`), a read returns its own document.
@@ -20,67 +18,16 @@ filter (see `conditional_update`), a read returns its own document.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
-Request = TypeVar("Request")
-Result = TypeVar("Result")
+from models.coalescer import Coalescer
 
 DUPLICATE_KEY = 11000
-MAX_BATCH = 256
-
-
-class Coalescer(Generic[Request, Result]):
-    """Runs `run(requests)` for batches of concurrent requests; one batch in flight at a time.
-
-    `run` returns one result per request, in order, or an exception instance for a request
-    that failed on its own (raised to that caller only). If `run` itself raises, every caller
-    of the batch gets the error.
-    """
-
-    def __init__(self, run: Callable[[list[Request]], Awaitable[Sequence[Result | BaseException]]]) -> None:
-        self._run = run
-        self._pending: list[tuple[Request, asyncio.Future[Result]]] = []
-        self._busy = False
-
-    async def submit(self, request: Request) -> Result:
-        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        self._pending.append((request, future))
-        if not self._busy:
-            self._busy = True
-            asyncio.get_running_loop().call_soon(self._send)
-        return await future
-
-    def _send(self) -> None:
-        batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-        if not batch:
-            self._busy = False
-            return
-        asyncio.get_running_loop().create_task(self._complete(batch))
-
-    async def _complete(self, batch: list[tuple[Request, asyncio.Future[Result]]]) -> None:
-        try:
-            results = await self._run([request for request, _ in batch])
-        except BaseException as error:  # handed to every caller of the batch
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(error)
-            if not isinstance(error, Exception):
-                raise
-        else:
-            for (_, future), result in zip(batch, results, strict=True):
-                if future.done():
-                    continue  # the caller was cancelled
-                if isinstance(result, BaseException):
-                    future.set_exception(result)
-                else:
-                    future.set_result(result)
-        finally:
-            self._send()
 
 
 # --- one coalescer per collection and event loop (the async client is bound to its loop) ---

@@ -2,7 +2,7 @@
 
 A worker's actors run together on one event loop; each Redis call made on its own costs a
 round trip (two system calls on each side). Calls made while another batch is on its way are
-sent together as one pipeline when it returns (`models.batch.Coalescer`), so a busy worker
+sent together as one pipeline when it returns (`models.coalescer`), so a busy worker
 sends few large pipelines and an idle one sends each call at once.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
-from models.batch import Coalescer
+from models.coalescer import Coalescer
 
 Call = tuple[tuple[Any, ...], tuple[Any, ...]]
 
