@@ -228,6 +228,7 @@ async def test_a_seller_cancelling_while_the_key_is_on_its_way_does_not_put_it_b
 
     assert cancelled.applied
     await eventually(lambda: _archived(ticket.id), "the cancelled ticket to be archived")
+    await eventually(lambda: _outbox_drained(ticket.id), "the delivery to finish its work")
     dms = [a for a in await recorded_actions(aredis, ns) if a["kind"] == "dm" and "pass0" in a["content"]]
     assert len(dms) == 1  # the buyer has the key…
     assert await stock.counts(product.id) == {
@@ -236,7 +237,10 @@ async def test_a_seller_cancelling_while_the_key_is_on_its_way_does_not_put_it_b
         "delivered": 1,
     }  # …nobody else gets it
     done = await tickets.get_ticket(ticket.id)
-    assert done.outcome is TicketOutcome.CANCELLED and done.delivery is None
+    assert done.outcome is TicketOutcome.CANCELLED
+    # …and the seller, who refunded, can see on the ticket that the key did reach the buyer.
+    assert done.delivery is not None and done.delivery.via == "dm"
+    assert done.delivery.note == "sent while the ticket was being cancelled"
 
 
 async def test_timers_that_fell_due_while_everything_was_down_fire_on_restart(

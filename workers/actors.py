@@ -128,7 +128,10 @@ async def deliver_product(ticket_id: str, outbox_entry_id: str | None = None) ->
     record = DeliveryRecord(via=via, message_id=message_id, item_count=ticket.quantity, delivered_at=utcnow())
     result = await tickets.complete(ticket, record, consumed=outbox_entry_id, handed_over=True)
     if not result.applied:
-        log.info("ticket %s was completed by another delivery attempt", ticket.id)
+        if await tickets.record_delivery_after_close(result.ticket, record):
+            log.warning("ticket %s was cancelled while its product was on its way (recorded)", ticket.id)
+        else:
+            log.info("ticket %s was completed by another delivery attempt", ticket.id)
         await outbox.consume(ticket.id, outbox_entry_id)
 
 

@@ -117,6 +117,20 @@ async def attach_channel(ticket_id: PydanticObjectId | str, channel_id: int) -> 
     )
 
 
+async def record_delivery_after_close(ticket: Ticket, delivery: DeliveryRecord) -> bool:
+    """A product sent while the ticket was being cancelled (the DM was already on its way):
+    the buyer has it, so the closed ticket keeps the record for the seller to see (not a state
+    change). True if recorded; False when the ticket is not closed or already has a delivery."""
+    if ticket.state is not TicketState.CLOSED or ticket.delivery is not None:
+        return False
+    late = delivery.model_copy(update={"note": "sent while the ticket was being cancelled"})
+    result = await Ticket.get_pymongo_collection().update_one(
+        {"_id": ticket.id, "state": TicketState.CLOSED.value, "delivery": None},
+        {"$set": {"delivery": late.model_dump()}},
+    )
+    return result.modified_count == 1
+
+
 async def _load(ticket: TicketRef) -> Ticket:
     """The ticket itself when the caller already holds it (an actor), else loaded by id."""
     return ticket if isinstance(ticket, Ticket) else await get_ticket(ticket)
