@@ -152,6 +152,7 @@ class Ticket(Document):
     next_due_at: datetime | None = None
     next_due_action: str | None = None
     due_claim: str | None = None  # the sweep that last claimed the timer
+    due_attempts: int | None = None  # claims of the timer since the last transition
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     paid_at: datetime | None = None

@@ -265,7 +265,7 @@ async def _apply(
     changes = dict(changes or {})
     effects = list(effects or [])
     if dest != ticket.state:
-        changes.update(_timer_for(ticket, dest, now))
+        changes.update(_timer_for(ticket, dest, now), due_attempts=None)
     changes.update(state=dest, version=ticket.version + 1, updated_at=now)
     entry = HistoryEntry(at=now, trigger=trigger, source=ticket.state, dest=dest, by=by, reason=reason)
     # The outbox is edited on the server, not written back as read: another actor may have

@@ -20,6 +20,10 @@ from models.store import utcnow
 from models.ticket import Ticket
 
 LEASE = timedelta(seconds=30)
+# A ticket claimed again and again (its actor keeps failing, say a buyer whose DMs are closed
+# and whose ticket channel is gone) waits twice as long each time, up to an hour, instead of
+# adding a dead letter every lease: 30 s, 1 min, 2 min, … 1 h. A transition starts over.
+MAX_WAIT = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,8 @@ async def claim_due(
 ) -> list[DueWork]:
     """Tickets whose timer has come, each claimed for `lease` so one sweep sends it once.
 
-    One write claims the whole batch: it moves every still-due timer of the batch forward and
+    One write claims the whole batch: it moves every still-due timer of the batch forward (by
+    the lease, doubled for each claim since the ticket's last transition, see MAX_WAIT) and
     stamps it with this sweep's token, and only what carries the token is returned, so two
     sweepers never both send the same ticket's work.
     """
@@ -47,9 +52,19 @@ async def claim_due(
     if not due:
         return []
     token = uuid.uuid4().hex
+    attempts = {"$ifNull": ["$due_attempts", 0]}
+    wait_ms = {"$multiply": [lease / timedelta(milliseconds=1), {"$pow": [2, attempts]}]}
     await collection.update_many(
         {"_id": {"$in": due}, "next_due_at": {"$lte": now}},
-        {"$set": {"next_due_at": now + lease, "due_claim": token}},
+        [
+            {
+                "$set": {
+                    "next_due_at": {"$add": [now, {"$min": [wait_ms, MAX_WAIT / timedelta(milliseconds=1)]}]},
+                    "due_attempts": {"$add": [attempts, 1]},
+                    "due_claim": token,
+                }
+            }
+        ],
     )
     return [
         DueWork(PydanticObjectId(doc["_id"]), doc["next_due_action"])
@@ -59,4 +74,9 @@ async def claim_due(
 
 
 # `$set` this to end a ticket's timer when its awaited work does not move the state (archival).
-CLEARED: dict[str, None] = {"next_due_at": None, "next_due_action": None, "due_claim": None}
+CLEARED: dict[str, None] = {
+    "next_due_at": None,
+    "next_due_action": None,
+    "due_claim": None,
+    "due_attempts": None,
+}
