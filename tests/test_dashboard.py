@@ -479,6 +479,11 @@ async def test_operator_retries_a_dead_delivery_from_ops(page: Page, shop):
     ticket = await tickets.open_ticket(GUILD, product.id, Actor(kind="buyer", user_id=buyer.id, name="sari"))
     await tickets.verify(ticket.id, seller)  # no ticket channel and DMs closed: delivery dies
 
+    await page.goto(store_url(shop, f"tickets/{ticket.id}"))
+    await expect(page.locator("#delivery-problem")).to_contain_text(
+        "does not accept direct messages", timeout=30_000
+    )  # the seller learns why, live, on the ticket
+
     await page.goto(f"{shop['url']}/ops")
     dead = page.locator("tr", has_text="deliver_product")
     await expect(dead.first).to_contain_text("DMsClosed", timeout=30_000)  # refreshed by itself
@@ -490,7 +495,7 @@ async def test_operator_retries_a_dead_delivery_from_ops(page: Page, shop):
     done = await eventually(
         lambda: Ticket.find_one({"_id": ticket.id, "state": "completed"}), "the retried delivery"
     )
-    assert done.delivery.via == "dm"
+    assert done.delivery.via == "dm" and done.delivery_problem is None
 
 
 async def test_every_page_renders_and_is_screenshotted(page: Page, shop):

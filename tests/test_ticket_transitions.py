@@ -281,3 +281,19 @@ async def test_a_manual_unit_handed_over_stays_sold_when_the_seller_cancels(stor
     assert delivered.ticket.settle_pending is None  # nothing left for the sweeper
     stored = await Product.get(product.id)
     assert stored.stock == 1 and stored.reservations == []  # one sold, the cancelled one back
+
+
+async def test_a_delivery_problem_shows_until_the_ticket_is_delivered(store, cipher):
+    product = await automatic_product(cipher, items=1)
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer(1))
+    await tickets.note_delivery_problem(ticket.id, "too early")  # not paid yet: nothing to deliver
+    assert (await tickets.get_ticket(ticket.id)).delivery_problem is None
+
+    await tickets.verify(ticket.id, SELLER)
+    problem = "the buyer does not accept direct messages"
+    await tickets.note_delivery_problem(ticket.id, problem)
+    assert (await tickets.get_ticket(ticket.id)).delivery_problem == problem
+
+    delivered = await tickets.deliver_manually(ticket.id, SELLER, "sent the code by e-mail")
+    assert delivered.applied and delivered.ticket.delivery_problem is None
+    assert (await tickets.get_ticket(ticket.id)).delivery_problem is None

@@ -18,7 +18,7 @@ from models import batch
 from models.store import utcnow
 from models.ticket import Actor, DeliveryRecord, Ticket, TicketState, TranscriptRecord
 from models.ticket_message import StoredAttachment, TicketMessage
-from workers import runtime
+from workers import retry_policy, runtime
 from workers.broker import broker  # noqa: F401  (sets the global broker before the actors)
 from workers.discord import Attachment, DMsClosed, OutgoingMessage
 from workers.queues import ACTOR_QUEUES
@@ -115,16 +115,11 @@ async def deliver_product(ticket_id: str, outbox_entry_id: str | None = None) ->
         log.info("ticket %s stopped waiting for delivery before it was sent; nothing sent", ticket.id)
         return await outbox.consume(ticket.id, outbox_entry_id)
     try:
-        message_id = await rt.discord.send_dm(ticket.buyer_id, OutgoingMessage(content=content, nonce=nonce))
-        via = "dm"
-    except DMsClosed:
-        if ticket.channel_id is None:
-            raise
-        notice = text(store.locale, "delivery.dm_closed", buyer=ticket.buyer_id)
-        message_id = await rt.discord.post(
-            ticket.channel_id, OutgoingMessage(content=f"{notice}\n{content}", nonce=nonce)
-        )
-        via = "ticket"
+        message_id, via = await _send_product(ticket, store.locale, content, nonce)
+    except Exception as error:
+        if not retry_policy.is_transient(error):  # retrying will not help: tell the seller
+            await tickets.note_delivery_problem(ticket.id, _delivery_problem(error))
+        raise
     record = DeliveryRecord(via=via, message_id=message_id, item_count=ticket.quantity, delivered_at=utcnow())
     result = await tickets.complete(ticket, record, consumed=outbox_entry_id, handed_over=True)
     if not result.applied:
@@ -133,6 +128,25 @@ async def deliver_product(ticket_id: str, outbox_entry_id: str | None = None) ->
         else:
             log.info("ticket %s was completed by another delivery attempt", ticket.id)
         await outbox.consume(ticket.id, outbox_entry_id)
+
+
+async def _send_product(ticket: Ticket, locale: str, content: str, nonce: str) -> tuple[int, str]:
+    """By DM, else in the ticket channel when the buyer's DMs are closed: (message id, where)."""
+    discord = runtime.current().discord
+    try:
+        return await discord.send_dm(ticket.buyer_id, OutgoingMessage(content=content, nonce=nonce)), "dm"
+    except DMsClosed:
+        if ticket.channel_id is None:
+            raise
+    notice = text(locale, "delivery.dm_closed", buyer=ticket.buyer_id)
+    message = OutgoingMessage(content=f"{notice}\n{content}", nonce=nonce)
+    return await discord.post(ticket.channel_id, message), "ticket"
+
+
+def _delivery_problem(error: Exception) -> str:
+    if isinstance(error, DMsClosed):
+        return "the buyer does not accept direct messages and the ticket has no channel"
+    return f"Discord refused the delivery ({type(error).__name__}: {error})"
 
 
 @_actor

@@ -117,6 +117,15 @@ async def attach_channel(ticket_id: PydanticObjectId | str, channel_id: int) -> 
     )
 
 
+async def note_delivery_problem(ticket_id: PydanticObjectId, problem: str) -> None:
+    """The bot could not deliver a paid ticket's product, and retrying will not help (say the
+    buyer's DMs are closed and the ticket has no channel): the seller sees why on the ticket
+    and can deliver it themselves or cancel. Not a state change; `complete` clears it."""
+    await Ticket.get_pymongo_collection().update_one(
+        {"_id": ticket_id, "state": TicketState.PAID.value}, {"$set": {"delivery_problem": problem[:500]}}
+    )
+
+
 async def record_delivery_after_close(ticket: Ticket, delivery: DeliveryRecord) -> bool:
     """A product sent while the ticket was being cancelled (the DM was already on its way):
     the buyer has it, so the closed ticket keeps the record for the seller to see (not a state
@@ -447,7 +456,12 @@ async def complete(
         "complete",
         by or Actor.system("deliver_product"),
         f"delivered by {delivery.via}",
-        changes={"delivery": delivery, "completed_at": delivery.delivered_at, **settle},
+        changes={
+            "delivery": delivery,
+            "completed_at": delivery.delivered_at,
+            "delivery_problem": None,
+            **settle,
+        },
         effects=[outbox.entry("prompt_rating")],
         consumed=consumed,
     )

@@ -9,7 +9,7 @@ import logging
 
 import reflex as rx
 
-from models.ticket import Actor, Ticket
+from models.ticket import Actor, Ticket, TicketState
 from web import access, live, styles
 from web.components.frame import frame
 from web.seller import SellerState
@@ -58,6 +58,9 @@ class TicketDetailState(SellerState):
             if delivery
             else "",
             "delivery_note": delivery.note if delivery else "",
+            "delivery_problem": f"{t.delivery_problem}. Deliver it yourself below, or cancel and refund."
+            if t.delivery_problem and t.state is TicketState.PAID
+            else "",
             "rating": ("★" * rating.stars + f" {rating.comment}").strip() if rating else "",
             "transcript": f"/files/tickets/{t.id}/transcript" if t.transcript else "",
         }
@@ -240,6 +243,7 @@ def ticket_page() -> rx.Component:
                 ),
                 _fact("Verified", t["verified"]),
                 _fact("Delivered", t["delivery"], id="delivery"),
+                _fact("Not delivered", t["delivery_problem"], id="delivery-problem", color="red"),
                 _fact("Seller's note", t["delivery_note"]),
                 _fact("Rating", t["rating"], id="rating"),
                 rx.cond(
