@@ -7,12 +7,13 @@ from datetime import timedelta
 
 import pytest
 
+from models.incoming_payment import IncomingPayment
 from models.product import Product
 from models.store import utcnow
 from models.ticket import Actor, DeliveryRecord, Ticket, TicketOutcome, TicketState
 from tests.conftest import GUILD
 from tests.helpers import SELLER, automatic_product, buyer, manual_product
-from workflows import delivery, outbox, stock, tickets
+from workflows import delivery, outbox, payments, stock, tickets
 from workflows.errors import NotPermitted, SoldOut, TransitionNotAllowed, UnknownTrigger
 
 
@@ -297,3 +298,34 @@ async def test_a_delivery_problem_shows_until_the_ticket_is_delivered(store, cip
     delivered = await tickets.deliver_manually(ticket.id, SELLER, "sent the code by e-mail")
     assert delivered.applied and delivered.ticket.delivery_problem is None
     assert (await tickets.get_ticket(ticket.id)).delivery_problem is None
+
+
+async def _reported(cipher, buyer_id: int = 1) -> Ticket:
+    product = await automatic_product(cipher, items=1)
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer(buyer_id))
+    return (await tickets.report_payment(ticket, buyer(buyer_id), "BCA transfer")).ticket
+
+
+async def test_a_payment_check_that_died_after_claiming_the_money_verifies_when_run_again(store, cipher):
+    ticket = await _reported(cipher)
+    money = IncomingPayment(guild_id=GUILD, amount=ticket.amount_due, ticket_id=ticket.id)
+    await money.insert()  # the first check bound the money, then its worker was killed
+
+    assert await payments.verify_automatically(ticket)
+
+    paid = await tickets.get_ticket(ticket.id)
+    assert paid.state is TicketState.PAID and paid.verification.incoming_payment_id == money.id
+
+
+async def test_copies_of_a_payment_check_at_once_verify_once_and_keep_the_money_bound(store, cipher):
+    ticket = await _reported(cipher)
+    money = IncomingPayment(guild_id=GUILD, amount=ticket.amount_due)
+    await money.insert()
+
+    found = await asyncio.gather(*(payments.verify_automatically(ticket) for _ in range(3)))
+
+    assert found == [True, True, True]  # none of them asks the sellers to check by hand
+    paid = await tickets.get_ticket(ticket.id)
+    assert [h.trigger for h in paid.history].count("verify") == 1
+    assert paid.verification.incoming_payment_id == money.id
+    assert (await IncomingPayment.get(money.id)).ticket_id == ticket.id  # not given back by a loser

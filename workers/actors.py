@@ -56,21 +56,7 @@ async def verify_payment(ticket_id: str, outbox_entry_id: str | None = None) -> 
         return
     if ticket.state is not TicketState.OPEN or ticket.payment_report is None:
         return await outbox.consume(ticket.id, outbox_entry_id)
-    payment_id = await payments.claim_incoming_payment(ticket)
-    if payment_id is not None:
-        try:
-            result = await tickets.verify(
-                ticket,
-                Actor.system("payment match"),
-                incoming_payment_id=payment_id,
-                reason=f"amount {ticket.amount_due} received",
-                consumed=outbox_entry_id,
-            )
-        except TransitionNotAllowed:
-            result = None
-        if result is None or not result.applied:
-            await payments.unclaim(payment_id, ticket.id)
-            await outbox.consume(ticket.id, outbox_entry_id)
+    if await payments.verify_automatically(ticket, outbox_entry_id):
         return
     if ticket.channel_id is None:
         return await outbox.consume(ticket.id, outbox_entry_id)

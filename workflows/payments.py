@@ -7,8 +7,8 @@ from beanie import PydanticObjectId
 from models import batch
 from models.incoming_payment import IncomingPayment
 from models.ticket import Actor, Ticket
-from workflows import tickets
-from workflows.errors import InvalidInput, NotPermitted, StoreError
+from workflows import outbox, tickets
+from workflows.errors import InvalidInput, NotPermitted, StoreError, TransitionNotAllowed
 from workflows.tickets import TransitionResult
 
 
@@ -30,7 +30,41 @@ async def claim_incoming_payment(ticket: Ticket) -> PydanticObjectId | None:
             collection, candidate["_id"], {"ticket_id": None}, {"$set": {"ticket_id": ticket.id}}
         ):
             return PydanticObjectId(candidate["_id"])
-    return None
+    # Money this ticket already claimed: a check that died before verifying, run again (or a
+    # copy of this message running beside it).
+    bound = await collection.find_one(
+        {"guild_id": ticket.guild_id, "amount": ticket.amount_due, "ticket_id": ticket.id}, {"_id": 1}
+    )
+    return PydanticObjectId(bound["_id"]) if bound else None
+
+
+async def verify_automatically(ticket: Ticket, consumed: str | None = None) -> bool:
+    """Verify a ticket whose buyer reported paying with money of exactly its amount due, if
+    that money has arrived. True: a payment was found and the ticket is verified with it (by
+    this call or by a copy of it running at the same time); False: no money seen yet, so
+    sellers must check. A payment is given back only when the ticket was not verified with
+    it, so the copy that lost the race never unbinds the money the winner used.
+    `consumed`: the outbox entry this check handles."""
+    payment_id = await claim_incoming_payment(ticket)
+    if payment_id is None:
+        return False
+    try:
+        result = await tickets.verify(
+            ticket,
+            Actor.system("payment match"),
+            incoming_payment_id=payment_id,
+            reason=f"amount {ticket.amount_due} received",
+            consumed=consumed,
+        )
+        applied, current = result.applied, result.ticket
+    except TransitionNotAllowed:
+        applied, current = False, await tickets.get_ticket(ticket.id)
+    if not applied:
+        used = current.verification.incoming_payment_id if current.verification else None
+        if used != payment_id:
+            await unclaim(payment_id, ticket.id)
+        await outbox.consume(ticket.id, consumed)
+    return True
 
 
 async def unclaim(payment_id: PydanticObjectId, ticket_id: PydanticObjectId) -> None:
