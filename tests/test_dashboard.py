@@ -479,10 +479,14 @@ async def test_operator_retries_a_dead_delivery_from_ops(page: Page, shop):
     ticket = await tickets.open_ticket(GUILD, product.id, Actor(kind="buyer", user_id=buyer.id, name="sari"))
     await tickets.verify(ticket.id, seller)  # no ticket channel and DMs closed: delivery dies
 
+    await page.goto(store_url(shop, "tickets"))
+    await expect(page.locator(f"tr[data-ticket='{ticket.number}']")).to_contain_text(
+        "not delivered", timeout=30_000
+    )  # flagged in the list…
     await page.goto(store_url(shop, f"tickets/{ticket.id}"))
     await expect(page.locator("#delivery-problem")).to_contain_text(
         "does not accept direct messages", timeout=30_000
-    )  # the seller learns why, live, on the ticket
+    )  # …and the ticket says why
 
     await page.goto(f"{shop['url']}/ops")
     dead = page.locator("tr", has_text="deliver_product")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -176,6 +177,34 @@ async def test_closed_dms_deliver_into_the_ticket_channel(
         a for a in await recorded_actions(aredis, settings.redis_namespace) if a["target"] == TICKET_CHANNEL
     ]
     assert "booster will contact you" in posts[0]["content"] and "DM Anda tertutup" in posts[0]["content"]
+
+
+async def test_a_delivery_that_cannot_be_made_tells_the_seller_once(
+    store, cipher, settings, relay_to_workers, start_worker, aredis
+):
+    ns = settings.redis_namespace
+    await _store_settings(log_channel_id=LOG_CHANNEL)
+    product = await automatic_product(cipher, items=1)
+    await aredis.sadd(f"{ns}:discord:dm_closed", "777")
+    start_worker()
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer(777))  # its channel never came
+    await tickets.verify(ticket.id, SELLER)
+
+    async def failed_attempts(n):
+        failures = [json.loads(f) for f in await aredis.lrange(f"{ns}:__failures__", 0, -1)]
+        return len([f for f in failures if f["actor"] == "deliver_product"]) >= n
+
+    await eventually(lambda: failed_attempts(1), "the delivery to fail")
+    await relay_to_workers.relay("deliver_product", ticket_id=str(ticket.id))  # the watchdog's re-send
+    await eventually(lambda: failed_attempts(2), "the second attempt to fail")
+
+    stuck = await tickets.get_ticket(ticket.id)
+    assert stuck.state is TicketState.PAID
+    assert stuck.delivery_problem == "the buyer does not accept direct messages and the ticket has no channel"
+    alerts = [a for a in await recorded_actions(aredis, ns) if a["target"] == LOG_CHANNEL]
+    assert len(alerts) == 1  # told once, not on every attempt
+    assert f"#{ticket.number}" in alerts[0]["content"] and "<@777>" in alerts[0]["content"]
+    assert "tidak dapat dikirim" in alerts[0]["content"] and "DM-nya tertutup" in alerts[0]["content"]
 
 
 async def test_worker_killed_mid_delivery_completes_exactly_once_after_restart(

@@ -292,7 +292,8 @@ async def test_a_delivery_problem_shows_until_the_ticket_is_delivered(store, cip
 
     await tickets.verify(ticket.id, SELLER)
     problem = "the buyer does not accept direct messages"
-    await tickets.note_delivery_problem(ticket.id, problem)
+    assert await tickets.note_delivery_problem(ticket.id, problem)  # news: the seller is alerted
+    assert not await tickets.note_delivery_problem(ticket.id, problem)  # the next attempt: not again
     assert (await tickets.get_ticket(ticket.id)).delivery_problem == problem
 
     delivered = await tickets.deliver_manually(ticket.id, SELLER, "sent the code by e-mail")

@@ -15,7 +15,7 @@ from pathlib import Path
 import dramatiq
 
 from models import batch
-from models.store import utcnow
+from models.store import Store, utcnow
 from models.ticket import Actor, DeliveryRecord, Ticket, TicketState, TranscriptRecord
 from models.ticket_message import StoredAttachment, TicketMessage
 from workers import retry_policy, runtime
@@ -104,7 +104,7 @@ async def deliver_product(ticket_id: str, outbox_entry_id: str | None = None) ->
         message_id, via = await _send_product(ticket, store.locale, content, nonce)
     except Exception as error:
         if not retry_policy.is_transient(error):  # retrying will not help: tell the seller
-            await tickets.note_delivery_problem(ticket.id, _delivery_problem(error))
+            await _report_delivery_problem(ticket, store, error)
         raise
     record = DeliveryRecord(via=via, message_id=message_id, item_count=ticket.quantity, delivered_at=utcnow())
     result = await tickets.complete(ticket, record, consumed=outbox_entry_id, handed_over=True)
@@ -129,10 +129,35 @@ async def _send_product(ticket: Ticket, locale: str, content: str, nonce: str) -
     return await discord.post(ticket.channel_id, message), "ticket"
 
 
-def _delivery_problem(error: Exception) -> str:
-    if isinstance(error, DMsClosed):
-        return "the buyer does not accept direct messages and the ticket has no channel"
-    return f"Discord refused the delivery ({type(error).__name__}: {error})"
+async def _report_delivery_problem(ticket: Ticket, store: Store, error: Exception) -> None:
+    """On the ticket (dashboard) and, the first time, in the store's log channel."""
+    dms_closed = isinstance(error, DMsClosed)
+    problem = (
+        "the buyer does not accept direct messages and the ticket has no channel"
+        if dms_closed
+        else f"Discord refused the delivery ({type(error).__name__}: {error})"
+    )
+    if not await tickets.note_delivery_problem(ticket.id, problem) or not store.log_channel_id:
+        return
+    reason = (
+        text(store.locale, "delivery.problem_dms_closed")
+        if dms_closed
+        else text(store.locale, "delivery.problem_refused", error=str(error)[:300])
+    )
+    content = text(
+        store.locale,
+        "delivery.failed",
+        number=ticket.number,
+        product=ticket.product.name,
+        buyer=ticket.buyer_id,
+        reason=reason,
+    )
+    try:
+        await runtime.current().discord.post(
+            store.log_channel_id, OutgoingMessage(content=content, nonce=_nonce("f", ticket.id, problem))
+        )
+    except Exception:  # the dashboard shows it anyway; the delivery's own error is what matters
+        log.exception("ticket %s: could not tell the log channel about its failed delivery", ticket.id)
 
 
 @_actor

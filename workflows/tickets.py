@@ -117,13 +117,15 @@ async def attach_channel(ticket_id: PydanticObjectId | str, channel_id: int) -> 
     )
 
 
-async def note_delivery_problem(ticket_id: PydanticObjectId, problem: str) -> None:
+async def note_delivery_problem(ticket_id: PydanticObjectId, problem: str) -> bool:
     """The bot could not deliver a paid ticket's product, and retrying will not help (say the
     buyer's DMs are closed and the ticket has no channel): the seller sees why on the ticket
-    and can deliver it themselves or cancel. Not a state change; `complete` clears it."""
-    await Ticket.get_pymongo_collection().update_one(
+    and can deliver it themselves or cancel. Not a state change; `complete` clears it.
+    True when this is news (the ticket did not already show this problem)."""
+    result = await Ticket.get_pymongo_collection().update_one(
         {"_id": ticket_id, "state": TicketState.PAID.value}, {"$set": {"delivery_problem": problem[:500]}}
     )
+    return result.modified_count == 1
 
 
 async def record_delivery_after_close(ticket: Ticket, delivery: DeliveryRecord) -> bool:

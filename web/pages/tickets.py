@@ -34,6 +34,7 @@ def ticket_row(t: Ticket) -> dict[str, str]:
         "color": STATE_COLORS.get(t.state.value, "gray"),
         "created": t.created_at.strftime("%Y-%m-%d %H:%M"),
         "reported": "yes" if t.payment_report else "",
+        "undelivered": "yes" if t.delivery_problem and t.state is TicketState.PAID else "",
     }
 
 
@@ -122,6 +123,7 @@ def _row(t: dict) -> rx.Component:
                     t["reported"] != "",
                     rx.badge("payment reported", color_scheme="orange", variant="outline"),
                 ),
+                rx.cond(t["undelivered"] != "", rx.badge("not delivered", color_scheme="red")),
             )
         ),
         rx.table.cell(t["buyer"]),
