@@ -13,7 +13,7 @@ from models.ticket_message import TicketMessage
 from tests.conftest import GUILD
 from tests.helpers import SELLER, automatic_product, buyer, manual_product
 from tests.waiting import eventually
-from workers.discord import recorded_actions
+from workers.discord import recorded_actions, recorded_requests
 from workflows import stock, tickets
 
 TICKET_CHANNEL = 700_001
@@ -202,7 +202,8 @@ async def test_a_delivery_that_cannot_be_made_tells_the_seller_once(
     assert stuck.state is TicketState.PAID
     assert stuck.delivery_problem == "the buyer does not accept direct messages and the ticket has no channel"
     alerts = [a for a in await recorded_actions(aredis, ns) if a["target"] == LOG_CHANNEL]
-    assert len(alerts) == 1  # told once, not on every attempt
+    assert len(alerts) == 1
+    assert (await recorded_requests(aredis, ns))[f"post:{LOG_CHANNEL}"] == 1  # not sent per attempt
     assert f"#{ticket.number}" in alerts[0]["content"] and "<@777>" in alerts[0]["content"]
     assert "tidak dapat dikirim" in alerts[0]["content"] and "DM-nya tertutup" in alerts[0]["content"]
 

@@ -73,9 +73,11 @@ class DiscordActions(Protocol):
 
 
 _RECORD = """
--- KEYS: actions, nonces, next_id, dm_closed, hold
--- ARGV: target, nonce, record (JSON with "id": "__ID__"), hold point before, hold point after, is_dm
+-- KEYS: actions, nonces, next_id, dm_closed, hold, requests
+-- ARGV: target, nonce, record (JSON with "id": "__ID__"), hold point before, hold point after, is_dm,
+--       request name ("post:<channel>", "dm:<user>")
 if redis.call('hexists', KEYS[5], ARGV[4]) == 1 then return {-2, 0} end
+redis.call('hincrby', KEYS[6], ARGV[7], 1)
 if ARGV[6] == '1' and redis.call('sismember', KEYS[4], ARGV[1]) == 1 then return {-1, 0} end
 local key = ARGV[1] .. ':' .. ARGV[2]
 if ARGV[2] ~= '' then
@@ -100,7 +102,7 @@ class RecordingDiscord:
     Tests steer it through Redis: user ids in `:dm_closed` have their DMs closed; an action
     named in the `:hold` hash (e.g. "send_dm:before") announces itself on the `:held` list and
     waits until the field is removed, so a test can kill a worker at exactly that point.
-    Each action is one Lua call (nonce check, record, hold check), like one REST request;
+    Each action is one Lua call (nonce check, record, hold check, request count), like one REST request;
     concurrent actions share one Redis round trip (`PipelinedScript`).
     """
 
@@ -134,7 +136,7 @@ class RecordingDiscord:
                 "nonce": message.nonce,
             }
         )
-        keys = [f"{self.key}:{k}" for k in ("actions", "nonces", "next_id", "dm_closed", "hold")]
+        keys = [f"{self.key}:{k}" for k in ("actions", "nonces", "next_id", "dm_closed", "hold", "requests")]
         while True:
             message_id, hold_after = await self._script(
                 keys,
@@ -145,6 +147,7 @@ class RecordingDiscord:
                     f"{kind_point(kind)}:before",
                     f"{kind_point(kind)}:after",
                     "1" if kind == "dm" else "0",
+                    f"{kind}:{target}",
                 ],
             )
             if message_id == -2:
@@ -174,6 +177,13 @@ class RecordingDiscord:
 def kind_point(kind: str) -> str:
     """The hold-point prefix of an action kind ("dm" → "send_dm")."""
     return "send_dm" if kind == "dm" else kind
+
+
+async def recorded_requests(redis: Redis, namespace: str) -> dict[str, int]:
+    """How many times each target was sent to ("post:<channel>", "dm:<user>"), counting the
+    attempts that Discord's nonce de-duplication (recorded here too) swallowed."""
+    counts = await redis.hgetall(f"{namespace}:discord:requests")
+    return {k.decode(): int(v) for k, v in counts.items()}
 
 
 async def recorded_actions(redis: Redis, namespace: str) -> list[dict[str, Any]]:
