@@ -143,8 +143,8 @@ class Ticket(Document):
     payment_report: PaymentReport | None = None
     verification: Verification | None = None
     delivery: DeliveryRecord | None = None
-    # Why the bot's last delivery attempt failed for good (shown to the seller); cleared when
-    # the ticket is delivered.
+    # Why the bot's last delivery attempt failed for good (shown to the seller while the
+    # ticket is paid); cleared when the ticket leaves `paid`.
     delivery_problem: str | None = None
     rating: TicketRating | None = None
     transcript: TranscriptRecord | None = None

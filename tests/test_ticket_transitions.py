@@ -330,3 +330,15 @@ async def test_copies_of_a_payment_check_at_once_verify_once_and_keep_the_money_
     assert [h.trigger for h in paid.history].count("verify") == 1
     assert paid.verification.incoming_payment_id == money.id
     assert (await IncomingPayment.get(money.id)).ticket_id == ticket.id  # not given back by a loser
+
+
+async def test_a_delivery_problem_is_forgotten_when_the_seller_cancels(store, cipher):
+    product = await automatic_product(cipher, items=1)
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer(1))
+    await tickets.verify(ticket.id, SELLER)
+    await tickets.note_delivery_problem(ticket.id, "the buyer does not accept direct messages")
+
+    cancelled = await tickets.cancel(ticket.id, SELLER, "refunded: could not deliver")
+
+    assert cancelled.ticket.delivery_problem is None  # no "not delivered" flag on a closed ticket
+    assert (await tickets.get_ticket(ticket.id)).delivery_problem is None

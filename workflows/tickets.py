@@ -63,6 +63,10 @@ log = logging.getLogger(__name__)
 DELIVERY_WATCHDOG = timedelta(seconds=60)
 ARCHIVE_WATCHDOG = timedelta(seconds=120)
 
+# What a ticket learns while it waits in one state, forgotten when it moves to another: how
+# often its timer was claimed (`timers.claim_due`) and why its delivery failed.
+_LEFT_BEHIND: dict[str, None] = {"due_attempts": None, "delivery_problem": None}
+
 # Which actor a ticket in a state is waiting for when its timer comes due.
 DUE_ACTION = {
     TicketState.OPEN: "expire_unpaid",
@@ -120,7 +124,7 @@ async def attach_channel(ticket_id: PydanticObjectId | str, channel_id: int) -> 
 async def note_delivery_problem(ticket_id: PydanticObjectId, problem: str) -> bool:
     """The bot could not deliver a paid ticket's product, and retrying will not help (say the
     buyer's DMs are closed and the ticket has no channel): the seller sees why on the ticket
-    and can deliver it themselves or cancel. Not a state change; `complete` clears it.
+    and can deliver it themselves or cancel. Not a state change; the next transition clears it.
     True when this is news (the ticket did not already show this problem)."""
     result = await Ticket.get_pymongo_collection().update_one(
         {"_id": ticket_id, "state": TicketState.PAID.value}, {"$set": {"delivery_problem": problem[:500]}}
@@ -276,7 +280,7 @@ async def _apply(
     changes = dict(changes or {})
     effects = list(effects or [])
     if dest != ticket.state:
-        changes.update(_timer_for(ticket, dest, now), due_attempts=None)
+        changes.update(_timer_for(ticket, dest, now), **_LEFT_BEHIND)
     changes.update(state=dest, version=ticket.version + 1, updated_at=now)
     entry = HistoryEntry(at=now, trigger=trigger, source=ticket.state, dest=dest, by=by, reason=reason)
     # The outbox is edited on the server, not written back as read: another actor may have
@@ -458,12 +462,7 @@ async def complete(
         "complete",
         by or Actor.system("deliver_product"),
         f"delivered by {delivery.via}",
-        changes={
-            "delivery": delivery,
-            "completed_at": delivery.delivered_at,
-            "delivery_problem": None,
-            **settle,
-        },
+        changes={"delivery": delivery, "completed_at": delivery.delivered_at, **settle},
         effects=[outbox.entry("prompt_rating")],
         consumed=consumed,
     )

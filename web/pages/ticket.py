@@ -9,7 +9,7 @@ import logging
 
 import reflex as rx
 
-from models.ticket import Actor, Ticket, TicketState
+from models.ticket import Actor, Ticket
 from web import access, live, styles
 from web.components.frame import frame
 from web.seller import SellerState
@@ -59,7 +59,7 @@ class TicketDetailState(SellerState):
             else "",
             "delivery_note": delivery.note if delivery else "",
             "delivery_problem": f"{t.delivery_problem}. Deliver it yourself below, or cancel and refund."
-            if t.delivery_problem and t.state is TicketState.PAID
+            if t.delivery_problem
             else "",
             "rating": ("★" * rating.stars + f" {rating.comment}").strip() if rating else "",
             "transcript": f"/files/tickets/{t.id}/transcript" if t.transcript else "",

@@ -34,7 +34,7 @@ def ticket_row(t: Ticket) -> dict[str, str]:
         "color": STATE_COLORS.get(t.state.value, "gray"),
         "created": t.created_at.strftime("%Y-%m-%d %H:%M"),
         "reported": "yes" if t.payment_report else "",
-        "undelivered": "yes" if t.delivery_problem and t.state is TicketState.PAID else "",
+        "undelivered": "yes" if t.delivery_problem else "",
     }
 
 
