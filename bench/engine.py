@@ -264,9 +264,7 @@ def main(args: argparse.Namespace, work: Path) -> None:
         print("CPU per no-op message: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in noop_ms.items()))
         print(f"machine during the no-op run (this process enqueues): {raw_cpu.machine}")
 
-        ticket_ms: dict[str, float] = {}
-
-        async def engine() -> tuple[float, float, list[float]]:
+        async def engine() -> tuple[float, float, dict[str, float], list[float]]:
             client = await models.connect(mongo.url, "bench")
             outbox.configure(sender.dispatch)
             await products.open_store(GUILD, name="Bench Store")
@@ -286,16 +284,16 @@ def main(args: argparse.Namespace, work: Path) -> None:
             print(f"{len(opened)} tickets open; running their lifecycle…", flush=True)
             with CpuMeter(services) as lifecycle_cpu:
                 lifecycle, per_s = await lifecycle_throughput(opened)
-            ticket_ms.update(lifecycle_cpu.per(len(opened)))
+            ticket_ms = lifecycle_cpu.per(len(opened))
             print("CPU per ticket: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in ticket_ms.items()))
             print(f"machine during the lifecycle: {lifecycle_cpu.machine}")
             while not drained(redis, QUEUES):  # noqa: ASYNC110 (latency is measured on an idle system)
                 await asyncio.sleep(0.05)
             latencies = await verify_latency(args.samples, cipher)
             await client.close()
-            return lifecycle, per_s, latencies
+            return lifecycle, per_s, ticket_ms, latencies
 
-        lifecycle, tickets_per_s, latencies = asyncio.run(engine())
+        lifecycle, tickets_per_s, ticket_ms, latencies = asyncio.run(engine())
         print(
             f"engine lifecycle:   {lifecycle:,.0f} msgs/s = {tickets_per_s:,.1f} tickets/s"
             f" × {LIFECYCLE_MESSAGES} messages ({args.tickets} tickets)"
