@@ -1,0 +1,117 @@
+"""Live dashboard pages: however many are open, the database serves one change stream, and a
+page refetches once per burst of sales, not once per sale."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+from pymongo import AsyncMongoClient
+
+from models.product import DeliveryMode
+from models.ticket import Ticket
+from tests.conftest import GUILD
+from tests.helpers import buyer
+from tests.waiting import eventually
+from web.live import TicketChanges, shared
+from workflows import products, tickets
+
+OTHER = 2_000_000_000_000_002
+_buyers = itertools.count(7_000)
+
+
+class Page:
+    """An open dashboard page of a store: counts its refetches; `busy` holds it mid-refetch."""
+
+    def __init__(self, live: TicketChanges, guild_id: int) -> None:
+        self.refetches = 0
+        self.open = True
+        self.busy = asyncio.Event()
+        self.busy.set()
+        self.woken: asyncio.Queue[int] = asyncio.Queue()
+        self.task = asyncio.create_task(self._run(live, guild_id))
+
+    async def _run(self, live: TicketChanges, guild_id: int) -> None:
+        async for _ in live.changes(guild_id, lambda: self.open):
+            self.refetches += 1
+            self.woken.put_nowait(self.refetches)
+            await self.busy.wait()
+
+    async def next_refetch(self) -> int:
+        return await asyncio.wait_for(self.woken.get(), 10)
+
+    async def close(self) -> None:
+        self.open = False
+        await asyncio.wait_for(self.task, 10)
+
+
+async def _sell(guild_id: int, product_id) -> None:  # type: ignore[no-untyped-def]
+    await tickets.open_ticket(guild_id, product_id, buyer(next(_buyers)))
+
+
+async def _two_stores():  # type: ignore[no-untyped-def]
+    """A product of ours and one of another store (with its own dashboard pages)."""
+    await products.open_store(OTHER, name="Toko Lain")
+    manual = {"delivery_mode": DeliveryMode.MANUAL, "stock": 50}
+    return [await products.create_product(g, name="Joki", price=9_000, **manual) for g in (GUILD, OTHER)]
+
+
+async def _change_streams(settings) -> int:  # type: ignore[no-untyped-def]
+    """Change streams the database is serving on the tickets, as an operator sees them."""
+    namespace = Ticket.get_pymongo_collection().full_name
+    async with AsyncMongoClient(settings.mongodb_url) as client:
+        ops = await client.admin.aggregate([{"$currentOp": {"idleCursors": True}}])
+        streams = [
+            op
+            async for op in ops
+            if op.get("ns") == namespace
+            and "$changeStream" in str(op.get("cursor", {}).get("originatingCommand", op.get("command")))
+        ]
+        return len(streams)
+
+
+async def _no_change_streams(settings) -> bool:  # type: ignore[no-untyped-def]
+    return await _change_streams(settings) == 0
+
+
+async def test_many_open_pages_cost_the_database_one_change_stream(store, settings):
+    ours, theirs = await _two_stores()
+    live = shared()  # what every page of this dashboard process uses
+    assert shared() is live
+    our_pages = [Page(live, GUILD) for _ in range(3)]
+    their_page = Page(live, OTHER)
+    await asyncio.wait_for(live.following.wait(), 10)
+
+    await _sell(GUILD, ours.id)
+    assert [await p.next_refetch() for p in our_pages] == [1, 1, 1]
+    await _sell(OTHER, theirs.id)
+    assert await their_page.next_refetch() == 1  # its own store's sale, and not ours
+    assert await _change_streams(settings) == 1
+    assert live.opened == 1
+
+    for page in [*our_pages, their_page]:
+        await page.close()
+    # Nobody is looking: the database is left alone (its last wait for changes runs out first).
+    await eventually(lambda: _no_change_streams(settings), "the change stream to end")
+
+
+async def test_a_burst_of_sales_during_a_refetch_costs_one_more_refetch(store):
+    ours, theirs = await _two_stores()
+    live = TicketChanges(Ticket.get_pymongo_collection())
+    page, marker = Page(live, GUILD), Page(live, OTHER)
+    await asyncio.wait_for(live.following.wait(), 10)
+
+    page.busy.clear()  # its first refetch takes a while: 20 sales come in meanwhile
+    for _ in range(20):
+        await _sell(GUILD, ours.id)
+    await _sell(OTHER, theirs.id)  # the stream is in order: once this arrives, so did the 20
+    assert await marker.next_refetch() == 1
+    assert await page.next_refetch() == 1 and page.woken.empty()
+    page.busy.set()
+    assert await page.next_refetch() == 2
+
+    await _sell(OTHER, theirs.id)
+    assert await marker.next_refetch() == 2
+    assert page.refetches == 2 and page.woken.empty()  # not once per sale
+    await page.close()
+    await marker.close()
