@@ -49,16 +49,19 @@ class TicketChanges:
 
     async def changes(self, guild_id: int, still_wanted: Callable[[], bool]) -> AsyncIterator[None]:
         """Yields after each change (or burst of changes) to the guild's tickets, for as long as
-        `still_wanted()` holds."""
+        `still_wanted()` holds. The first yield comes as soon as the stream is open: a page
+        loaded its data before it subscribed, and a sale in between must not go unseen."""
         changed = asyncio.Event()
         self.waiting.setdefault(guild_id, set()).add(changed)
         self._ensure_stream()
+        awaited = self.following
         try:
             while still_wanted():
                 try:
-                    await asyncio.wait_for(changed.wait(), CHECK_GONE_S)
+                    await asyncio.wait_for(awaited.wait(), CHECK_GONE_S)
                 except TimeoutError:
                     continue
+                awaited = changed
                 changed.clear()
                 yield
         finally:
