@@ -19,23 +19,21 @@ async def claim_incoming_payment(ticket: Ticket) -> PydanticObjectId | None:
     got that payment first, the next oldest is tried.
     """
     collection = IncomingPayment.get_pymongo_collection()
-    candidates = await batch.find_all(
-        collection,
-        {"guild_id": ticket.guild_id, "amount": ticket.amount_due, "ticket_id": None},
-        "received_at",
-        fields=(),
-    )
-    for candidate in candidates:
+
+    async def bound_to(ticket_id: PydanticObjectId | None) -> list[dict]:
+        # Concurrent checks share one query (`batch.find_all`), whichever ticket they look for.
+        equal = {"guild_id": ticket.guild_id, "amount": ticket.amount_due, "ticket_id": ticket_id}
+        return await batch.find_all(collection, equal, "received_at", fields=())
+
+    for candidate in await bound_to(None):
         if await batch.conditional_update(
             collection, candidate["_id"], {"ticket_id": None}, {"$set": {"ticket_id": ticket.id}}
         ):
             return PydanticObjectId(candidate["_id"])
     # Money this ticket already claimed: a check that died before verifying, run again (or a
     # copy of this message running beside it).
-    bound = await collection.find_one(
-        {"guild_id": ticket.guild_id, "amount": ticket.amount_due, "ticket_id": ticket.id}, {"_id": 1}
-    )
-    return PydanticObjectId(bound["_id"]) if bound else None
+    bound = await bound_to(ticket.id)
+    return PydanticObjectId(bound[0]["_id"]) if bound else None
 
 
 async def verify_automatically(ticket: Ticket, consumed: str | None = None) -> bool:
