@@ -1,6 +1,6 @@
 """Live dashboard pages: however many are open, the database serves one change stream; a page
-refetches once per burst of sales, not once per sale; and a sale made while a page was
-loading still shows."""
+refetches once per burst of sales, not once per sale, and not more often than a set gap; and a
+sale made while a page was loading still shows."""
 
 from __future__ import annotations
 
@@ -25,10 +25,11 @@ class Page:
     """An open dashboard page of a store: how many tickets it shows, refetched on each wake-up;
     `busy` holds it in the middle of a refetch."""
 
-    def __init__(self, live: TicketChanges, guild_id: int) -> None:
+    def __init__(self, live: TicketChanges, guild_id: int) -> None:  # use `load`
         self.guild_id = guild_id
         self.shown = -1
         self.refetches = 0
+        self.times: list[float] = []  # when each refetch began (event-loop clock)
         self.open = True
         self.busy = asyncio.Event()
         self.busy.set()
@@ -44,6 +45,7 @@ class Page:
 
     async def _watch(self, live: TicketChanges) -> None:
         async for _ in live.changes(self.guild_id, lambda: self.open):
+            self.times.append(asyncio.get_running_loop().time())
             await self.busy.wait()
             self.shown = await Ticket.find({"guild_id": self.guild_id}).count()
             self.refetches += 1
@@ -136,4 +138,16 @@ async def test_a_sale_made_while_the_page_was_loading_shows(store):
     await _sell(GUILD, ours.id)  # after the page read its tickets, before it watched
     page = await Page.load(live, GUILD)
     assert (shown_at_load, page.shown) == (0, 1)
+    await page.close()
+
+
+async def test_during_a_rush_a_page_refetches_at_most_every_min_gap(store):
+    ours, _ = await _two_stores()
+    live = TicketChanges(Ticket.get_pymongo_collection(), min_gap_s=0.5)
+    page = await Page.load(live, GUILD)
+    for _ in range(3):  # right after the page loaded
+        await _sell(GUILD, ours.id)
+    await eventually(lambda: _shows(page, 3), "the page to show the 3 sales")
+    gaps = [later - earlier for earlier, later in itertools.pairwise(page.times)]
+    assert gaps and min(gaps) >= 0.5
     await page.close()

@@ -8,7 +8,8 @@ sale's writes cost the database ~80 % more. One shared stream costs that once pe
 however many pages are open, and none while no page is.
 
 A page does not refetch once per change either: its wake-up is a flag, so a burst of sales
-while the page is fetching costs it one more fetch, not one per sale.
+while the page is fetching costs it one more fetch, not one per sale; and during a rush it
+refetches at most every `MIN_GAP_S`, so an open page costs the database a bounded load.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 CHECK_GONE_S = 0.4  # how often a waiting page checks that its browser is still there
 RETRY_S = 1.0  # after the stream broke, before it is opened again
+MIN_GAP_S = 0.1  # a page refetches at most 10 times a second, however fast sales come
 
 
 def connected(client_token: str) -> bool:
@@ -38,10 +40,12 @@ class TicketChanges:
 
     Parameters:
       collection: the tickets' collection (a client of this loop).
+      min_gap_s: the least time between two refetches of one page.
     """
 
-    def __init__(self, collection: Any) -> None:
+    def __init__(self, collection: Any, min_gap_s: float = MIN_GAP_S) -> None:
         self.collection = collection
+        self.min_gap_s = min_gap_s
         self.waiting: dict[int, set[asyncio.Event]] = {}
         self._stream: asyncio.Task[None] | None = None
         self.following = asyncio.Event()  # set while the stream is open
@@ -54,14 +58,16 @@ class TicketChanges:
         changed = asyncio.Event()
         self.waiting.setdefault(guild_id, set()).add(changed)
         self._ensure_stream()
-        awaited = self.following
+        awaited, loop, last = self.following, asyncio.get_running_loop(), float("-inf")
         try:
             while still_wanted():
                 try:
                     await asyncio.wait_for(awaited.wait(), CHECK_GONE_S)
                 except TimeoutError:
                     continue
-                awaited = changed
+                if (wait := last + self.min_gap_s - loop.time()) > 0:
+                    await asyncio.sleep(wait)  # during a rush: what comes meanwhile joins in
+                awaited, last = changed, loop.time()
                 changed.clear()
                 yield
         finally:
