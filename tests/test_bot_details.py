@@ -54,7 +54,11 @@ async def test_a_buyer_with_closed_dms_gets_the_key_in_the_ticket(
 
     delivery = (await eventually(delivered_in_ticket, "the key in the ticket channel"))[0]
     assert "DM Anda tertutup" in delivery.content
-    assert (await Ticket.get(ticket.id)).delivery.via == "ticket"
+
+    async def recorded():  # the worker records the delivery once Discord has taken the message
+        return (await Ticket.get(ticket.id)).delivery
+
+    assert (await eventually(recorded, "the delivery record")).via == "ticket"
 
 
 async def test_edits_and_deletions_in_a_ticket_are_kept_in_its_log(
