@@ -3,9 +3,10 @@
 Change-driven: a MongoDB change stream on products, stock items, stores and ratings marks the
 store's panel dirty, and the panel is re-rendered at once (a stock or price change shows
 within ~1 s). Periodic: every store is also re-checked at its own interval (5 s by default,
-as the seed asks). Either way the message is edited only when what buyers would see changed,
-at most once a second per panel (Discord allows 5 edits per 5 s per channel), and a panel
-message someone deleted is posted again.
+as the seed asks). A pass reads only the stores that are dirty or due, so a bot in many
+guilds does not read every store twice a second. Either way the message is edited only when
+what buyers would see changed, at most once a second per panel (Discord allows 5 edits per
+5 s per channel), and a panel message someone deleted is posted again.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from workflows.panel import render
 log = logging.getLogger(__name__)
 
 MIN_EDIT_GAP_S = 1.0
+SURVEY_EVERY_S = 60.0
 WATCHED = ["products", "stock_items", "stores", "ratings"]
 
 
@@ -37,7 +39,8 @@ class PanelRefresher:
     def __init__(self, bot: discord.Bot) -> None:
         self.bot = bot
         self.shown: dict[int, str] = {}
-        self.checked: dict[int, float] = {}
+        self.due_at: dict[int, float] = {}  # guild → when its periodic check is due (monotonic)
+        self.surveyed = float("-inf")  # when every store with a panel was last read
         self.edited: dict[int, float] = {}
         self.dirty: set[int] = set()
         self.all_dirty = True
@@ -109,16 +112,33 @@ class PanelRefresher:
             watcher.cancel()
 
     async def _pass(self) -> None:
+        """Check the stores whose panel is dirty or due, reading only those; every
+        `SURVEY_EVERY_S` (and after the change stream broke) read them all, to find panels
+        nobody announced."""
         now = time.monotonic()
         everything, self.all_dirty = self.all_dirty, False
-        async for store in Store.find({"panel.channel_id": {"$ne": None}}):
+        query: dict[str, object] = {"panel.channel_id": {"$ne": None}}
+        if everything or now - self.surveyed >= SURVEY_EVERY_S:
+            self.surveyed = now
+            looked_for = self.dirty | set(self.due_at)
+        else:
+            looked_for = self.dirty | {gid for gid, at in self.due_at.items() if at <= now}
+            if not looked_for:
+                return
+            query["guild_id"] = {"$in": sorted(looked_for)}
+        seen: set[int] = set()
+        async for store in Store.find(query):
             gid = store.guild_id
-            due = now - self.checked.get(gid, 0) >= store.panel.refresh_s
+            seen.add(gid)
+            due = self.due_at.get(gid, now) <= now  # a store not seen before is due
             if not (everything or gid in self.dirty or due):
                 continue
             if now - self.edited.get(gid, 0) < MIN_EDIT_GAP_S:
                 self.dirty.add(gid)  # too soon after the last edit: try again shortly
                 continue
             self.dirty.discard(gid)
-            self.checked[gid] = now
+            self.due_at[gid] = now + store.panel.refresh_s
             await self.check(store)
+        for gid in looked_for - seen:  # no store or no panel (any more): nothing to keep current
+            self.dirty.discard(gid)
+            self.due_at.pop(gid, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.refresh import PanelRefresher
 from models.store import Store
 from tests.bot_driver import messages, on_sandbox, open_shop, panel_message
 from tests.conftest import GUILD
@@ -62,8 +63,6 @@ async def test_a_seller_posts_the_panel_with_a_slash_command_and_a_buyer_cannot(
     from tests.bot_driver import answered, answers
 
     await open_shop(sandbox, world, store, settings, cipher)
-    from models.store import Store
-
     await Store.get_pymongo_collection().update_one({"guild_id": GUILD}, {"$set": {"panel.channel_id": None}})
     start_bot()
     s = sandbox.server
@@ -82,3 +81,52 @@ async def test_a_seller_posts_the_panel_with_a_slash_command_and_a_buyer_cannot(
     await eventually(answered(sandbox, ran), "the seller's confirmation")
     posted = await panel_message(sandbox, world)
     assert posted.embeds[0]["fields"][0]["name"] == "Netflix 1 Bulan"
+
+
+async def test_the_refresher_reads_only_the_stores_whose_panel_is_dirty_or_due(store):
+    """A bot in many guilds: each pass reads the stores it has to check, not every store."""
+    others = [GUILD + n for n in range(1, 30)]
+    for gid in others:
+        await products.open_store(gid, name=f"Toko {gid}")
+    shown_hourly = {"$set": {"panel.channel_id": 77, "panel.refresh_s": 3600}}
+    await Store.get_pymongo_collection().update_many({}, shown_hourly)
+    refresher = PanelRefresher(bot=None)  # type: ignore[arg-type]
+    checked: list[int] = []
+
+    async def check(store: Store) -> bool:
+        checked.append(store.guild_id)
+        return True
+
+    refresher.check = check  # type: ignore[method-assign]
+    database = Store.get_pymongo_collection().database
+    await database.command("profile", 2)
+    reads = _StoreReads(database)
+
+    await refresher._pass()  # the first pass: every panel
+    assert sorted(checked) == sorted([GUILD, *others]) and await reads.documents() == 30
+
+    checked.clear()
+    await refresher._pass()  # nothing changed, nothing due: nothing read
+    assert checked == [] and await reads.documents() == 0
+
+    refresher.edited.clear()  # (edits are spaced a second apart; none happened here)
+    refresher.mark(others[3])
+    await refresher._pass()
+    assert checked == [others[3]] and await reads.documents() == 1
+
+
+class _StoreReads:
+    """Documents read from the stores since the last call, from MongoDB's profiler."""
+
+    def __init__(self, database) -> None:  # type: ignore[no-untyped-def]
+        self.database = database
+        self.seen = 0
+
+    async def documents(self) -> int:
+        namespace = Store.get_pymongo_collection().full_name
+        profile = self.database["system.profile"]
+        total = 0
+        async for op in profile.find({"ns": namespace, "op": {"$in": ["query", "getmore"]}}):
+            total += op.get("nreturned", 0)
+        fresh, self.seen = total - self.seen, total
+        return fresh
