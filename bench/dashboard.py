@@ -85,12 +85,13 @@ async def main(args: argparse.Namespace, work: Path) -> None:
             for n in range(args.changes):
                 ticket = await tickets.open_ticket(GUILD, product.id, Actor(kind="buyer", user_id=5000 + n))
                 await page.wait_for_selector(f"tr[data-ticket='{ticket.number}'][data-state='open']")
-                if n % 2:  # every other change after a quiet moment, the others right away
+                after_quiet = n % 2 == 1  # every other change after a quiet moment, the others right away
+                if after_quiet:
                     await asyncio.sleep(QUIET_S)
                 started = time.perf_counter()
                 await tickets.cancel(ticket, seller_actor, "benchmark")
                 await page.wait_for_selector(f"tr[data-ticket='{ticket.number}'][data-state='closed']")
-                (quiet if n % 2 else rush).append((time.perf_counter() - started) * 1000)
+                (quiet if after_quiet else rush).append((time.perf_counter() - started) * 1000)
             await browser.close()
     finally:
         dashboard.stop()
