@@ -252,6 +252,8 @@ def main(args: argparse.Namespace, work: Path) -> None:
                 raise SystemExit(f"workers did not start; see {work / 'workers.log'}")
             time.sleep(0.05)
         sender = Sender.for_redis(redis_service.url, NAMESPACE)
+        cpus = len(os.sched_getaffinity(0))
+        print(f"CPUs for this run: {cpus} of the machine's {os.cpu_count()} (all processes below share them)")
         raw_throughput(sender, redis, 1000)  # warm-up
         services = {"workers": workers.pid, "mongod": mongo.process.pid, "redis": redis_service.process.pid}
         with CpuMeter(services) as raw_cpu:
