@@ -87,7 +87,13 @@ class Component:
     log: Path | None = None
     process: subprocess.Popen[bytes] | None = None
     service: EmbeddedService | None = None
-    group: bool = False  # the process leads its own process group (stop the whole group)
+    # Every process the launcher spawns leads its own session and process group, so a
+    # terminal's Ctrl-C reaches the launcher alone and it stops the parts in order (workers
+    # while the databases are still up). SIGTERM goes to the whole group, or to the leader
+    # alone when it passes the signal on to its children itself (Dramatiq: a second SIGTERM
+    # makes its worker processes exit without stopping their threads, and they hang); SIGKILL
+    # after the grace period always goes to the whole group.
+    term_leader_only: bool = False
     check: Callable[[], bool] = field(default=lambda: True)
 
     @property
@@ -118,18 +124,23 @@ class Component:
         process = self.process
         if process is None or process.poll() is not None:
             return
-        if self.group:
-            os.killpg(process.pid, signal.SIGTERM)
-        else:
+        if self.term_leader_only:
             process.terminate()
+        else:
+            _signal_group(process, signal.SIGTERM)
         try:
             process.wait(30)
         except subprocess.TimeoutExpired:
-            if self.group:
-                os.killpg(process.pid, signal.SIGKILL)
-            else:
-                process.kill()
-            process.wait(10)
+            log.warning("%s did not stop within 30 s: killed", self.name)
+        _signal_group(process, signal.SIGKILL)  # whatever of the group is left (none, normally)
+        process.wait(10)
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: signal.Signals) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:  # the whole group is gone already
+        pass
 
 
 def _http_ok(url: str) -> bool:
@@ -172,7 +183,7 @@ class Launcher:
         print(f"[{self.step}] {text}", flush=True)
 
     def _spawn(
-        self, name: str, command: list[str], *, group: bool = False, env: dict[str, str] | None = None
+        self, name: str, command: list[str], *, env: dict[str, str] | None = None
     ) -> tuple[subprocess.Popen[bytes], Path]:
         self.logs.mkdir(parents=True, exist_ok=True)
         path = self.logs / f"{name}.log"
@@ -183,7 +194,7 @@ class Launcher:
             env=env or child_env(**self.env),
             stdout=handle,
             stderr=subprocess.STDOUT,
-            start_new_session=group,
+            start_new_session=True,  # see `Component.term_leader_only`
         )
         handle.close()
         return process, path
@@ -283,7 +294,7 @@ class Launcher:
     def workers(self) -> None:
         self.say(f"starting {self.processes} worker processes × {self.threads} threads (each with a sweeper)")
         process, path = self._spawn("workers", worker_command(self.processes, self.threads))
-        component = Component("workers", "", path, process, check=self._workers_alive)
+        component = Component("workers", "", path, process, check=self._workers_alive, term_leader_only=True)
         self.components.append(component)
         self._wait(component, self._workers_alive, 60, "beating")
 
@@ -322,7 +333,7 @@ class Launcher:
         port = urlparse(self.settings.public_url).port or 3000
         self.say(f"starting the dashboard (production build) on port {port}")
         process, path = self._spawn(
-            "dashboard", dashboard_command(port), group=True, env=reflex_env(child_env(**self.env))
+            "dashboard", dashboard_command(port), env=reflex_env(child_env(**self.env))
         )
         url = f"http://127.0.0.1:{port}"
         component = Component(
@@ -330,7 +341,6 @@ class Launcher:
             self.settings.public_url,
             path,
             process,
-            group=True,
             check=lambda: _http_ok(f"{url}/ping"),
         )
         self.components.append(component)
