@@ -4,6 +4,7 @@ there after a restart, and after Ctrl-C no process of the store remains."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -102,6 +103,11 @@ class Store:
                 todo.append(child)
         return found
 
+    def hang_up(self) -> int:
+        """The terminal closes: the shell sends SIGHUP to its jobs."""
+        self.process.send_signal(signal.SIGHUP)
+        return self._stopped()
+
     def ctrl_c(self) -> int:
         """Ctrl-C as a terminal sends it: to the whole foreground group (the launcher alone
         when it runs in the background, where the terminal's Ctrl-C does not reach it)."""
@@ -109,6 +115,9 @@ class Store:
             self.process.send_signal(signal.SIGINT)
         else:
             os.killpg(self.process.pid, signal.SIGINT)
+        return self._stopped()
+
+    def _stopped(self) -> int:
         code = self.process.wait(120)
         self._out.close()
         return code
@@ -171,6 +180,15 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
+
+
+def _kill_leftovers(pids: set[int]) -> list[int]:
+    """Those of `pids` still running, killed so that a failing test leaves nothing behind."""
+    leftovers = sorted(pid for pid in pids if _alive(pid))
+    for pid in leftovers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return leftovers
 
 
 def _buy_netflix(discord: DemoDiscord) -> str:
@@ -255,7 +273,7 @@ def test_one_command_runs_the_whole_store_in_sandbox_mode_and_stops_cleanly(tmp_
         code = first.ctrl_c()
     assert code == 0 and "store stopped" in first.text()
     assert "did not stop" not in first.text()  # every part stopped by itself, in order
-    leftovers = [pid for pid in started if _alive(pid)]
+    leftovers = _kill_leftovers(started)
     assert leftovers == [], f"still running after Ctrl-C: {leftovers}"
     for port in ports.values():  # nothing listens any more
         with pytest.raises(OSError):
@@ -271,6 +289,15 @@ def test_one_command_runs_the_whole_store_in_sandbox_mode_and_stops_cleanly(tmp_
         mongo.close()
     finally:
         assert second.ctrl_c() == 0
+
+    third = Store(data_dir, ports)  # and the terminal it runs in is closed
+    try:
+        third.wait_for("Ctrl-C stops everything")
+        started = third.descendants()
+    finally:
+        code = third.hang_up()
+    assert code == 0 and "store stopped" in third.text()
+    assert _kill_leftovers(started) == []
 
 
 def test_a_component_that_cannot_start_is_named_with_its_log_and_nothing_is_left(tmp_path):

@@ -401,9 +401,10 @@ def main(argv: list[str] | None = None) -> int:
     def stop(*_: object) -> None:
         raise KeyboardInterrupt
 
-    # Both set explicitly: a launcher started in the background inherits SIGINT ignored.
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    # Set explicitly: a launcher started in the background inherits SIGINT ignored. SIGHUP is
+    # the terminal closing: the parts lead their own groups and would outlive the launcher.
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, stop)
     try:
         launcher.start()
         print("\nThe store is running:\n" + launcher.status(), flush=True)
@@ -426,8 +427,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the stopping short
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # a second Ctrl-C must not
+            signal.signal(signum, signal.SIG_IGN)  # cut the stopping short
         print("stopping…", flush=True)
         launcher.stop()
         print("store stopped", flush=True)
