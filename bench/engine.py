@@ -209,13 +209,13 @@ def arguments() -> argparse.Namespace:
     parser.add_argument(
         "--prefetch",
         type=int,
-        default=int(os.environ.get("dramatiq_queue_prefetch", defaults["queue_prefetch"].default)),
+        default=int(os.environ.get("STORE_QUEUE_PREFETCH", defaults["queue_prefetch"].default)),
         help="messages each worker process holds ahead per queue (the store's STORE_QUEUE_PREFETCH)",
     )
     parser.add_argument(
         "--worker-timeout",
         type=int,
-        default=int(os.environ.get("dramatiq_worker_timeout", defaults["worker_timeout_ms"].default)),
+        default=int(os.environ.get("STORE_WORKER_TIMEOUT_MS", defaults["worker_timeout_ms"].default)),
         help="ms an idle consumer waits before polling Redis again (STORE_WORKER_TIMEOUT_MS)",
     )
     return parser.parse_args()
@@ -231,8 +231,8 @@ def main(args: argparse.Namespace, work: Path) -> None:
         STORE_MONGODB_DATABASE="bench",
         STORE_SECRET_KEY="bench-" + "k" * 40,
         STORE_DATA_DIR=str(work / "data"),
-        dramatiq_worker_timeout=str(args.worker_timeout),
-        dramatiq_queue_prefetch=str(args.prefetch),
+        STORE_WORKER_TIMEOUT_MS=str(args.worker_timeout),
+        STORE_QUEUE_PREFETCH=str(args.prefetch),
     )
     for key, value in env.items():
         if key.startswith("STORE_"):

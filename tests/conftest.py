@@ -132,8 +132,8 @@ def worker_env(settings: Settings) -> dict[str, str]:
         STORE_SWEEP_INTERVAL_S=str(settings.sweep_interval_s),
         STORE_DISCORD_TOKEN=settings.discord_token.get_secret_value(),
         STORE_DISCORD_API_BASE_URL=settings.discord_api_base_url,
-        dramatiq_worker_timeout=str(settings.worker_timeout_ms),
-        dramatiq_queue_prefetch="4",
+        STORE_WORKER_TIMEOUT_MS=str(settings.worker_timeout_ms),
+        STORE_QUEUE_PREFETCH="4",
         PYTHONUNBUFFERED="1",
     )
     return env
@@ -142,7 +142,14 @@ def worker_env(settings: Settings) -> dict[str, str]:
 class WorkerProcess:
     """A real `dramatiq workers.actors` process group started by a test."""
 
-    def __init__(self, settings: Settings, log_path: Path, processes: int = 1, threads: int = 4) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        log_path: Path,
+        processes: int = 1,
+        threads: int = 4,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.settings = settings
         self.log_path = log_path
         self._log = log_path.open("ab")
@@ -152,7 +159,7 @@ class WorkerProcess:
         self.process = subprocess.Popen(
             worker_command(processes, threads),
             cwd=ROOT,
-            env=worker_env(settings),
+            env={**worker_env(settings), **(env or {})},
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -190,8 +197,8 @@ class WorkerProcess:
 def start_worker(settings: Settings, tmp_path: Path) -> Iterator[object]:
     started: list[WorkerProcess] = []
 
-    def start(processes: int = 1, threads: int = 4) -> WorkerProcess:
-        worker = WorkerProcess(settings, tmp_path / f"worker-{len(started)}.log", processes, threads)
+    def start(processes: int = 1, threads: int = 4, env: dict[str, str] | None = None) -> WorkerProcess:
+        worker = WorkerProcess(settings, tmp_path / f"worker-{len(started)}.log", processes, threads, env)
         started.append(worker)
         return worker
 

@@ -131,6 +131,28 @@ async def test_two_verifications_at_the_same_moment_deliver_once(
     assert [h.trigger for h in done.history].count("complete") == 1
 
 
+async def test_a_worker_started_on_its_own_takes_its_tuning_from_the_store_settings(
+    store, cipher, settings, relay_to_workers, start_worker
+):
+    """`./store workers` runs plain `dramatiq`: the store's STORE_* tuning must still hold, and
+    a Dramatiq variable left in the environment that says otherwise is named, not obeyed."""
+    product = await automatic_product(cipher, items=1)
+    worker = start_worker(
+        threads=2,
+        env={"STORE_WORKER_TIMEOUT_MS": "40", "STORE_QUEUE_PREFETCH": "3", "dramatiq_queue_prefetch": "64"},
+    )
+
+    async def tuning():
+        return [line for line in worker.log().splitlines() if "worker tuning" in line]
+
+    line = (await eventually(tuning, "the worker to log its tuning"))[0]
+    assert "idle timeout 40 ms, prefetch 3 messages per queue, 2 threads" in line
+    assert "dramatiq_queue_prefetch=64 is ignored: the store's STORE_QUEUE_PREFETCH gives 3" in worker.log()
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer())
+    await tickets.verify(ticket.id, SELLER)
+    await eventually(lambda: _state(ticket.id, TicketState.COMPLETED), "the delivery")
+
+
 async def _rating_prompted(aredis, namespace):
     return [a for a in await recorded_actions(aredis, namespace) if "rate" in str(a.get("components"))]
 

@@ -1,15 +1,16 @@
 """The Dramatiq broker: Redis, the AsyncIO middleware, retries for I/O errors only, and the
 store's runtime (Beanie on the worker's event loop, the sweeper).
 
-Importing this module sets the global broker from the settings. The worker tuning variables
-`dramatiq_worker_timeout` and `dramatiq_queue_prefetch` are read by Dramatiq when it is
-imported, so the launcher puts them in the worker's environment (see `workers.launch`).
+Importing this module sets the global broker from the settings. The worker's tuning
+(`STORE_WORKER_TIMEOUT_MS`, `STORE_QUEUE_PREFETCH`) is applied as the worker boots, so it holds
+however the worker was started: `./store run`, `./store workers` or a plain `dramatiq`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from concurrent.futures import Future
 
 import dramatiq
@@ -50,6 +51,7 @@ class StoreRuntime(Middleware):
         self._sweeper: Future[None] | None = None
 
     def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        apply_tuning(worker, self.settings)
         # Before the worker threads start, so no message can run ahead of the database.
         loop_thread = get_event_loop_thread()
         assert loop_thread is not None, "the AsyncIO middleware must come before StoreRuntime"
@@ -65,6 +67,28 @@ class StoreRuntime(Middleware):
         loop_thread = get_event_loop_thread()
         if loop_thread is not None:
             loop_thread.run_coroutine(runtime.stop())
+
+
+def apply_tuning(worker: dramatiq.Worker, settings: Settings) -> None:
+    """The store's worker settings, set before the worker makes its consumers and threads.
+    Dramatiq itself only reads its `dramatiq_worker_timeout` and `dramatiq_queue_prefetch`
+    variables; one that disagrees with the store's settings is named in the log, not obeyed."""
+    worker.worker_timeout = settings.worker_timeout_ms
+    if settings.queue_prefetch:  # 0: Dramatiq's own default, twice the threads
+        worker.queue_prefetch = settings.queue_prefetch
+    for variable, value, setting in (
+        ("dramatiq_worker_timeout", worker.worker_timeout, "STORE_WORKER_TIMEOUT_MS"),
+        ("dramatiq_queue_prefetch", worker.queue_prefetch, "STORE_QUEUE_PREFETCH"),
+    ):
+        given = os.environ.get(variable)
+        if given is not None and given != str(value):
+            log.warning("%s=%s is ignored: the store's %s gives %s", variable, given, setting, value)
+    log.info(
+        "worker tuning: idle timeout %d ms, prefetch %d messages per queue, %d threads",
+        worker.worker_timeout,
+        worker.queue_prefetch,
+        worker.worker_threads,
+    )
 
 
 def build_broker(settings: Settings) -> RedisBroker:

@@ -215,8 +215,6 @@ class Launcher:
         settings = self.settings
         self.env.update(
             STORE_DATA_DIR=str(settings.data_dir.resolve()),
-            dramatiq_worker_timeout=str(settings.worker_timeout_ms),
-            dramatiq_queue_prefetch=str(settings.queue_prefetch),
         )
         settings.resolved_secret_key()  # created once here, so every process agrees on it
         self._database("mongodb", settings.mongodb_url, start_mongod, self.mongodb_port, "replica set")
