@@ -91,8 +91,9 @@ class Component:
     # terminal's Ctrl-C reaches the launcher alone and it stops the parts in order (workers
     # while the databases are still up). SIGTERM goes to the whole group, or to the leader
     # alone when it passes the signal on to its children itself (Dramatiq: a second SIGTERM
-    # makes its worker processes exit without stopping their threads, and they hang); SIGKILL
-    # after the grace period always goes to the whole group.
+    # makes its worker processes exit without stopping their threads, and they hang). Once the
+    # leader has exited, or after 30 s if it has not, SIGKILL goes to whatever is left of the
+    # group.
     term_leader_only: bool = False
     check: Callable[[], bool] = field(default=lambda: True)
 
