@@ -33,13 +33,13 @@ import models  # noqa: E402
 from bench._figures import percentile  # noqa: E402
 from bench._scratch import scratch  # noqa: E402
 from bot.panel import product_lines  # noqa: E402
+from discord_sandbox import DiscordSandbox  # noqa: E402
 from models.product import DeliveryMode  # noqa: E402
 from models.store import Store  # noqa: E402
-from tests.discord_sandbox import DiscordSandbox  # noqa: E402
-from tests.discord_sandbox.state import ADMINISTRATOR  # noqa: E402
 from workers.discord_rest import point_at  # noqa: E402
 from workers.embedded import child_env, start_mongod, start_redis  # noqa: E402
 from workflows import products, stock  # noqa: E402
+from workflows.discord_permissions import REQUIRED  # noqa: E402
 from workflows.panel import render  # noqa: E402
 
 NAIVE_EVERY_S = 5.0
@@ -79,7 +79,7 @@ async def main(args: argparse.Namespace, work: Path) -> None:
         guilds = {}
         for name, bot in (("ours", ours), ("naive", naive)):
             guild = s.add_guild(f"Toko {name}", seller)
-            role = s.add_role(guild, "bot", ADMINISTRATOR)
+            role = s.add_role(guild, "bot", int(REQUIRED))
             s.add_member(guild, bot, [role.id])
             guilds[name] = (guild.id, s.add_channel(guild, "shop").id)
         return {"guilds": guilds, "our_token": our_token, "naive_token": naive_token}

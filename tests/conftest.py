@@ -19,14 +19,15 @@ from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 
 import models
+from discord_sandbox import DiscordSandbox
+from discord_sandbox.state import VIEW_CHANNEL, Overwrite
 from models.settings import Settings
 from models.store import Store
-from tests.discord_sandbox import DiscordSandbox
-from tests.discord_sandbox.state import ADMINISTRATOR, VIEW_CHANNEL, Overwrite
 from workers.embedded import EmbeddedService, start_mongod, start_redis
 from workers.launch import worker_command
 from workers.sender import Sender
 from workflows import outbox, products
+from workflows.discord_permissions import REQUIRED
 from workflows.stock_cipher import StockCipher
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -223,7 +224,7 @@ def world(sandbox):
         seller = s.add_user("seller")
         bot, token = s.add_bot()
         guild = s.add_guild("Toko", seller, guild_id=GUILD)
-        bot_role = s.add_role(guild, "bot", ADMINISTRATOR)
+        bot_role = s.add_role(guild, "bot", int(REQUIRED))
         s.add_member(guild, bot, [bot_role.id])
         buyer, stranger = s.add_user("budi"), s.add_user("eve")
         s.add_member(guild, buyer)

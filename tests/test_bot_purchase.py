@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+from discord_sandbox.state import Attachment
 from models.rating import Rating
 from models.store import Store, utcnow
 from models.ticket import Ticket, TicketState
@@ -21,7 +22,6 @@ from tests.bot_driver import (
     responded,
     submit,
 )
-from tests.discord_sandbox.state import Attachment
 from tests.waiting import eventually
 
 

@@ -21,6 +21,7 @@ from playwright.async_api import Page, async_playwright, expect
 from pymongo import MongoClient
 
 import models
+from discord_sandbox import DiscordSandbox
 from models.dashboard_session import DashboardSession
 from models.incoming_payment import IncomingPayment
 from models.product import Product
@@ -29,11 +30,10 @@ from models.ticket import Actor, Ticket, TicketState
 from tests.bot_driver import click, messages, on_sandbox, submit
 from tests.conftest import ROOT, WorkerProcess, bot_process, isolated_settings, worker_env
 from tests.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, DashboardProcess, free_port
-from tests.discord_sandbox import DiscordSandbox
-from tests.discord_sandbox.state import ADMINISTRATOR
 from tests.waiting import eventually
 from workers.sender import Sender
 from workflows import outbox, products, tickets
+from workflows.discord_permissions import REQUIRED
 from workflows.money import format_amount
 
 # The first start builds the frontend (about a minute on a fresh machine).
@@ -79,12 +79,12 @@ async def shop(shop_settings, discord, tmp_path_factory):
         seller, buyer, stranger = s.add_user("seller"), s.add_user("budi"), s.add_user("eve")
         bot, token = s.add_bot()
         guild = s.add_guild("Toko Budi", seller, guild_id=GUILD)
-        s.add_member(guild, bot, [s.add_role(guild, "bot", ADMINISTRATOR).id])
+        s.add_member(guild, bot, [s.add_role(guild, "bot", int(REQUIRED)).id])
         s.add_member(guild, buyer)
         shop_channel = s.add_channel(guild, "shop")
         category = s.add_channel(guild, "tickets", type_=4)
         other = s.add_guild("Someone else's shop", stranger, guild_id=OTHER_GUILD)
-        s.add_member(other, bot, [s.add_role(other, "bot", ADMINISTRATOR).id])
+        s.add_member(other, bot, [s.add_role(other, "bot", int(REQUIRED)).id])
         s.add_oauth_app(CLIENT_ID, CLIENT_SECRET, f"http://127.0.0.1:{port}/auth/callback")
         return {"seller": seller, "buyer": buyer, "token": token, "shop": shop_channel, "category": category}
 
@@ -270,7 +270,7 @@ async def test_seller_configures_a_bank_transfer(page: Page, shop):
 
 
 async def test_seller_adds_qris_by_uploading_its_image(page: Page, shop):
-    from tests.discord_sandbox.demo import static_qris
+    from discord_sandbox.demo import static_qris
     from workflows import qris
 
     await page.goto(store_url(shop, "payment-methods"))

@@ -10,7 +10,7 @@ import aiohttp
 import discord
 import pytest
 
-from tests.discord_sandbox.state import DiscordError
+from discord_sandbox.state import DiscordError
 from tests.waiting import eventually
 
 

@@ -4,7 +4,7 @@ It prepares what is missing (the dashboard's frontend toolchain), starts embedde
 one-node replica set under `<data_dir>/mongodb`) and Redis (append-only file under
 `<data_dir>/redis`) when no URLs are configured, then the workers (each with a sweeper), the
 bot and the dashboard (production build). Without a Discord token it runs in sandbox mode: a
-local Discord with a demo guild and a seeded demo store (see tests/discord_sandbox/demo.py).
+local Discord with a demo guild and a seeded demo store (see discord_sandbox/demo.py).
 
 Once everything is up it prints a status table. Ctrl-C stops everything it started, and only
 that; a second run reuses the data. A component that fails is named with its log's path.
@@ -252,7 +252,7 @@ class Launcher:
         command = [
             sys.executable,
             "-m",
-            "tests.discord_sandbox.demo",
+            "discord_sandbox.demo",
             "--ready-file",
             str(ready_file),
             "--public-url",
@@ -281,7 +281,7 @@ class Launcher:
 
     async def _seed(self, world: dict[str, object]) -> bool:
         import models
-        from tests.discord_sandbox.demo import seed_store
+        from discord_sandbox.demo import seed_store
         from workflows.stock_cipher import StockCipher
 
         client = await models.connect(self.env["STORE_MONGODB_URL"], self.settings.mongodb_database)

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.discord_sandbox.state import (
+from discord_sandbox.state import (
     ADMINISTRATOR,
     CHANNELS_PER_CATEGORY,
     CHANNELS_PER_GUILD,

@@ -1,5 +1,5 @@
 """A local Discord for tests, benchmarks and the demo mode; production code never imports it."""
 
-from tests.discord_sandbox.server import DiscordSandbox, SandboxServer
+from discord_sandbox.server import DiscordSandbox, SandboxServer
 
 __all__ = ["DiscordSandbox", "SandboxServer"]

@@ -1,7 +1,7 @@
 """The sandbox demo: a local Discord with a demo guild, and a seeded demo store, so the whole
 purchase can be tried without a Discord application (`./store run` with no token).
 
-`python -m tests.discord_sandbox.demo --ready-file F --public-url URL` serves the sandbox and
+`python -m discord_sandbox.demo --ready-file F --public-url URL` serves the sandbox and
 writes the demo world (its address, the bot token, ids) as JSON into F once it listens. The
 guild, people and channels get the same ids at every start, so a store kept in the database
 still points at them after a restart; later ids (tickets, messages) come after the old ones.
@@ -18,9 +18,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.discord_sandbox import state
-from tests.discord_sandbox.server import DiscordSandbox
-from tests.discord_sandbox.state import ADMINISTRATOR, VIEW_CHANNEL, Overwrite
+from discord_sandbox import state
+from discord_sandbox.server import DiscordSandbox
+from discord_sandbox.state import VIEW_CHANNEL, Overwrite
+from workflows.discord_permissions import REQUIRED
 
 DEMO_GUILD = 1_200_000_000_000_000_001
 CLIENT_ID = "1200000000000000999"
@@ -37,7 +38,7 @@ def build(sandbox: DiscordSandbox, public_url: str) -> dict[str, Any]:
         seller, buyer = s.add_user("seller"), s.add_user("budi")
         bot, token = s.add_bot("Toko Demo Bot")
         guild = s.add_guild("Toko Demo", seller, guild_id=DEMO_GUILD)
-        s.add_member(guild, bot, [s.add_role(guild, "bot", ADMINISTRATOR).id])
+        s.add_member(guild, bot, [s.add_role(guild, "bot", int(REQUIRED)).id])
         s.add_member(guild, buyer)
         shop = s.add_channel(guild, "shop")
         staff_only = [Overwrite(guild.id, 0, deny=VIEW_CHANNEL)]
