@@ -55,8 +55,10 @@ class PanelSettings(BaseModel):
     buy_style: Literal["primary", "secondary", "success", "danger"] = "success"
     payment_label: str = Field(default="Payment", max_length=80)
     payment_style: Literal["primary", "secondary", "success", "danger"] = "secondary"
-    buy_emoji: str = Field(default="🛒", max_length=32)
-    payment_emoji: str = Field(default="💳", max_length=32)
+    # One Unicode emoji or a server emoji `<a:name:id>` (up to 57 characters); checked by
+    # workflows.emoji when saved.
+    buy_emoji: str = Field(default="🛒", max_length=64)
+    payment_emoji: str = Field(default="💳", max_length=64)
     refresh_s: int = Field(default=5, ge=2, le=3600)
 
 

@@ -113,6 +113,8 @@ class TranscriptRecord(BaseModel):
     path: str
     size: int
     archived_at: datetime
+    # Why the log channel refused the transcript (in the store's language), for the dashboard.
+    post_problem: str | None = None
 
 
 class Ticket(Document):

@@ -1,9 +1,10 @@
 """Files the dashboard keeps and serves.
 
 Product images and panel thumbnails are public (Discord shows them to everyone in the
-guild): `/media/<guild>/<name>`. A ticket's payment proof and archived transcript are the
-buyer's private data: `/files/tickets/<id>/proof|transcript` checks the seller's session
-against the ticket's store on every request.
+guild): `/media/<guild>/<name>`. A ticket's payment proof, archived transcript and the files
+posted in it are the buyer's private data: `/files/tickets/<id>/proof|transcript` and
+`/files/tickets/<id>/attachments/<message>/<n>` (linked from the transcript) check the
+seller's session against the ticket's store on every request.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from starlette.routing import Route
 
 from models.settings import get_settings
 from models.ticket import Ticket
+from models.ticket_message import TicketMessage
 from web import access
 from workflows.errors import StoreError
 from workflows.images import PreparedImage, prepare_upload
@@ -68,12 +70,20 @@ async def public_media(request: Request) -> Response:
     return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
 
 
-async def ticket_file(request: Request) -> Response:
+async def _sellers_ticket(request: Request) -> Ticket | None:
+    """The ticket of the path, if the session is one of its store's sellers."""
     try:
         ticket: Ticket = await get_ticket(request.path_params["ticket_id"])
         await access.check(request.headers.get("cookie"), ticket.guild_id)
     except (StoreError, access.Refused):
-        return PlainTextResponse("not found", 404)  # the same answer for "not yours" and "none"
+        return None  # the same answer for "not yours" and "none"
+    return ticket
+
+
+async def ticket_file(request: Request) -> Response:
+    ticket = await _sellers_ticket(request)
+    if ticket is None:
+        return PlainTextResponse("not found", 404)
     data_dir = get_settings().data_dir
     if request.path_params["kind"] == "transcript" and ticket.transcript:
         path = Path(ticket.transcript.path)
@@ -86,15 +96,44 @@ async def ticket_file(request: Request) -> Response:
     if not await asyncio.to_thread(path.is_file):
         return PlainTextResponse("not found", 404)
     # A transcript is HTML written from buyers' messages: served sandboxed, never as our origin.
-    headers = {
-        "Content-Security-Policy": "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-    }
+    headers = {"Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'"}
     return FileResponse(
         path, media_type=media_type, headers={**headers, "Cache-Control": "private, no-store"}
+    )
+
+
+async def ticket_attachment(request: Request) -> Response:
+    """A file posted in a ticket, as the store copied it (bot/listeners.py)."""
+    ticket = await _sellers_ticket(request)
+    message_id, index = request.path_params["message_id"], request.path_params["index"]
+    if ticket is None or not message_id.isdigit() or not index.isdigit() or len(message_id) > 20:
+        return PlainTextResponse("not found", 404)
+    message = await TicketMessage.find_one({"ticket_id": ticket.id, "message_id": int(message_id)})
+    if message is None or int(index) >= len(message.attachments):
+        return PlainTextResponse("not found", 404)
+    attachment = message.attachments[int(index)]
+    data_dir = get_settings().data_dir.resolve()
+    path = (data_dir / attachment.stored_path).resolve() if attachment.stored_path else None
+    if path is None or not path.is_relative_to(data_dir) or not await asyncio.to_thread(path.is_file):
+        return PlainTextResponse("not found", 404)
+    # Only an image the listener checked is shown inline; anything else a buyer posted (HTML,
+    # a script) is a download, never rendered as our origin.
+    image = attachment.content_type in {"image/png", "image/jpeg", "image/gif", "image/webp"}
+    return FileResponse(
+        path,
+        media_type=attachment.content_type if image else "application/octet-stream",
+        filename=attachment.filename,
+        content_disposition_type="inline" if image else "attachment",
+        headers={
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
     )
 
 
 ROUTES = [
     Route("/media/{guild}/{name}", public_media, methods=["GET"]),
     Route("/files/tickets/{ticket_id}/{kind}", ticket_file, methods=["GET"]),
+    Route("/files/tickets/{ticket_id}/attachments/{message_id}/{index}", ticket_attachment, methods=["GET"]),
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import dramatiq
@@ -17,19 +18,29 @@ import dramatiq
 from models import batch
 from models.store import Store, utcnow
 from models.ticket import Actor, DeliveryRecord, Ticket, TicketState, TranscriptRecord
-from models.ticket_message import StoredAttachment, TicketMessage
+from models.ticket_message import TicketMessage
 from workers import retry_policy, runtime
 from workers.broker import broker  # noqa: F401  (sets the global broker before the actors)
-from workers.discord import Attachment, DMsClosed, OutgoingMessage
+from workers.discord import Attachment, DiscordRejected, DMsClosed, OutgoingMessage
 from workers.queues import ACTOR_QUEUES
 from workflows import delivery, outbox, payments, tickets, timers
 from workflows.errors import TicketNotFound, TransitionNotAllowed
 from workflows.i18n import text
+from workflows.message_limits import UPLOAD_MAX_BYTES
 from workflows.money import format_amount
 from workflows.products import cached_store
 from workflows.transcript import render_html
 
 log = logging.getLogger(__name__)
+
+# The posted transcript stays this far under the upload limit (reference.mdx, Uploading Files:
+# 10 MiB a file) so the multipart request around it is never the one byte too many.
+TRANSCRIPT_POSTED_MAX = UPLOAD_MAX_BYTES - 512 * 1024
+# JSON error codes (topics/opcodes-and-status-codes.mdx) the seller can act on.
+UNKNOWN_CHANNEL = 10003
+MISSING_ACCESS = 50001
+MISSING_PERMISSIONS = 50013
+FILE_TOO_LARGE = 40005
 
 
 def _actor(fn):  # type: ignore[no-untyped-def]
@@ -94,14 +105,13 @@ async def deliver_product(ticket_id: str, outbox_entry_id: str | None = None) ->
     rt = runtime.current()
     store = await cached_store(ticket.guild_id)
     content = await delivery.compose(ticket, store, rt.cipher)
-    nonce = delivery.delivery_nonce(ticket)
     # Before anything is sent: a seller cancelling from now on does not put these keys back
     # on sale (the buyer may already have them); one who cancelled already stops the delivery.
     if not await delivery.hand_over(ticket):
         log.info("ticket %s stopped waiting for delivery before it was sent; nothing sent", ticket.id)
         return await outbox.consume(ticket.id, outbox_entry_id)
     try:
-        message_id, via = await _send_product(ticket, store.locale, content, nonce)
+        message_id, via = await _send_product(ticket, store.locale, content)
     except Exception as error:
         if not retry_policy.is_transient(error):  # retrying will not help: tell the seller
             await _report_delivery_problem(ticket, store, error)
@@ -116,17 +126,35 @@ async def deliver_product(ticket_id: str, outbox_entry_id: str | None = None) ->
         await outbox.consume(ticket.id, outbox_entry_id)
 
 
-async def _send_product(ticket: Ticket, locale: str, content: str, nonce: str) -> tuple[int, str]:
-    """By DM, else in the ticket channel when the buyer's DMs are closed: (message id, where)."""
+async def _send_product(ticket: Ticket, locale: str, content: str) -> tuple[int, str]:
+    """By DM, else in the ticket channel when the buyer's DMs are closed: (id of the first
+    message, where). A delivery too long for one message goes as several, or as a file."""
     discord = runtime.current().discord
     try:
-        return await discord.send_dm(ticket.buyer_id, OutgoingMessage(content=content, nonce=nonce)), "dm"
+        parts = delivery.messages(ticket, locale, content)
+        return await _send_parts(parts, lambda m: discord.send_dm(ticket.buyer_id, m)), "dm"
     except DMsClosed:
         if ticket.channel_id is None:
             raise
+    channel_id = ticket.channel_id
     notice = text(locale, "delivery.dm_closed", buyer=ticket.buyer_id)
-    message = OutgoingMessage(content=f"{notice}\n{content}", nonce=nonce)
-    return await discord.post(ticket.channel_id, message), "ticket"
+    parts = delivery.messages(ticket, locale, content, notice)
+    return await _send_parts(parts, lambda m: discord.post(channel_id, m)), "ticket"
+
+
+async def _send_parts(
+    parts: list[delivery.DeliveryMessage], send: Callable[[OutgoingMessage], Awaitable[int]]
+) -> int:
+    """Send the parts in order (each with its own nonce); the first one's id."""
+    ids = []
+    for part in parts:
+        files = (
+            [Attachment(filename=part.file[0], content_type="text/plain", data=part.file[1])]
+            if part.file
+            else []
+        )
+        ids.append(await send(OutgoingMessage(content=part.content, files=files, nonce=part.nonce)))
+    return ids[0]
 
 
 async def _report_delivery_problem(ticket: Ticket, store: Store, error: Exception) -> None:
@@ -248,7 +276,9 @@ async def expire_unpaid(ticket_id: str) -> None:
 @_actor
 async def archive_transcript(ticket_id: str, outbox_entry_id: str | None = None) -> None:
     """Render the closed ticket's transcript, keep it, post it to the log, DM the buyer a copy,
-    then delete the ticket channel."""
+    then delete the ticket channel. A log channel that refuses the post (the bot cannot see it,
+    may not post there, it is gone) does not stop the rest: the refusal is recorded on the
+    ticket for the dashboard and the seller is alerted once in the log channel."""
     ticket = await _ticket(ticket_id)
     if ticket is None:
         return
@@ -259,17 +289,21 @@ async def archive_transcript(ticket_id: str, outbox_entry_id: str | None = None)
     path = _transcript_path(rt.settings.data_dir, ticket)
     record = ticket.transcript
     data = await asyncio.to_thread(_read_if_exists, Path(record.path)) if record else None
+    messages: list[TicketMessage] | None = None
     if data is None:
-        raw = await batch.find_all(
-            TicketMessage.get_pymongo_collection(), {"ticket_id": ticket.id}, "created_at"
-        )
-        messages = [TicketMessage.model_validate(doc) for doc in raw]
-        page = render_html(store, ticket, messages, read=lambda a: _read_attachment(rt.settings.data_dir, a))
-        data = page.encode()
+        messages = await _ticket_messages(ticket)
+        data = render_html(store, ticket, messages, rt.settings.public_url.rstrip("/")).encode()
         record = await asyncio.to_thread(_write_transcript, path, data)
+    assert record is not None
+    posted = data
+    if len(data) > TRANSCRIPT_POSTED_MAX:  # a huge chat: Discord gets the start, the end and a link
+        messages = messages if messages is not None else await _ticket_messages(ticket)
+        base_url = rt.settings.public_url.rstrip("/")
+        posted = render_html(store, ticket, messages, base_url, max_bytes=TRANSCRIPT_POSTED_MAX).encode()
     outcome = text(store.locale, f"outcome.{ticket.outcome.value if ticket.outcome else 'completed'}")
-    file = Attachment(filename=f"ticket-{ticket.number}.html", content_type="text/html", data=data)
+    file = Attachment(filename=f"ticket-{ticket.number}.html", content_type="text/html", data=posted)
     log_channel = store.transcript_channel_id or store.log_channel_id
+    problem = None
     if log_channel:
         content = text(
             store.locale,
@@ -279,10 +313,13 @@ async def archive_transcript(ticket_id: str, outbox_entry_id: str | None = None)
             outcome=outcome,
             buyer=ticket.buyer_id,
         )
-        await rt.discord.post(
-            log_channel,
-            OutgoingMessage(content=content, files=[file], nonce=_nonce("t", ticket.id)),
-        )
+        try:
+            await rt.discord.post(
+                log_channel,
+                OutgoingMessage(content=content, files=[file], nonce=_nonce("t", ticket.id)),
+            )
+        except DiscordRejected as error:  # outages (DiscordUnavailable) are retried instead
+            problem = await _transcript_refused(ticket, store, log_channel, error)
     try:
         content = text(
             store.locale,
@@ -297,13 +334,67 @@ async def archive_transcript(ticket_id: str, outbox_entry_id: str | None = None)
         )
     except DMsClosed:
         log.info("ticket %s: buyer's DMs are closed, no transcript copy", ticket.id)
+    except DiscordRejected as error:
+        log.warning("ticket %s: Discord refused the buyer's transcript copy: %s", ticket.id, error)
     if ticket.channel_id is not None:
         await rt.discord.delete_channel(ticket.channel_id)
+    record = record.model_copy(update={"post_problem": problem})
     # One write: the transcript is recorded, the archive watchdog ends, the message is consumed.
     update: dict[str, object] = {"$set": {"transcript": record.model_dump(), **timers.CLEARED}}
     if outbox_entry_id:
         update["$pull"] = {"outbox": {"id": outbox_entry_id}}
     await batch.update_by_id(Ticket.get_pymongo_collection(), ticket.id, update)
+
+
+async def _ticket_messages(ticket: Ticket) -> list[TicketMessage]:
+    raw = await batch.find_all(TicketMessage.get_pymongo_collection(), {"ticket_id": ticket.id}, "created_at")
+    return [TicketMessage.model_validate(doc) for doc in raw]
+
+
+async def _transcript_refused(ticket: Ticket, store: Store, channel_id: int, error: DiscordRejected) -> str:
+    """Why the transcript channel refused the post, in the store's language (kept on the ticket
+    for the dashboard); the seller is told once in the log channel when that is another
+    channel, since a refusal there means the seller has to change something in Discord."""
+    channel = await _channel_label(store, channel_id)
+    code = getattr(error.__cause__, "code", None)
+    # topics/opcodes-and-status-codes.mdx, JSON Error Codes.
+    reason = {
+        MISSING_ACCESS: "limits.cannot_see",
+        MISSING_PERMISSIONS: "limits.cannot_post",
+        UNKNOWN_CHANNEL: "limits.channel_gone",
+        FILE_TOO_LARGE: "limits.file_too_large",
+    }.get(code, "limits.refused")
+    problem = text(
+        store.locale,
+        "limits.transcript_not_posted",
+        reason=text(store.locale, reason, channel=channel, error=str(error)[:200]),
+    )
+    log.warning("ticket %s: transcript not posted in %s: %s", ticket.id, channel_id, error)
+    if store.log_channel_id and store.log_channel_id != channel_id:
+        alert = text(store.locale, "limits.transcript_alert", number=ticket.number, problem=problem)
+        try:
+            await runtime.current().discord.post(
+                store.log_channel_id, OutgoingMessage(content=alert, nonce=_nonce("x", ticket.id))
+            )
+        except Exception:  # the dashboard shows it anyway
+            log.exception(
+                "ticket %s: could not tell the log channel the transcript was not posted", ticket.id
+            )
+    return problem
+
+
+async def _channel_label(store: Store, channel_id: int) -> str:
+    """'#name' of a guild channel, read from the guild's channel list (resources/guild.mdx, Get
+    Guild Channels), which also holds the channels the bot may not view; a generic label when
+    Discord cannot say."""
+    find_name = getattr(runtime.current().discord, "channel_name", None)
+    name = None
+    if find_name is not None:
+        try:
+            name = await find_name(store.guild_id, channel_id)
+        except Exception:  # only a label: a generic one will do
+            log.warning("could not read the name of channel %s", channel_id, exc_info=True)
+    return f"#{name}" if name else text(store.locale, "limits.the_transcript_channel")
 
 
 def _write_transcript(path: Path, data: bytes) -> TranscriptRecord:
@@ -323,15 +414,6 @@ def _read_if_exists(path: Path) -> bytes | None:
 
 def _transcript_path(data_dir: Path, ticket: Ticket) -> Path:
     return data_dir / "transcripts" / str(ticket.guild_id) / f"{ticket.number:06d}-{ticket.id}.html"
-
-
-def _read_attachment(data_dir: Path, attachment: StoredAttachment) -> bytes | None:
-    if not attachment.stored_path:
-        return None
-    path = (data_dir / attachment.stored_path).resolve()
-    if not path.is_relative_to(data_dir.resolve()) or not path.exists():
-        return None
-    return path.read_bytes()
 
 
 def _buttons(items: list[tuple[str, str, int]]) -> dict[str, object]:

@@ -88,6 +88,12 @@ class RestDiscord:
     async def post(self, channel_id: int, message: OutgoingMessage) -> int:
         return await self._send(channel_id, message)
 
+    async def channel_name(self, guild_id: int, channel_id: int) -> str | None:
+        """A guild channel's name, from the guild's channel list (which, unlike Get Channel,
+        also answers for a channel the bot may not view)."""
+        channels = await self._call(self.http.get_all_guild_channels(guild_id))
+        return next((c["name"] for c in channels if int(c["id"]) == channel_id), None)
+
     async def delete_channel(self, channel_id: int) -> None:
         try:
             await self._call(self.http.delete_channel(channel_id))

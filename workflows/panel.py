@@ -11,12 +11,24 @@ from models.product import DeliveryMode, Product
 from models.rating import Rating
 from models.stock_item import StockItem, StockItemStatus
 from models.store import Store
+from workflows import emoji
 from workflows.i18n import text
+from workflows.message_limits import (
+    EMBED_DESCRIPTION_MAX,
+    EMBED_FIELDS_MAX,
+    EMBED_TITLE_MAX,
+    EMBED_TOTAL_MAX,
+    FIELD_NAME_MAX,
+    FIELD_VALUE_MAX,
+    shorten,
+)
 from workflows.money import format_amount
 
 BUTTON_STYLES = {"primary": 1, "secondary": 2, "success": 3, "danger": 4}
-FIELDS_PER_PAGE = 25  # Discord's limit of fields in one embed
+FIELDS_PER_PAGE = EMBED_FIELDS_MAX
 OPTIONS_PER_SELECT = 25
+DESCRIPTION_SHOWN = 200  # of a product's description, when the embed has room for it
+DESCRIPTION_MIN = 24  # a description cut shorter than this says nothing: it is left out
 
 
 @dataclass(frozen=True)
@@ -28,60 +40,140 @@ class ProductLine:
     rating: float | None = None
 
 
-def _field(store: Store, line: ProductLine) -> dict[str, Any]:
+def _summary(store: Store, line: ProductLine) -> str:
+    """Price, stock and rating: the part of a product's field that is always shown."""
     price = format_amount(line.product.price, store.currency)
     stock = (
         text(store.locale, "panel.stock", stock=line.stock)
         if line.stock
         else text(store.locale, "panel.sold_out")
     )
-    value = f"{price} | {stock}"
+    summary = f"{price} | {stock}"
     if line.rating is not None:
-        value += f" | ★ {line.rating:.1f}"
-    if line.product.description:
-        value += "\n" + line.product.description[:200]
-    return {"name": line.product.name[:256], "value": value[:1024], "inline": True}
+        summary += f" | ★ {line.rating:.1f}"
+    return summary
+
+
+def _name(line: ProductLine) -> str:
+    return shorten(line.product.name, FIELD_NAME_MAX)
+
+
+def _row(store: Store, line: ProductLine) -> str:
+    """A product as one line of the description (the "list" layout)."""
+    return f"**{_name(line)}** — {_summary(store, line)}"
+
+
+def _intro(store: Store) -> str:
+    panel = store.panel
+    intro = panel.description or text(store.locale, "panel.description", seconds=panel.refresh_s)
+    return shorten(intro, EMBED_DESCRIPTION_MAX)
+
+
+def _room(store: Store) -> int:
+    """Characters left for the products on one page, once the title, the intro and the page
+    footer are counted (Embed Limits: 6,000 in all; the description at most 4,096)."""
+    panel = store.panel
+    footer = len(text(store.locale, "panel.page", page=999, pages=999))
+    room = EMBED_TOTAL_MAX - len(shorten(panel.title, EMBED_TITLE_MAX)) - len(_intro(store)) - footer
+    if panel.layout == "list":
+        room = min(room, EMBED_DESCRIPTION_MAX - len(_intro(store)) - 2)
+    return room
+
+
+def _cost(store: Store, line: ProductLine) -> int:
+    """What a product takes on a page at the least (its description may be cut or left out)."""
+    if store.panel.layout == "list":
+        return len(_row(store, line)) + 1
+    return len(_name(line)) + len(_summary(store, line))
+
+
+def pages(store: Store, lines: list[ProductLine]) -> list[list[ProductLine]]:
+    """The products split into the panel's pages: at most 25 a page (fields in one embed), and
+    no more than fit in the embed's 6,000 characters with their name, price and stock."""
+    room = _room(store)
+    split: list[list[ProductLine]] = [[]]
+    used = 0
+    for line in lines:
+        cost = _cost(store, line)
+        if split[-1] and (len(split[-1]) == FIELDS_PER_PAGE or used + cost > room):
+            split.append([])
+            used = 0
+        split[-1].append(line)
+        used += cost
+    return split
+
+
+def _description_caps(wanted: list[int], room: int) -> list[int]:
+    """Share `room` characters among descriptions wanting `wanted` each: the short ones whole,
+    the long ones cut to one common length (the largest that fits)."""
+    if sum(wanted) <= room:
+        return wanted
+    cap, left, pending = 0, room, sorted(wanted)
+    while pending and pending[0] * len(pending) <= left:
+        left -= pending[0]
+        cap = pending.pop(0)
+    if pending:
+        cap = left // len(pending)
+    return [min(w, cap) for w in wanted]
+
+
+def _fields(store: Store, shown: list[ProductLine]) -> list[dict[str, Any]]:
+    room = _room(store) - sum(_cost(store, line) for line in shown)
+    descriptions = [shorten(line.product.description, DESCRIPTION_SHOWN) for line in shown]
+    caps = _description_caps([len(d) + 1 if d else 0 for d in descriptions], max(room, 0))
+    fields = []
+    for line, description, cap in zip(shown, descriptions, caps, strict=True):
+        value = _summary(store, line)
+        if description and cap - 1 >= DESCRIPTION_MIN:
+            value += "\n" + shorten(description, cap - 1)
+        fields.append({"name": _name(line), "value": shorten(value, FIELD_VALUE_MAX), "inline": True})
+    return fields
+
+
+def _button(style: str, label: str, custom_id: str, emoji_value: str) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": 2,
+        "style": BUTTON_STYLES[style],
+        "label": label,
+        "custom_id": custom_id,
+    }
+    partial = emoji.as_component(emoji_value)  # an invalid stored emoji is left out, not sent
+    if partial:
+        button["emoji"] = partial
+    return button
 
 
 def render(store: Store, lines: list[ProductLine], page: int = 0) -> dict[str, Any]:
-    """The panel message (`embeds` + `components`) for one page of at most 25 products."""
+    """The panel message (`embeds` + `components`) for one page of products, within every
+    embed limit whatever the catalogue holds (Embed Limits in resources/message.mdx)."""
     panel = store.panel
-    shown = lines[page * FIELDS_PER_PAGE : (page + 1) * FIELDS_PER_PAGE]
-    description = panel.description or text(store.locale, "panel.description", seconds=panel.refresh_s)
+    split = pages(store, lines)
+    page = page if 0 <= page < len(split) else 0  # a page button from before the catalogue shrank
+    shown = split[page]
+    intro = _intro(store)
     embed: dict[str, Any] = {
-        "title": panel.title,
-        "description": description,
+        "title": shorten(panel.title, EMBED_TITLE_MAX),
+        "description": intro,
         "color": panel.color,
-        "fields": [_field(store, line) for line in shown]
+        "fields": _fields(store, shown)
         or [{"name": text(store.locale, "panel.empty"), "value": "—", "inline": False}],
     }
     if panel.layout == "list" and shown:
         # One line per product in the description: denser on phones than inline fields.
-        rows = [f"**{f['name']}** — {f['value'].splitlines()[0]}" for f in embed.pop("fields")]
-        embed["description"] = (description + "\n\n" + "\n".join(rows))[:4096]
+        del embed["fields"]
+        embed["description"] = intro + "\n\n" + "\n".join(_row(store, line) for line in shown)
     if panel.thumbnail_ref:
         embed["thumbnail"] = {"url": panel.thumbnail_ref}
-    pages = max(1, -(-len(lines) // FIELDS_PER_PAGE))
-    if pages > 1:
-        embed["footer"] = {"text": text(store.locale, "panel.page", page=page + 1, pages=pages)}
+    if len(split) > 1:
+        embed["footer"] = {"text": text(store.locale, "panel.page", page=page + 1, pages=len(split))}
     buttons = [
-        {
-            "type": 2,
-            "style": BUTTON_STYLES[panel.buy_style],
-            "label": panel.buy_label,
-            "custom_id": "buy_btn",
-            **({"emoji": {"name": panel.buy_emoji}} if panel.buy_emoji else {}),
-        },
-        {
-            "type": 2,
-            "style": BUTTON_STYLES[panel.payment_style],
-            "label": panel.payment_label,
-            "custom_id": "payment_btn",
-            **({"emoji": {"name": panel.payment_emoji}} if panel.payment_emoji else {}),
-        },
+        _button(panel.buy_style, panel.buy_label, "buy_btn", panel.buy_emoji),
+        _button(panel.payment_style, panel.payment_label, "payment_btn", panel.payment_emoji),
     ]
-    if pages > 1:
-        buttons.append({"type": 2, "style": 2, "label": "›", "custom_id": f"panel_page:{(page + 1) % pages}"})
+    if len(split) > 1:
+        buttons.append(
+            {"type": 2, "style": 2, "label": "›", "custom_id": f"panel_page:{(page + 1) % len(split)}"}
+        )
     return {"embeds": [embed], "components": [{"type": 1, "components": buttons}]}
 
 

@@ -11,7 +11,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from models.store import GatewayCredentials, PanelSettings, Store, TicketSettings, utcnow
+from workflows import emoji
 from workflows.errors import InvalidInput
+from workflows.i18n import text
 from workflows.products import get_store
 
 STORE_FIELDS = {
@@ -97,6 +99,13 @@ async def update_panel(guild_id: int, **changes: Any) -> Store:
     unknown = set(changes) - (set(PanelSettings.model_fields) - {"channel_id", "message_id"})
     if unknown:
         raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} here")
+    for key in ("buy_emoji", "payment_emoji"):
+        if isinstance(changes.get(key), str):
+            normalised = emoji.normalise(changes[key])
+            if normalised is None:  # Discord would refuse the whole panel (400/50035)
+                button = text(store.locale, f"limits.{key}")
+                raise InvalidInput(text(store.locale, "limits.emoji_invalid", button=button))
+            changes[key] = normalised
     try:
         panel = PanelSettings.model_validate({**store.panel.model_dump(), **changes})
     except ValidationError as error:

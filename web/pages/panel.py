@@ -211,14 +211,14 @@ def _designer() -> rx.Component:
             ),
             rx.flex(
                 _input("Buy label", "buy_label"),
-                _input("Emoji", "buy_emoji", max_length=32),
+                _input("Emoji", "buy_emoji", max_length=64),
                 _select("Colour", "buy_style", STYLES),
                 spacing="2",
                 width="100%",
             ),
             rx.flex(
                 _input("Payment label", "payment_label"),
-                _input("Emoji", "payment_emoji", max_length=32),
+                _input("Emoji", "payment_emoji", max_length=64),
                 _select("Colour", "payment_style", STYLES),
                 spacing="2",
                 width="100%",

@@ -63,6 +63,7 @@ class TicketDetailState(SellerState):
             else "",
             "rating": ("★" * rating.stars + f" {rating.comment}").strip() if rating else "",
             "transcript": f"/files/tickets/{t.id}/transcript" if t.transcript else "",
+            "transcript_problem": (t.transcript.post_problem or "") if t.transcript else "",
         }
         self.timeline = [
             {
@@ -246,6 +247,7 @@ def ticket_page() -> rx.Component:
                 _fact("Not delivered", t["delivery_problem"], id="delivery-problem", color="red"),
                 _fact("Seller's note", t["delivery_note"]),
                 _fact("Rating", t["rating"], id="rating"),
+                _fact("Transcript", t["transcript_problem"], id="transcript-problem", color="red"),
                 rx.cond(
                     t["transcript"] != "",
                     rx.link(
