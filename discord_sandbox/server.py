@@ -396,6 +396,11 @@ class SandboxServer:
         guild_id = int(request.match_info["guild_id"])
         return _json([c.to_json() for c in self.channels.values() if c.guild_id == guild_id])
 
+    async def get_guild_roles(self, request: web.Request) -> web.Response:
+        """resources/guild.mdx "Get Guild Roles": the guild's roles (the caller must be in it)."""
+        guild = self._guild(request.match_info["guild_id"], self._caller(request))
+        return _json([r.to_json() for r in guild.roles.values()])
+
     async def get_member(self, request: web.Request) -> web.Response:
         guild = self.guilds.get(int(request.match_info["guild_id"]))
         member = guild.members.get(int(request.match_info["user_id"])) if guild else None
@@ -900,6 +905,7 @@ class SandboxServer:
                 web.patch(f"{api}/webhooks/{{app_id}}/{{token}}/messages/@original", self.original),
                 web.post(f"{api}/guilds/{{guild_id}}/channels", self.create_channel),
                 web.get(f"{api}/guilds/{{guild_id}}/channels", self.get_guild_channels),
+                web.get(f"{api}/guilds/{{guild_id}}/roles", self.get_guild_roles),
                 web.get(f"{api}/guilds/{{guild_id}}/members/{{user_id}}", self.get_member),
                 web.get(f"{api}/channels/{{channel_id}}", self.get_channel),
                 web.delete(f"{api}/channels/{{channel_id}}", self.delete_channel),

@@ -63,7 +63,8 @@ class PanelSettings(BaseModel):
 
 
 class GatewayCredentials(BaseModel):
-    """The store's own payment-gateway credentials (each gateway signs its callbacks with them)."""
+    """The store's own payment-gateway credentials (each gateway signs its callbacks with them),
+    stored encrypted (`workflows.payment_secrets`)."""
 
     tripay_private_key: str | None = None
     midtrans_server_key: str | None = None
@@ -82,8 +83,9 @@ class Store(Document):
     log_channel_id: int | None = None
     transcript_channel_id: int | None = None
     testimonial_channel_id: int | None = None
-    # Shared secret of the store's Moota bank-mutation webhook (HMAC-SHA256 of the raw body).
-    moota_secret: str | None = Field(default=None, min_length=16, max_length=200)
+    # Shared secret of the store's Moota bank-mutation webhook (HMAC-SHA256 of the raw body),
+    # stored encrypted like the gateways' keys (`workflows.payment_secrets`).
+    moota_secret: str | None = Field(default=None, min_length=16, max_length=1000)
     gateways: GatewayCredentials = Field(default_factory=lambda: GatewayCredentials())
     # Last ticket number handed out; tickets are numbered 1, 2, 3… per guild.
     ticket_counter: int = 0

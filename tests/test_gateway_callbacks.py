@@ -20,13 +20,15 @@ from models.ticket import Ticket, TicketState
 from tests.conftest import GUILD
 from tests.helpers import automatic_product, buyer
 from web.webhooks import webhooks
-from workflows import tickets
+from workflows import payment_secrets, tickets
 
 TRIPAY_KEY, MIDTRANS_KEY, XENDIT_TOKEN = "tripay-private-key", "SB-Mid-server-key", "xendit-callback-token"
 
 
 @pytest.fixture
-async def http(store):
+async def http(store, settings, monkeypatch):
+    # Secrets are opened with this test's secret key (they are encrypted at rest).
+    monkeypatch.setattr(payment_secrets, "get_settings", lambda: settings)
     credentials = {
         "tripay_private_key": TRIPAY_KEY,
         "midtrans_server_key": MIDTRANS_KEY,

@@ -20,7 +20,7 @@ from models.ticket import Ticket, TicketState
 from tests.conftest import GUILD
 from tests.helpers import automatic_product, buyer
 from web.webhooks import webhooks
-from workflows import tickets
+from workflows import payment_secrets, tickets
 
 SECRET = "moota-secret-0123456789"
 
@@ -30,7 +30,9 @@ def sign(body: bytes, secret: str = SECRET) -> str:
 
 
 @pytest.fixture
-async def http(store):
+async def http(store, settings, monkeypatch):
+    # Secrets are opened with this test's secret key (they are encrypted at rest).
+    monkeypatch.setattr(payment_secrets, "get_settings", lambda: settings)
     await Store.get_pymongo_collection().update_one({"guild_id": GUILD}, {"$set": {"moota_secret": SECRET}})
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=webhooks), base_url="http://store"

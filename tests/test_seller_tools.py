@@ -13,7 +13,7 @@ from models.store import Store, utcnow
 from models.ticket import TicketState
 from tests.conftest import GUILD
 from tests.helpers import SELLER, buyer, manual_product
-from workflows import analytics, payment_methods, products, store_settings, tickets
+from workflows import analytics, payment_methods, payment_secrets, products, store_settings, tickets
 from workflows.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 from workflows.ticket_search import find_tickets
 
@@ -40,8 +40,13 @@ async def test_settings_are_checked_as_a_whole_and_saved(store):
     with pytest.raises(InvalidInput, match="currency"):
         await store_settings.update_store(GUILD, currency="DOGE")
     assert (await products.get_store(GUILD)).tickets.cooldown_s == 30  # nothing half-saved
+    own = store_settings.GuildDirectory(GUILD, frozenset({42}), frozenset(), frozenset())
     await store_settings.update_store(
-        GUILD, tickets={"cooldown_s": 0, "max_open_tickets_per_buyer": 3}, locale="en", log_channel_id=42
+        GUILD,
+        tickets={"cooldown_s": 0, "max_open_tickets_per_buyer": 3},
+        directory=own,
+        locale="en",
+        log_channel_id=42,
     )
     saved = await products.get_store(GUILD)
     assert (saved.tickets.cooldown_s, saved.tickets.max_open_tickets_per_buyer) == (0, 3)
@@ -52,9 +57,10 @@ async def test_publishing_in_a_new_channel_forgets_the_old_panel_message(store):
     await Store.get_pymongo_collection().update_one(
         {"guild_id": GUILD}, {"$set": {"panel.channel_id": 1, "panel.message_id": 99}}
     )
-    same = await store_settings.publish_panel(GUILD, 1)
+    own = store_settings.GuildDirectory(GUILD, frozenset({1, 2}), frozenset(), frozenset())
+    same = await store_settings.publish_panel(GUILD, 1, own)
     assert same.panel.message_id == 99  # refreshed in place
-    moved = await store_settings.publish_panel(GUILD, 2)
+    moved = await store_settings.publish_panel(GUILD, 2, own)
     assert (moved.panel.channel_id, moved.panel.message_id) == (2, None)  # posted anew there
     with pytest.raises(InvalidInput, match=r"panel\.color"):
         await store_settings.update_panel(GUILD, color=0x1000000)
@@ -128,8 +134,9 @@ async def test_tickets_are_found_by_state_buyer_and_product(store):
     assert await find_tickets(GUILD, buyer=".*") == []  # typed text, not a pattern
 
 
-async def test_payment_secrets_are_set_kept_replaced_and_removed(store):
-    with pytest.raises(InvalidInput, match="at least 16"):
+async def test_payment_secrets_are_set_kept_replaced_and_removed(store, settings, monkeypatch):
+    monkeypatch.setattr(payment_secrets, "get_settings", lambda: settings)
+    with pytest.raises(InvalidInput, match="16 to 200"):
         await store_settings.set_payment_secrets(GUILD, moota_secret="short")
     with pytest.raises(InvalidInput, match="cannot change"):
         await store_settings.set_payment_secrets(GUILD, paypal_key="x" * 20)
@@ -137,8 +144,9 @@ async def test_payment_secrets_are_set_kept_replaced_and_removed(store):
         GUILD, moota_secret="m" * 20, tripay_private_key="t" * 20, midtrans_server_key=None
     )
     saved = await products.get_store(GUILD)
-    assert saved.moota_secret == "m" * 20 and saved.gateways.tripay_private_key == "t" * 20
+    assert await payment_secrets.reveal(saved, "moota_secret") == "m" * 20  # kept encrypted
+    assert await payment_secrets.reveal(saved, "tripay_private_key") == "t" * 20
     await store_settings.set_payment_secrets(GUILD, moota_secret=None, tripay_private_key="")
     saved = await products.get_store(GUILD)
-    assert saved.moota_secret == "m" * 20  # None: kept
+    assert await payment_secrets.reveal(saved, "moota_secret") == "m" * 20  # None: kept
     assert saved.gateways.tripay_private_key is None  # "": removed

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,7 @@ from models.incoming_payment import IncomingPayment
 from models.payment_method import PaymentKind, PaymentMethod
 from models.store import utcnow
 from models.ticket import Actor, Ticket, TicketState
-from workflows import tickets
+from workflows import json_body, plain_text, tickets
 from workflows.errors import InvalidInput, StoreError
 
 log = logging.getLogger(__name__)
@@ -74,12 +73,7 @@ def _amount(value: Any) -> int:
 
 def parse(body: bytes) -> list[Mutation]:
     """Credit and debit mutations from a Moota body; InvalidInput for anything else."""
-    if len(body) > MAX_BODY_BYTES:
-        raise InvalidInput("body too large")
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("body is not JSON") from None
+    data = json_body.parse(body, MAX_BODY_BYTES)
     if not isinstance(data, list) or not 0 < len(data) <= MAX_MUTATIONS:
         raise InvalidInput("body must be a JSON array of mutations")
     mutations = []
@@ -104,8 +98,8 @@ def parse(body: bytes) -> list[Mutation]:
             Mutation(
                 str(mutation_id)[:200] + ("" if kind == "CR" else ":debit"),
                 amount if kind == "CR" else -amount,
-                str(bank)[:50],
-                str(description)[:200],
+                plain_text.clean(str(bank), 50),
+                plain_text.clean(str(description), 200),
             )
         )
     return mutations

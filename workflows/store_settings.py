@@ -6,12 +6,13 @@ reaches Discord within a second (`bot.refresh`), so "Publish" is a setting, not 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
 from models.store import GatewayCredentials, PanelSettings, Store, TicketSettings, utcnow
-from workflows import emoji
+from workflows import emoji, payment_secrets
 from workflows.errors import InvalidInput
 from workflows.i18n import text
 from workflows.products import get_store
@@ -27,10 +28,54 @@ STORE_FIELDS = {
 
 
 GATEWAY_KEYS = set(GatewayCredentials.model_fields)
+CHANNEL_FIELDS = ("transcript_channel_id", "log_channel_id", "testimonial_channel_id")
 
 
-async def update_store(guild_id: int, tickets: dict[str, Any] | None = None, **changes: Any) -> Store:
-    """Change store-wide settings and ticket rules (`tickets`: fields of TicketSettings)."""
+@dataclass(frozen=True)
+class GuildDirectory:
+    """The ids a guild holds, as Discord lists them to the bot (read by the caller over REST).
+
+    Parameters:
+      guild_id: the guild listed.
+      text_channel_ids: its channels that are not categories.
+      category_ids: its categories.
+      role_ids: its roles.
+    """
+
+    guild_id: int
+    text_channel_ids: frozenset[int]
+    category_ids: frozenset[int]
+    role_ids: frozenset[int]
+
+
+def _own_ids_only(store: Store, directory: GuildDirectory | None, chosen: dict[str, list[int]]) -> None:
+    """Refuse any channel, category or role id that is not the store's own guild's: a seller of
+    guild A must not send A's transcripts (or anything else) into guild B."""
+    chosen = {name: ids for name, ids in chosen.items() if ids}
+    if not chosen:
+        return
+    if directory is None or directory.guild_id != store.guild_id:
+        raise InvalidInput(text(store.locale, "security.cannot_check"))
+    held = {
+        "category_ids": directory.category_ids,
+        "seller_role_ids": directory.role_ids,
+    }
+    for name, ids in chosen.items():
+        if not set(ids) <= held.get(name, directory.text_channel_ids):
+            field = text(store.locale, f"security.field.{name}")
+            raise InvalidInput(text(store.locale, "security.not_in_guild", field=field))
+
+
+async def update_store(
+    guild_id: int,
+    tickets: dict[str, Any] | None = None,
+    *,
+    directory: GuildDirectory | None = None,
+    **changes: Any,
+) -> Store:
+    """Change store-wide settings and ticket rules (`tickets`: fields of TicketSettings).
+    Channels, categories and roles must be in `directory`, the store's guild as Discord lists
+    it (required as soon as one of them is set)."""
     store = await get_store(guild_id)
     unknown = set(changes) - STORE_FIELDS
     if unknown:
@@ -46,6 +91,15 @@ async def update_store(guild_id: int, tickets: dict[str, Any] | None = None, **c
         updated = Store.model_validate({**data, "id": store.id})
     except ValidationError as error:
         raise InvalidInput.explaining(error) from None
+    rules = tickets or {}
+    _own_ids_only(
+        store,
+        directory,
+        {
+            **{k: [getattr(updated, k)] for k in CHANNEL_FIELDS if k in changes and getattr(updated, k)},
+            **{k: getattr(updated.tickets, k) for k in ("category_ids", "seller_role_ids") if k in rules},
+        },
+    )
     fields = {key: getattr(updated, key) for key in changes}
     if tickets:
         fields["tickets"] = updated.tickets.model_dump()
@@ -58,24 +112,26 @@ async def update_store(guild_id: int, tickets: dict[str, Any] | None = None, **c
 async def set_payment_secrets(guild_id: int, **secrets: str | None) -> Store:
     """Set the secrets automatic payments are checked with: `moota_secret` and the gateways'
     `tripay_private_key`, `midtrans_server_key`, `xendit_callback_token`. None leaves one as it
-    is; "" removes it (that source can no longer verify payments)."""
+    is; "" removes it (that source can no longer verify payments). They are saved encrypted
+    (`workflows.payment_secrets`): the returned store holds them sealed, never in clear."""
     store = await get_store(guild_id)
     allowed = {"moota_secret", *GATEWAY_KEYS}
     unknown = set(secrets) - allowed
     if unknown:
         raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} here")
     changes = {k: (v.strip() or None) for k, v in secrets.items() if v is not None}
-    gateways = {**store.gateways.model_dump(), **{k: v for k, v in changes.items() if k in GATEWAY_KEYS}}
     for key, value in changes.items():
-        if value is not None and len(value) < 16:
-            raise InvalidInput(f"{key}: at least 16 characters (paste it from the provider's dashboard)")
+        if value is not None and not 16 <= len(value) <= 200:
+            raise InvalidInput(f"{key}: 16 to 200 characters (paste it from the provider's dashboard)")
+    sealed = {k: payment_secrets.seal(v) for k, v in changes.items()}
+    gateways = {**store.gateways.model_dump(), **{k: v for k, v in sealed.items() if k in GATEWAY_KEYS}}
     try:
         updated = Store.model_validate(
             {
                 **store.model_dump(),
                 "id": store.id,
                 "gateways": gateways,
-                **({"moota_secret": changes["moota_secret"]} if "moota_secret" in changes else {}),
+                **({"moota_secret": sealed["moota_secret"]} if "moota_secret" in sealed else {}),
             }
         )
     except ValidationError as error:
@@ -118,11 +174,13 @@ async def update_panel(guild_id: int, **changes: Any) -> Store:
     return store
 
 
-async def publish_panel(guild_id: int, channel_id: int) -> Store:
-    """Ask for the panel in `channel_id`: posted there (a new channel) or refreshed in place."""
+async def publish_panel(guild_id: int, channel_id: int, directory: GuildDirectory | None = None) -> Store:
+    """Ask for the panel in `channel_id`: posted there (a new channel) or refreshed in place.
+    The channel must be in `directory`, the store's guild as Discord lists it."""
     store = await get_store(guild_id)
     if isinstance(channel_id, bool) or not isinstance(channel_id, int) or channel_id <= 0:
         raise InvalidInput("channel: choose the channel the panel goes in")
+    _own_ids_only(store, directory, {"panel_channel_id": [channel_id]})
     changes: dict[str, Any] = {"panel.channel_id": channel_id, "updated_at": utcnow()}
     if store.panel.channel_id != channel_id:
         changes["panel.message_id"] = None

@@ -43,7 +43,7 @@ from models.ticket import (
     TicketState,
     Verification,
 )
-from workflows import buyers, outbox, stock
+from workflows import buyers, outbox, plain_text, stock
 from workflows.errors import (
     InvalidInput,
     NotPermitted,
@@ -381,7 +381,7 @@ async def report_payment(
     ticket = await _load(ticket_ref)
     _require(by, "buyer", "seller", action="report a payment")
     _require_buyer_or_seller(ticket, by, "report its payment")
-    reference = (reference or "").strip()
+    reference = plain_text.clean(reference or "")  # no NULs or bidi overrides shown to sellers
     if not 1 <= len(reference) <= 200:
         raise InvalidInput("reference: give the transfer reference or sender name (1 to 200 characters)")
     now = utcnow()

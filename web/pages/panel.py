@@ -12,7 +12,7 @@ from typing import Any
 import reflex as rx
 
 from models.store import PanelSettings
-from web import access, discord_api, media, styles
+from web import access, discord_api, guild_directory, media, styles
 from web.components.embed_preview import embed_preview
 from web.components.frame import frame
 from web.components.widgets import drop_zone
@@ -142,7 +142,9 @@ class PanelState(SellerState):
             await store_settings.update_panel(
                 checked.guild_id, **{k: getattr(panel, k) for k in DESIGN_FIELDS}
             )
-            await store_settings.publish_panel(checked.guild_id, int(self.channel_id))
+            await store_settings.publish_panel(
+                checked.guild_id, int(self.channel_id), await guild_directory.read(checked.guild_id)
+            )
         except (access.Refused, StoreError) as error:
             return self._failed(error)
         self.published_in = next((c["name"] for c in self.channels if c["id"] == self.channel_id), "")

@@ -7,7 +7,7 @@ from typing import Any
 import reflex as rx
 
 from models.settings import get_settings
-from web import access, discord_api, styles
+from web import access, discord_api, guild_directory, styles
 from web.components.frame import frame
 from web.seller import SellerState
 from workflows import store_settings
@@ -113,6 +113,8 @@ class SettingsState(SellerState):
             await store_settings.update_store(
                 checked.guild_id,
                 tickets=rules,
+                # Every id is checked against the guild's own channels and roles, read now.
+                directory=await guild_directory.read(checked.guild_id),
                 name=str(form.get("name", "")).strip(),
                 locale=str(form.get("locale", "id")),
                 currency=str(form.get("currency", "IDR")),
