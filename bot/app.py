@@ -15,6 +15,7 @@ import discord
 
 import models
 from bot.commands import panel as panel_command
+from bot.commands import setup_check as setup_check_command
 from bot.listeners import TranscriptLog
 from bot.refresh import PanelRefresher
 from bot.router import on_interaction
@@ -32,6 +33,7 @@ def build(data_dir: Path) -> discord.Bot:
     bot = discord.Bot(intents=intents)
     bot.add_listener(on_interaction, "on_interaction")
     panel_command.register(bot)
+    setup_check_command.register(bot)
     transcript = TranscriptLog(data_dir)
     bot.add_listener(transcript.on_message, "on_message")
     bot.add_listener(transcript.on_raw_message_edit, "on_raw_message_edit")

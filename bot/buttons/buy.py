@@ -9,6 +9,7 @@ from bot.panel import product_lines
 from bot.people import as_buyer
 from models.store import Store, utcnow
 from models.ticket import Actor, Ticket
+from workers.setup_check import tell_seller_tickets_blocked
 from workflows import analytics, tickets
 from workflows.errors import StoreError
 from workflows.i18n import text
@@ -65,9 +66,19 @@ async def buy(interaction: discord.Interaction, store: Store, product_id: str) -
         return
     try:
         channel = await ticket_channels.create(interaction.guild, store, interaction.user, product.name)
-    except discord.HTTPException:
+    except discord.HTTPException as error:
+        # Cancelling puts the reserved stock back on sale.
         await tickets.cancel(ticket, Actor.system("bot"), "ticket channel could not be created")
-        await replies.say(interaction, text(store.locale, "buy.channel_failed"))
+        if not isinstance(error, discord.Forbidden):
+            await replies.say(interaction, text(store.locale, "buy.channel_failed"))
+            return
+        # 403: the bot lacks a permission where tickets open (topics/opcodes-and-status-codes.mdx
+        # 50013 Missing Permissions); retrying will not help until the seller fixes it.
+        await replies.say(interaction, text(store.locale, "setup_check.buy_blocked"))
+        client = interaction.client
+        await tell_seller_tickets_blocked(
+            client.http, store, client.user.id, interaction.user.id, ticket.number
+        )
         return
     await tickets.attach_channel(ticket.id, channel.id)
     await channel.send(**instructions(store, ticket))
