@@ -12,12 +12,25 @@ import discord
 from models.store import utcnow
 from models.ticket import Ticket
 from models.ticket_message import MessageEdit, StoredAttachment, TicketMessage
+from workflows import plain_text
 from workflows.errors import InvalidInput
 from workflows.images import check_image
 
 log = logging.getLogger(__name__)
 
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
+
+
+MAX_STORED_NAME = 100
+
+
+def stored_name(attachment: discord.Attachment) -> str:
+    """A file name safe to join into a path: the attachment's id, then the last component of
+    its name with only letters, digits, `.`, `-` and `_` kept, never `..`, at most 100 chars."""
+    tail = plain_text.clean(attachment.filename).replace("\\", "/").rsplit("/", 1)[-1]
+    safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in ".-_") else "_" for ch in tail)
+    safe = safe.strip("._")[:MAX_STORED_NAME] or "file"
+    return f"{int(attachment.id)}-{safe}"
 
 
 class TranscriptLog:
@@ -30,7 +43,7 @@ class TranscriptLog:
 
     async def _copy(self, ticket: Ticket, attachment: discord.Attachment) -> StoredAttachment:
         stored = StoredAttachment(
-            filename=attachment.filename,
+            filename=plain_text.clean(attachment.filename, 200) or "file",
             content_type=attachment.content_type or "application/octet-stream",
             size=attachment.size,
         )
@@ -42,12 +55,9 @@ class TranscriptLog:
                 stored.content_type = check_image(data, MAX_ATTACHMENT_BYTES).content_type
             except InvalidInput:
                 stored.content_type = "application/octet-stream"  # not really an image: kept as a file
-        relative = (
-            Path("attachments")
-            / str(ticket.guild_id)
-            / str(ticket.id)
-            / f"{attachment.id}-{attachment.filename}"
-        )
+        # The raw filename is the sender's to choose ("../../etc/passwd"): it stays display text
+        # on the record, and the file on disk gets a safe name, unique by the attachment's id.
+        relative = Path("attachments") / str(ticket.guild_id) / str(ticket.id) / stored_name(attachment)
         path = self.data_dir / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)

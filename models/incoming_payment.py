@@ -26,6 +26,10 @@ class IncomingPayment(Document):
     bank: str = Field(default="", max_length=50)
     # "matched", "unmatched" (no open ticket asks for this amount) or "ambiguous".
     status: str = "unmatched"
+    # Gateway money for a ticket that could not take it: that ticket's number, and why
+    # ("closed", "expired", "cancelled", "paid": keys of the `security.reason` texts).
+    ticket_number: int | None = None
+    reason: str = Field(default="", max_length=20)
 
     class Settings:
         name = "incoming_payments"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -245,3 +246,164 @@ async def test_a_forged_notification_is_still_refused_with_encrypted_secrets(htt
     )
     assert response.status_code == 401
     assert (await tickets.get_ticket(ticket.id)).state is TicketState.OPEN
+
+
+# --- 3. gateway money for a ticket that cannot take it ----------------------------------------
+
+
+@pytest.fixture
+def alerts_to_sandbox(sandbox, world, settings, monkeypatch):
+    """The web process posts its alerts to the sandbox with the bot's token."""
+    from web import discord_api, guild_directory, seller_alerts
+
+    settings.discord_token = settings.discord_token.__class__(world["token"])
+    settings.discord_api_base_url = sandbox.api_base
+    monkeypatch.setattr(seller_alerts, "get_settings", lambda: settings)
+    monkeypatch.setattr(discord_api, "get_settings", lambda: settings)
+    monkeypatch.setattr(guild_directory, "get_settings", lambda: settings)
+    seller_alerts._channel_guilds.clear()
+    return world
+
+
+async def _log_channel(sandbox, world, store):
+    log = sandbox.call(lambda: sandbox.server.add_channel(world["guild"], "log"))
+    await Store.get_pymongo_collection().update_one({"guild_id": GUILD}, {"$set": {"log_channel_id": log.id}})
+    return log
+
+
+async def test_gateway_money_for_an_expired_or_already_paid_ticket_is_kept_and_the_seller_told_once(
+    http, ticket, sandbox, alerts_to_sandbox, store
+):
+    from tests.bot_driver import messages
+    from workflows import payments
+
+    world = alerts_to_sandbox
+    log = await _log_channel(sandbox, world, store)
+    paid = await http.post(
+        f"/webhooks/xendit/{GUILD}", content=xendit_body(ticket), headers=signed("xendit", b"")
+    )
+    assert paid.json()["result"] == "verified"
+    # A second provider pays the same ticket: kept, not "matched" and forgotten.
+    body = tripay_body(ticket, "T-again")
+    for _ in range(3):  # the provider retries: one record, one alert
+        again = await http.post(f"/webhooks/tripay/{GUILD}", content=body, headers=signed("tripay", body))
+    assert again.status_code == 200
+    [kept] = await payments.unmatched(GUILD)
+    assert (kept.amount, kept.ticket_id, kept.reason, kept.ticket_number) == (
+        ticket.amount_due,
+        None,
+        "paid",
+        ticket.number,
+    )
+    posted = [m.content for m in await messages(sandbox, log.id)]
+    assert len(posted) == 1 and f"tiket #{ticket.number}" in posted[0] and "sudah dibayar" in posted[0]
+    assert "Rp" in posted[0] and "Pembayaran" in posted[0]
+
+
+async def test_gateway_money_for_an_expired_ticket_is_listed_with_the_reason(http, store, cipher):
+    from workflows import payments
+
+    product = await automatic_product(cipher, items=1, name="Canva Pro")
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer())
+    await tickets.expire(ticket, now=ticket.expires_at + timedelta(seconds=1))
+    body = midtrans_body(ticket, "mt-late")
+    response = await http.post(f"/webhooks/midtrans/{GUILD}", content=body)
+    assert response.json()["result"] == "kept"
+    [kept] = await payments.unmatched(GUILD)
+    assert (kept.reason, kept.ticket_id, kept.ticket_number) == ("expired", None, ticket.number)
+    assert (await tickets.get_ticket(ticket.id)).state is TicketState.CLOSED
+
+
+# --- 1. ids of another guild ---------------------------------------------------------------
+
+
+async def test_a_seller_cannot_point_the_store_at_another_servers_channels_or_roles(
+    sandbox, world, store, alerts_to_sandbox
+):
+    from web import guild_directory
+    from workflows.errors import InvalidInput
+
+    s = sandbox.server
+
+    def other_guild():
+        stranger = s.add_user("rival")
+        guild_b = s.add_guild("Toko Lain", stranger)
+        bot_role = s.add_role(guild_b, "bot", 0)
+        s.add_member(guild_b, world["bot"], [bot_role.id])
+        return (
+            s.add_channel(guild_b, "private-b"),
+            s.add_channel(guild_b, "tickets-b", type_=4),
+            s.add_role(guild_b, "staff-b", 0),
+        )
+
+    private_b, category_b, role_b = sandbox.call(other_guild)
+    own_channel = sandbox.call(lambda: s.add_channel(world["guild"], "transcripts"))
+    own_role = sandbox.call(lambda: s.add_role(world["guild"], "seller", 0))
+    directory = await guild_directory.read(GUILD)
+    assert directory is not None and own_channel.id in directory.text_channel_ids
+
+    for change, field in [
+        ({"transcript_channel_id": private_b.id}, "Channel transkrip"),
+        ({"log_channel_id": private_b.id}, "Channel log"),
+        ({"testimonial_channel_id": private_b.id}, "Channel testimoni"),
+        ({"tickets": {"category_ids": [category_b.id]}}, "Kategori tiket"),
+        ({"tickets": {"seller_role_ids": [role_b.id]}}, "Role penjual"),
+    ]:
+        with pytest.raises(InvalidInput, match=field):
+            await store_settings.update_store(GUILD, directory=directory, **change)
+    with pytest.raises(InvalidInput, match="Channel panel"):
+        await store_settings.publish_panel(GUILD, private_b.id, directory)
+    with pytest.raises(InvalidInput, match="Discord"):  # unreadable guild: nothing saved either
+        await store_settings.update_store(GUILD, directory=None, transcript_channel_id=own_channel.id)
+    saved = await _raw_store()
+    assert saved["transcript_channel_id"] is None and saved["panel"]["channel_id"] is None
+    assert saved["tickets"]["category_ids"] == [] and saved["tickets"]["seller_role_ids"] == []
+
+    await store_settings.update_store(
+        GUILD,
+        tickets={"seller_role_ids": [own_role.id]},
+        directory=directory,
+        transcript_channel_id=own_channel.id,
+    )
+    saved = await _raw_store()
+    assert saved["transcript_channel_id"] == own_channel.id
+    assert saved["tickets"]["seller_role_ids"] == [own_role.id]
+
+
+async def test_an_alert_is_never_posted_into_another_servers_channel(
+    http, ticket, sandbox, alerts_to_sandbox
+):
+    from tests.bot_driver import messages
+
+    world = alerts_to_sandbox
+    s = sandbox.server
+
+    def other_guild():
+        guild_b = s.add_guild("Toko Lain", s.add_user("rival"))
+        bot_role = s.add_role(guild_b, "bot", 268561424)
+        s.add_member(guild_b, world["bot"], [bot_role.id])
+        return s.add_channel(guild_b, "private-b")
+
+    private_b = sandbox.call(other_guild)
+    # An id saved before ids were checked: the alert is refused at use, nothing lands in B.
+    await Store.get_pymongo_collection().update_one(
+        {"guild_id": GUILD}, {"$set": {"log_channel_id": private_b.id}}
+    )
+    await http.post(f"/webhooks/xendit/{GUILD}", content=xendit_body(ticket), headers=signed("xendit", b""))
+    body = tripay_body(ticket, "T-again")
+    response = await http.post(f"/webhooks/tripay/{GUILD}", content=body, headers=signed("tripay", body))
+    assert response.json()["result"] == "kept"
+    assert await messages(sandbox, private_b.id) == []
+
+
+# --- 6. unreadable payment references -------------------------------------------------------
+
+
+async def test_a_payment_reference_of_nul_and_bidi_characters_is_refused_and_others_are_cleaned(ticket):
+    from workflows.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="reference"):
+        await tickets.report_payment(ticket.id, buyer(), "\x00\x00\u202e\u202e\u200f")
+    assert (await tickets.get_ticket(ticket.id)).payment_report is None
+    await tickets.report_payment(ticket.id, buyer(), "BCA\x00 a.n.\u202e BUDI\u202c")
+    assert (await tickets.get_ticket(ticket.id)).payment_report.reference == "BCA a.n. BUDI"

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from models.store import Store
+from web import seller_alerts
 from web.database import connected
 from workflows import bank_mutations, gateway_callbacks, json_body, payment_secrets
 from workflows.errors import InvalidInput
@@ -111,14 +112,20 @@ async def _gateway(request: Request, name: str) -> JSONResponse:
             settlement = gateway_callbacks.midtrans(key, body)
         else:
             settlement = gateway_callbacks.xendit(key, body, request.headers.get("x-callback-token"))
-        outcome = await gateway_callbacks.settle(store, settlement)
+        settled = await gateway_callbacks.settle(store, settlement)
     except gateway_callbacks.Forged as error:
         log.warning("%s callback for %s refused: %s", name, store.guild_id, error)
         return JSONResponse({"error": str(error)}, 401)
     except InvalidInput as error:
         log.warning("%s callback for %s refused: %s", name, store.guild_id, error)
         return JSONResponse({"error": str(error)}, 400)
-    return JSONResponse({"result": outcome})
+    if settled.kept is not None:
+        kept = settled.kept
+        log.warning(
+            "%s payment %s kept: ticket #%s %s", name, kept.external_id, kept.ticket_number, kept.reason
+        )
+        await seller_alerts.alert(store, gateway_callbacks.kept_alert(store, kept), f"kept:{kept.id}")
+    return JSONResponse({"result": settled.result})
 
 
 async def tripay(request: Request) -> JSONResponse:

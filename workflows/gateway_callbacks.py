@@ -18,9 +18,11 @@ from pymongo.errors import DuplicateKeyError
 
 from models.incoming_payment import IncomingPayment
 from models.store import Store, utcnow
-from models.ticket import Actor, TicketState
+from models.ticket import Actor, Ticket, TicketOutcome, TicketState
 from workflows import json_body, tickets
 from workflows.errors import InvalidInput, StoreError, TicketNotFound
+from workflows.i18n import text
+from workflows.money import format_amount
 
 # The store's secret each gateway's callbacks are checked with (`GatewayCredentials`).
 KEYS = {
@@ -138,8 +140,42 @@ def xendit(key: str | None, body: bytes, token: str | None) -> Settlement:
     )
 
 
-async def settle(store: Store, settlement: Settlement) -> str:
-    """Verify the ticket a settled payment is for. Returns: verified, duplicate, not_settled."""
+@dataclass(frozen=True)
+class Settled:
+    """What a callback did: `result` (verified, kept, duplicate, not_settled) and, when kept,
+    the payment the seller must refund or match (`kept`), to be announced to them once."""
+
+    result: str
+    kept: IncomingPayment | None = None
+
+
+def why_not_payable(ticket: Ticket) -> str | None:
+    """Why money for this ticket cannot pay it (a key of `security.reason`), None when it can."""
+    if ticket.state is TicketState.OPEN:
+        return None
+    if ticket.state is TicketState.CLOSED and ticket.outcome is not None:
+        return {TicketOutcome.EXPIRED: "expired", TicketOutcome.CANCELLED: "cancelled"}.get(
+            ticket.outcome, "closed"
+        )
+    return "paid"
+
+
+def kept_alert(store: Store, payment: IncomingPayment) -> str:
+    """The seller's alert, in the store's language, about money kept for refund or matching."""
+    return text(
+        store.locale,
+        "security.payment_kept",
+        amount=format_amount(payment.amount, store.currency),
+        source=payment.source.capitalize(),
+        number=payment.ticket_number,
+        reason=text(store.locale, f"security.reason.{payment.reason or 'paid'}"),
+    )
+
+
+async def settle(store: Store, settlement: Settlement) -> Settled:
+    """Verify the ticket a settled payment is for. Money for a ticket that is closed, expired
+    or already paid (by another provider) pays nothing: it is kept as unmatched with the reason,
+    listed on the Payments page for the seller to refund or match."""
     try:
         ticket = await tickets.get_ticket(settlement.ticket_ref)
     except TicketNotFound:
@@ -151,30 +187,43 @@ async def settle(store: Store, settlement: Settlement) -> str:
             f"amount {settlement.amount} {settlement.currency} is not what ticket #{ticket.number} asks"
         )
     if not settlement.settled:
-        return "not_settled"
+        return Settled("not_settled")
+    reason = why_not_payable(ticket)
     payment = IncomingPayment(
         guild_id=store.guild_id,
         amount=settlement.amount,
         source=settlement.source,
         external_id=settlement.external_id,
-        reference=settlement.ticket_ref,
-        status="matched",
-        ticket_id=ticket.id,
+        reference=f"{settlement.source} {settlement.external_id}"[:200],
+        status="matched" if reason is None else "unmatched",
+        ticket_id=ticket.id if reason is None else None,
+        ticket_number=ticket.number,
+        reason=reason or "",
         received_at=utcnow(),
     )
     try:
         await payment.insert()
     except DuplicateKeyError:
-        return "duplicate"
-    if ticket.state is not TicketState.OPEN:
-        return "already_paid"
-    try:
-        await tickets.verify(
-            ticket,
-            Actor.system(f"{settlement.source} callback"),
-            incoming_payment_id=payment.id,
-            reason=f"{settlement.source} payment {settlement.external_id} settled",
-        )
-    except StoreError:
-        return "already_paid"
-    return "verified"
+        return Settled("duplicate")
+    for _ in range(3):  # a concurrent change of the open ticket (not a payment) is tried again
+        if reason is not None:
+            break
+        try:
+            result = await tickets.verify(
+                ticket,
+                Actor.system(f"{settlement.source} callback"),
+                incoming_payment_id=payment.id,
+                reason=f"{settlement.source} payment {settlement.external_id} settled",
+            )
+            if result.applied:
+                return Settled("verified")
+        except StoreError:
+            pass
+        ticket = await tickets.get_ticket(ticket.id)
+        reason = why_not_payable(ticket)
+    payment.status, payment.ticket_id, payment.reason = "unmatched", None, reason or "paid"
+    await IncomingPayment.get_pymongo_collection().update_one(
+        {"_id": payment.id},
+        {"$set": {"status": payment.status, "ticket_id": None, "reason": payment.reason}},
+    )
+    return Settled("kept", payment)

@@ -12,6 +12,15 @@ from workflows.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 from workflows.tickets import get_ticket
 
 
+def parse_stars(raw: str) -> int:
+    """A star count as a person or a client sent it: a whole number 1 to 5 ("5", not "5.5",
+    "abc" or "٥"), else InvalidInput."""
+    raw = (raw or "").strip()
+    if not (len(raw) == 1 and raw in "12345"):
+        raise InvalidInput("stars: give a whole number from 1 to 5")
+    return int(raw)
+
+
 async def rate(ticket_id: PydanticObjectId | str, by: Actor, stars: int, comment: str = "") -> Rating:
     """Record the buyer's rating of a completed (or closed-after-completion) ticket."""
     ticket = await get_ticket(ticket_id)

@@ -9,7 +9,7 @@ from bot import replies
 from bot.people import as_buyer
 from models.store import Store
 from models.ticket_message import TicketMessage
-from workflows import tickets
+from workflows import plain_text, tickets
 from workflows.i18n import text
 
 
@@ -37,7 +37,11 @@ async def latest_proof(ticket_id: str, buyer_id: int) -> str | None:
 
 async def on_payment_report(interaction: discord.Interaction, store: Store, ticket_id: str) -> None:
     await replies.ack(interaction)
+    reference = plain_text.clean(field(interaction, "reference"))
+    if not reference:  # only control or bidi characters: nothing a seller could check
+        await replies.say(interaction, text(store.locale, "security.reference_unreadable"))
+        return
     buyer = as_buyer(interaction.user)
     proof = await latest_proof(ticket_id, interaction.user.id)
-    await tickets.report_payment(ticket_id, buyer, field(interaction, "reference"), proof_ref=proof)
+    await tickets.report_payment(ticket_id, buyer, reference, proof_ref=proof)
     await replies.say(interaction, text(store.locale, "ticket.reported"))

@@ -9,14 +9,22 @@ from bot.modals.payment_report import field
 from bot.people import as_buyer
 from models.store import Store
 from workflows import ratings
+from workflows.errors import InvalidInput
 from workflows.i18n import text
 
 
 async def on_rating(interaction: discord.Interaction, store: Store, ticket_id: str, stars: str) -> None:
     await replies.ack(interaction)
+    try:
+        # The stars come back in the modal's custom_id, which a client can send as anything.
+        count = ratings.parse_stars(stars)
+    except InvalidInput:
+        await replies.say(interaction, text(store.locale, "security.rating_whole_number"))
+        return
     buyer = as_buyer(interaction.user)
-    rating = await ratings.rate(ticket_id, buyer, int(stars), field(interaction, "comment"))
-    if store.testimonial_channel_id:
+    rating = await ratings.rate(ticket_id, buyer, count, field(interaction, "comment"))
+    channel = store.testimonial_channel_id
+    if channel and _in_store_guild(interaction, store, channel):
         post = text(
             store.locale,
             "rating.testimonial",
@@ -24,5 +32,13 @@ async def on_rating(interaction: discord.Interaction, store: Store, ticket_id: s
             buyer=interaction.user.id,
             comment=rating.comment or "—",
         )
-        await interaction.client.http.send_message(store.testimonial_channel_id, post)
+        await interaction.client.http.send_message(channel, post)
     await replies.say(interaction, text(store.locale, "ticket.rated"))
+
+
+def _in_store_guild(interaction: discord.Interaction, store: Store, channel_id: int) -> bool:
+    """The testimonial channel is one of the store's own guild (the bot's gateway cache knows
+    every channel of its guilds, with its guild): a buyer's words never land in another server."""
+    channel = interaction.client.get_channel(channel_id)
+    guild = getattr(channel, "guild", None)
+    return guild is not None and guild.id == store.guild_id

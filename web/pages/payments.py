@@ -13,6 +13,7 @@ from web.components.widgets import data_table
 from web.seller import SellerState
 from workflows import payments
 from workflows.errors import StoreError
+from workflows.i18n import text
 from workflows.money import format_amount
 
 
@@ -31,6 +32,12 @@ class PaymentsState(SellerState):
                 "bank": p.bank,
                 "reference": p.reference,
                 "status": p.status,
+                # Gateway money for a ticket that could not take it: why, for refund or matching.
+                "reason": (
+                    text(checked.store.locale, f"security.reason.{p.reason}") + f" (#{p.ticket_number})"
+                    if p.reason
+                    else ""
+                ),
                 "received": p.received_at.strftime("%Y-%m-%d %H:%M"),
             }
             for p in await payments.unmatched(checked.guild_id)
@@ -79,7 +86,7 @@ def _row(p: dict) -> rx.Component:
         rx.table.cell(p["received"]),
         rx.table.cell(rx.text(p["amount"], weight="bold")),
         rx.table.cell(p["source"] + " " + p["bank"]),
-        rx.table.cell(p["reference"]),
+        rx.table.cell(rx.vstack(rx.text(p["reference"]), rx.text(p["reason"], color_scheme="orange"))),
         rx.table.cell(
             rx.badge(p["status"], color_scheme=rx.cond(p["status"] == "ambiguous", "orange", "gray"))
         ),
