@@ -22,6 +22,7 @@ from pymongo import MongoClient
 
 import models
 from discord_sandbox import DiscordSandbox
+from discord_sandbox.state import MANAGE_CHANNELS
 from models.dashboard_session import DashboardSession
 from models.incoming_payment import IncomingPayment
 from models.product import Product
@@ -500,6 +501,30 @@ async def test_operator_retries_a_dead_delivery_from_ops(page: Page, shop):
         lambda: Ticket.find_one({"_id": ticket.id, "state": "completed"}), "the retried delivery"
     )
     assert done.delivery.via == "dm" and done.delivery_problem is None
+
+
+async def test_the_setup_check_page_names_what_the_bot_lacks_and_the_fix(page: Page, shop):
+    s = shop["sandbox"].server
+
+    def manage_channels(on: bool) -> None:  # the seller (un)ticks it on the bot's role
+        role = next(r for r in s.guilds[GUILD].roles.values() if r.name == "bot")
+        role.permissions = role.permissions | MANAGE_CHANNELS if on else role.permissions & ~MANAGE_CHANNELS
+
+    await page.goto(store_url(shop, "settings"))
+    await page.click("#nav-setup")
+    summary = page.locator("#setup-summary")
+    await expect(summary).to_have_text("Semua sudah siap: bot bisa melakukan semua yang dibutuhkan toko.")
+    shop["sandbox"].call(manage_channels, False)
+    try:
+        await page.click("#setup-recheck")
+        await expect(summary).to_have_text("Ada 1 hal yang perlu diperbaiki:")
+        await expect(page.locator("#setup-report")).to_contain_text(
+            "Kategori tiket — tickets: bot tidak bisa Manage Channels. "
+            "Aktifkan Manage Channels untuk role bot"
+        )
+        await snap(page, "16-setup-check")
+    finally:
+        shop["sandbox"].call(manage_channels, True)
 
 
 async def test_every_page_renders_and_is_screenshotted(page: Page, shop):

@@ -17,6 +17,7 @@ from web.pages.payments import PaymentsState, payments_page
 from web.pages.products import ProductsState, products_page
 from web.pages.sandbox import SandboxState, sandbox_page
 from web.pages.settings import SettingsState, settings_page
+from web.pages.setup import SetupState, setup_page
 from web.pages.stores import StoresState, stores
 from web.pages.ticket import TicketDetailState, ticket_page
 from web.pages.tickets import TicketsState, tickets_page
@@ -43,5 +44,6 @@ app.add_page(payments_page, route=f"{STORE}/payments", title="Payments", on_load
 app.add_page(panel_page, route=f"{STORE}/panel", title="Panel", on_load=PanelState.load)
 app.add_page(analytics_page, route=f"{STORE}/analytics", title="Analytics", on_load=AnalyticsState.load)
 app.add_page(settings_page, route=f"{STORE}/settings", title="Settings", on_load=SettingsState.load)
+app.add_page(setup_page, route=f"{STORE}/setup", title="Setup check", on_load=SetupState.load)
 app.add_page(ops_page, route="/ops", title="Ops", on_load=OpsState.load)
 app.add_page(sandbox_page, route="/sandbox", title="Sandbox · Discord", on_load=SandboxState.load)

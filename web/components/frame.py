@@ -16,6 +16,7 @@ SECTIONS = [
     ("Panel", "panel", "layout-panel-top"),
     ("Analytics", "analytics", "chart-line"),
     ("Settings", "settings", "settings"),
+    ("Setup check", "setup", "shield-check"),
 ]
 
 
