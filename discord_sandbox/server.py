@@ -11,14 +11,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import math
 import secrets
 import threading
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from discord_sandbox import intents as gateway_intents
+from discord_sandbox.clock import SandboxClock
+from discord_sandbox.ratelimits import RateLimiter, RateLimits, Refusal, Route, classify
 from discord_sandbox.state import (
     ADMINISTRATOR,
     CHANNELS_PER_CATEGORY,
@@ -42,8 +46,9 @@ from discord_sandbox.state import (
     snowflake,
 )
 
-GLOBAL_LIMIT_PER_S = 50
-EDIT_LIMIT, EDIT_WINDOW_S = 5, 5.0
+# resources/message.mdx "Create Message", `enforce_nonce`: a nonce is unique "in the past few
+# minutes"; Discord does not say how many, we take five.
+NONCE_WINDOW_S = 5 * 60.0
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -53,43 +58,36 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     )
 
 
-class RateLimiter:
-    """Discord's global limit (50 requests/s per bot) and per-bucket windows."""
+def _client(token: str) -> str:
+    """The Authorization header a bare bot token is sent with."""
+    return token if token.startswith(("Bot ", "Bearer ")) else f"Bot {token}"
 
-    def __init__(self) -> None:
-        self.global_hits: deque[float] = deque()
-        self.buckets: dict[str, deque[float]] = defaultdict(deque)
-        self.rejected = 0
 
-    def check(
-        self, bucket: str | None, limit: int, window: float, exempt: bool
-    ) -> dict[str, str] | tuple[float, bool]:
-        """Headers for an allowed request, or (retry after seconds, global?) for a refused one."""
-        now = time.monotonic()
-        if not exempt:
-            while self.global_hits and now - self.global_hits[0] >= 1.0:
-                self.global_hits.popleft()
-            if len(self.global_hits) >= GLOBAL_LIMIT_PER_S:
-                self.rejected += 1
-                return 1.0 - (now - self.global_hits[0]), True
-            self.global_hits.append(now)
-        if bucket is None:
-            return {}
-        hits = self.buckets[bucket]
-        while hits and now - hits[0] >= window:
-            hits.popleft()
-        if len(hits) >= limit:
-            self.rejected += 1
-            return window - (now - hits[0]), False
-        hits.append(now)
-        reset_after = window - (now - hits[0])
-        return {
-            "X-RateLimit-Limit": str(limit),
-            "X-RateLimit-Remaining": str(limit - len(hits)),
-            "X-RateLimit-Reset-After": f"{reset_after:.3f}",
-            "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
-            "X-RateLimit-Bucket": bucket,
-        }
+def _rate_limited(refusal: Refusal) -> web.Response:
+    """A 429 as rate-limits.mdx "Exceeding A Rate Limit" shows it; py-cord retries it only with
+    a `Via` header and a JSON body (DISCORD-SANDBOX.md pitfall 2)."""
+    body: dict[str, Any] = {
+        "message": "You are being rate limited."
+        if refusal.scope != "shared"
+        else "The resource is being rate limited.",
+        "retry_after": round(refusal.retry_after, 3),
+        "global": refusal.is_global,
+    }
+    if refusal.code is not None:
+        body["code"] = refusal.code
+    headers = {**refusal.headers, "Retry-After": str(math.ceil(refusal.retry_after)), "Via": "1.1 google"}
+    return _json(body, 429, headers)
+
+
+def _cloudflare_ban() -> web.Response:
+    """rate-limits.mdx "Invalid Request Limit aka Cloudflare bans": a restricted client gets
+    Cloudflare's page, not Discord's JSON (py-cord raises it as Forbidden with the text)."""
+    page = (
+        "<!DOCTYPE html><html><head><title>Access denied | discord.com used Cloudflare to restrict"
+        " access</title></head><body><h1>Error 1020</h1><p>Access denied</p><p>The owner of this"
+        " website (discord.com) has banned you temporarily from accessing this website.</p></body></html>"
+    )
+    return web.Response(status=403, text=page, content_type="text/html")
 
 
 class SandboxServer:
@@ -106,7 +104,12 @@ class SandboxServer:
         self.sessions: dict[str, web.WebSocketResponse] = {}
         self.session_users: dict[str, int] = {}
         self.sequence = 0
-        self.limiters: dict[str, RateLimiter] = {}
+        self.clock = SandboxClock()
+        self.limiter = RateLimiter(self.clock)
+        self.privileged_intents: dict[int, int] = {}  # bot user id → privileged intents enabled
+        self.session_intents: dict[str, int] = {}
+        # (channel id, author id, nonce) → (message id, clock time) for `enforce_nonce`
+        self.nonces: dict[tuple[int, int, str], tuple[int, float]] = {}
         self.commands: dict[int, list[dict[str, Any]]] = {}
         self.oauth_apps: dict[str, tuple[str, str]] = {}  # client_id → (secret, redirect_uri)
         self.oauth_scopes: dict[str, list[str]] = {}
@@ -122,10 +125,27 @@ class SandboxServer:
         self.users[user.id] = user
         return user
 
-    def add_bot(self, username: str = "Store Bot") -> tuple[User, str]:
+    @property
+    def rate_limits(self) -> RateLimits:
+        """The limits enforced; assign a `RateLimits` to change them (e.g. for a benchmark)."""
+        return self.limiter.limits
+
+    @rate_limits.setter
+    def rate_limits(self, limits: RateLimits) -> None:
+        self.limiter.limits = limits
+
+    def add_bot(
+        self, username: str = "Store Bot", privileged_intents: int = gateway_intents.MESSAGE_CONTENT
+    ) -> tuple[User, str]:
+        """A bot user and its token. `privileged_intents`: the privileged gateway intents its
+        application has enabled in the Developer Portal (the README has sellers enable
+        MESSAGE_CONTENT only); IDENTIFY asking for any other is closed with 4014."""
+        if privileged_intents & ~gateway_intents.PRIVILEGED:
+            raise ValueError("privileged_intents: GUILD_MEMBERS, GUILD_PRESENCES, MESSAGE_CONTENT only")
         user = self.add_user(username, bot=True)
         token = f"sandbox.{user.id}.{secrets.token_urlsafe(12)}"
         self.tokens[f"Bot {token}"] = user.id
+        self.privileged_intents[user.id] = privileged_intents
         return user, token
 
     def add_guild(self, name: str, owner: User, guild_id: int | None = None) -> Guild:
@@ -171,8 +191,11 @@ class SandboxServer:
 
     def rejections(self, token: str) -> int:
         """How many 429s the bot with `token` has been given."""
-        limiter = self.limiters.get(f"Bot {token}")
-        return limiter.rejected if limiter else 0
+        return self.limiter.rejected[_client(token)]
+
+    def invalid_requests(self, token: str) -> int:
+        """The bot's invalid requests (401, 403, 429 not `shared`) within the last 10 minutes."""
+        return self.limiter.invalid_requests(_client(token))
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -231,10 +254,14 @@ class SandboxServer:
         """Send a gateway event to every connected bot (or those in `user_ids`)."""
         self.events.append({"t": event, "d": data})
         for session_id, ws in list(self.sessions.items()):
-            if user_ids is not None and self.session_users.get(session_id) not in user_ids:
+            bot_id = self.session_users.get(session_id, 0)
+            if user_ids is not None and bot_id not in user_ids:
+                continue
+            intents = self.session_intents.get(session_id, 0)
+            if not gateway_intents.receives(event, data, intents):
                 continue
             try:
-                await self._send_event(ws, event, data)
+                await self._send_event(ws, event, gateway_intents.as_seen_by(event, data, bot_id, intents))
             except ConnectionError:
                 self.sessions.pop(session_id, None)
 
@@ -250,10 +277,14 @@ class SandboxServer:
         check_embeds(embeds)
         check_components(components)
         nonce = payload.get("nonce")
+        # --- A2: enforce_nonce de-duplicates within NONCE_WINDOW_S only (resources/message.mdx) ---
+        nonce_key = (channel.id, author.id, str(nonce))
         if nonce is not None and payload.get("enforce_nonce"):
-            for existing in self.messages[channel.id].values():
-                if existing.nonce == str(nonce) and existing.author.id == author.id:
-                    return existing
+            message_id, sent_at = self.nonces.get(nonce_key, (0, 0.0))
+            recent = self.clock.monotonic() - sent_at <= NONCE_WINDOW_S
+            if recent and message_id in self.messages[channel.id]:
+                return self.messages[channel.id][message_id]
+        # --- end A2 ---
         content = payload.get("content") or ""
         if not content and not embeds and not files and not components:
             raise DiscordError(400, 50006, "Cannot send an empty message")
@@ -269,48 +300,70 @@ class SandboxServer:
             nonce=str(nonce) if nonce is not None else None,
         )
         self.messages[channel.id][message.id] = message
+        if nonce is not None:
+            self.nonces[nonce_key] = (message.id, self.clock.monotonic())  # A2: enforce_nonce window
         return message
 
     # --- middleware: errors and rate limits ---------------------------------------------------
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        path = request.path
-        # Interaction callbacks and their follow-up webhooks are not bound to the global limit.
-        exempt = "/interactions/" in path or "/webhooks/" in path
-        exempt = exempt or path.startswith(("/_sandbox", "/gateway", "/oauth2"))
-        bucket, limit, window = None, 0, 0.0
-        if request.method == "PATCH" and "/messages/" in path and path.startswith("/api/v10/channels/"):
-            bucket, limit, window = f"edit:{path.split('/')[4]}", EDIT_LIMIT, EDIT_WINDOW_S
-        elif path.startswith("/api/"):
-            bucket, limit, window = f"{request.method}:{path}", 1000, 1.0
-        if path.startswith("/api/"):
-            # Discord's limits are per bot (per token).
-            limiter = self.limiters.setdefault(request.headers.get("Authorization", ""), RateLimiter())
-            verdict = limiter.check(bucket, limit, window, exempt)
-            if isinstance(verdict, tuple):
-                retry, is_global = max(0.001, verdict[0]), verdict[1]
-                # py-cord retries a 429 only with a Via header and a JSON body (pitfall 2).
-                return _json(
-                    {"message": "You are being rate limited.", "retry_after": retry, "global": is_global},
-                    429,
-                    {
-                        "Retry-After": f"{retry:.3f}",
-                        "Via": "1.1 google",
-                        "X-RateLimit-Remaining": "0",
-                        "X-RateLimit-Reset-After": f"{retry:.3f}",
-                        "X-RateLimit-Limit": str(limit or GLOBAL_LIMIT_PER_S),
-                    },
-                )
-        else:
-            verdict = {}
+        """Discord's REST limits around every /api/ request (see ratelimits.py): the ban of a
+        client with too many invalid requests, the global and per-route limits with their
+        headers, the DM-opening brake, and counting what the client got wrong."""
+        if not request.path.startswith("/api/"):
+            try:
+                return await handler(request)
+            except DiscordError as error:
+                return _json(error.body(), error.status)
+        # Discord counts per bot or user token; "" stands for requests without one (their IP).
+        client = request.headers.get("Authorization", "")
+        if self.limiter.ban_left(client) > 0:
+            return _cloudflare_ban()
+        route = self._route(request)
+        verdict = self.limiter.admit(client, route)
+        if isinstance(verdict, Refusal):
+            self.limiter.answered(client, 429, verdict.scope)
+            return _rate_limited(verdict)
         try:
-            response = await handler(request)
+            response = await self._dm_brake(request, client, route) or await handler(request)
         except DiscordError as error:
             response = _json(error.body(), error.status)
-        if isinstance(verdict, dict):
-            response.headers.update(verdict)
+        except web.HTTPException as error:  # aiohttp's own 404/405 for routes Discord lacks
+            response = error
+        self.limiter.answered(client, response.status, None)
+        response.headers.update(verdict)
         return response
+
+    def _route(self, request: web.Request) -> Route:
+        resource = request.match_info.route.resource
+        template = resource.canonical if resource is not None else request.path
+        return classify(
+            request.method,
+            template.removeprefix("/api/v10"),
+            request.match_info,
+            self.rate_limits,
+            lambda channel_id: str(c.guild_id)
+            if channel_id.isdigit() and (c := self.channels.get(int(channel_id))) and c.guild_id
+            else None,
+        )
+
+    async def _dm_brake(self, request: web.Request, client: str, route: Route) -> web.Response | None:
+        """40003 "You are opening direct messages too fast" (opcodes-and-status-codes.mdx, JSON
+        error codes) when a bot opens DMs with too many new people at once (ratelimits.py)."""
+        if route.name != "POST /users/@me/channels" or client not in self.tokens:
+            return None
+        try:
+            recipient_id = int(json.loads(await request.read())["recipient_id"])
+        except (ValueError, TypeError, KeyError):
+            return None  # the handler says what is wrong with the body
+        if recipient_id not in self.users or any(
+            c.type == 1 and c.recipient_id == recipient_id for c in self.channels.values()
+        ):
+            return None
+        if self.limiter.opens_new_dm(client):
+            return None
+        return _json({"code": 40003, "message": "You are opening direct messages too fast."}, 403)
 
     # --- REST: identity and gateway -----------------------------------------------------------
 
@@ -517,7 +570,7 @@ class SandboxServer:
             raise DiscordError(404, 10062, "Unknown interaction")
         if interaction.response_type is not None:
             raise DiscordError(400, 40060, "Interaction has already been acknowledged")
-        if interaction.expired:
+        if interaction.past_deadline(self.clock.monotonic()):
             interaction.late = True
             raise DiscordError(404, 10062, "Unknown interaction")  # what Discord says after 3 s
         payload, files = await self._body(request)
@@ -563,6 +616,10 @@ class SandboxServer:
     def _interaction_by_token(self, token: str) -> Interaction:
         for interaction in self.interactions.values():
             if interaction.token == token:
+                # interactions/receiving-and-responding.mdx "Followup Messages": tokens are
+                # valid for 15 minutes; after that Discord answers 401 "Invalid Webhook Token".
+                if interaction.token_expired(self.clock.monotonic()):
+                    raise DiscordError(401, 50027, "Invalid Webhook Token")
                 return interaction
         raise DiscordError(404, 10015, "Unknown Webhook")
 
@@ -592,6 +649,14 @@ class SandboxServer:
         if channel is None or interaction.original_message_id is None:
             raise DiscordError(404, 10008, "Unknown Message")
         message = self._message(channel, str(interaction.original_message_id))
+        if request.method == "DELETE":
+            # receiving-and-responding.mdx "Delete Original Interaction Response": 204.
+            del self.messages[channel.id][message.id]
+            guild_id = str(channel.guild_id) if channel.guild_id else None
+            await self.dispatch(
+                "MESSAGE_DELETE", {"id": str(message.id), "channel_id": str(channel.id), "guild_id": guild_id}
+            )
+            return web.Response(status=204)
         if request.method == "PATCH":
             payload, files = await self._body(request)
             self._apply_edit(message, payload, files)
@@ -616,9 +681,17 @@ class SandboxServer:
                 if user_id is None:
                     await ws.close(code=4004, message=b"Authentication failed")
                     break
+                # events/gateway.mdx "Gateway Intents": 4013 for invalid intents, 4014 for a
+                # privileged one the application has not enabled.
+                intents = packet["d"].get("intents")
+                refused = gateway_intents.refusal(intents, self.privileged_intents.get(user_id, 0))
+                if refused is not None:
+                    await ws.close(code=refused[0], message=refused[1].encode())
+                    break
                 session_id = secrets.token_hex(16)
                 self.sessions[session_id] = ws
                 self.session_users[session_id] = user_id
+                self.session_intents[session_id] = intents
                 await self._ready(ws, session_id, user_id)
             elif op == 6:
                 await ws.send_str(json.dumps({"op": 9, "d": False}))  # start a new session
@@ -635,6 +708,7 @@ class SandboxServer:
                     await self._send_event(ws, "GUILD_MEMBERS_CHUNK", chunk)
         if session_id:
             self.sessions.pop(session_id, None)
+            self.session_intents.pop(session_id, None)
         return ws
 
     async def _ready(self, ws: web.WebSocketResponse, session_id: str, user_id: int) -> None:
@@ -646,14 +720,21 @@ class SandboxServer:
             "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "session_id": session_id,
             "resume_gateway_url": self.base_url.replace("http://", "ws://") + "/gateway/ws",
-            "application": {"id": str(bot.id), "flags": 0},
+            "application": {
+                "id": str(bot.id),
+                "flags": gateway_intents.application_flags(self.privileged_intents.get(user_id, 0)),
+            },
             "private_channels": [],
             "relationships": [],
         }
         await self._send_event(ws, "READY", ready)
+        intents = self.session_intents.get(session_id, 0)
         for guild in guilds:
             channels = [c for c in self.channels.values() if c.guild_id == guild.id]
-            await self._send_event(ws, "GUILD_CREATE", guild.to_json(channels))
+            data = guild.to_json(channels)
+            data["members"] = gateway_intents.guild_members(data["members"], user_id, intents)
+            if gateway_intents.receives("GUILD_CREATE", data, intents):
+                await self._send_event(ws, "GUILD_CREATE", data)
 
     # --- OAuth2 (the dashboard's "Log in with Discord") -----------------------------------------
 
@@ -778,6 +859,7 @@ class SandboxServer:
             channel.id,
             channel.guild_id,
             message.id if message else None,
+            created=self.clock.monotonic(),
             deadline_s=self.interaction_deadline_s,
         )
         self.interactions[interaction.id] = interaction
@@ -857,12 +939,40 @@ class SandboxServer:
                     {"id": str(i.id), "response_type": i.response_type, "late": i.late}
                     for i in self.interactions.values()
                 ],
-                "rate_limited": sum(limiter.rejected for limiter in self.limiters.values()),
+                "rate_limited": sum(self.limiter.rejected.values()),
+                # 429s by "METHOD /route/{template}" ("global" for the global limit).
+                "rejections_by_route": dict(self.limiter.rejected_by_route),
+                "invalid_requests": self._invalid_requests_report(),
                 # Modals the bot opened, for a UI acting as the user (the demo's Sandbox page).
                 "modals": [e["d"] for e in self.events if e["t"] == "MODAL_OPENED"][-50:],
                 "users": [u.to_json() for u in self.users.values()],
             }
         )
+
+    def _invalid_requests_report(self) -> dict[str, Any]:
+        """Invalid requests in the last 10 minutes, in all and per client ("Bot <user id>",
+        "Bearer <user id>", or "anonymous"), without showing a token."""
+        by_client: dict[str, int] = {}
+        for client in self.limiter.clients():
+            count = self.limiter.invalid_requests(client)
+            if count:
+                kind, _, _ = client.partition(" ")
+                owner = self.tokens.get(client)
+                label = f"{kind} {owner}" if owner else ("anonymous" if not client else "unknown token")
+                by_client[label] = by_client.get(label, 0) + count
+        return {"total": sum(by_client.values()), "by_client": by_client}
+
+    async def control_clock(self, request: web.Request) -> web.Response:
+        """Move the sandbox clock forward (`{"advance_s": 600}`), so tests need not sleep."""
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            body = None
+        advance = body.get("advance_s") if isinstance(body, dict) else None
+        if isinstance(advance, bool) or not isinstance(advance, int | float) or not 0 <= advance < math.inf:
+            raise DiscordError(400, 50035, "Invalid Form Body", {"advance_s": ["a number of seconds >= 0"]})
+        self.clock.advance(float(advance))
+        return _json({"offset_s": self.clock.offset_s})
 
     async def control_dms(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -903,6 +1013,7 @@ class SandboxServer:
                 web.post(f"{api}/webhooks/{{app_id}}/{{token}}", self.followup),
                 web.get(f"{api}/webhooks/{{app_id}}/{{token}}/messages/@original", self.original),
                 web.patch(f"{api}/webhooks/{{app_id}}/{{token}}/messages/@original", self.original),
+                web.delete(f"{api}/webhooks/{{app_id}}/{{token}}/messages/@original", self.original),
                 web.post(f"{api}/guilds/{{guild_id}}/channels", self.create_channel),
                 web.get(f"{api}/guilds/{{guild_id}}/channels", self.get_guild_channels),
                 web.get(f"{api}/guilds/{{guild_id}}/roles", self.get_guild_roles),
@@ -923,6 +1034,7 @@ class SandboxServer:
                 web.post("/_sandbox/dms", self.control_dms),
                 web.get("/_sandbox/channels/{channel_id}/messages", self.control_messages),
                 web.get("/_sandbox/state", self.control_state),
+                web.post("/_sandbox/clock", self.control_clock),
             ]
         )
         return app

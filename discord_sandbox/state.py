@@ -259,10 +259,17 @@ class Interaction:
     late: bool = False
     followed_up: bool = False
     deadline_s: float = INTERACTION_DEADLINE_S
+    # interactions/receiving-and-responding.mdx "Followup Messages": tokens last 15 minutes.
+    token_lifetime_s: float = 15 * 60.0
 
-    @property
-    def expired(self) -> bool:
-        return time.monotonic() - self.created > self.deadline_s
+    # `now` and `created` are read on the sandbox clock (clock.py), which tests move forward.
+    def past_deadline(self, now: float) -> bool:
+        """Too late for the initial response (3 s after the interaction)."""
+        return now - self.created > self.deadline_s
+
+    def token_expired(self, now: float) -> bool:
+        """Too late for follow-ups and `@original` (15 minutes after the interaction)."""
+        return now - self.created > self.token_lifetime_s
 
 
 def permissions(guild: Guild, channel: Channel | None, user_id: int) -> int:
