@@ -163,3 +163,15 @@ async def test_without_manage_channels_buy_says_the_shop_cannot_open_a_ticket_an
     told = (await eventually(alert, "the seller's alert in the log channel"))[0].content
     assert f"<@{world['buyer'].id}> menekan Buy" in told and f"tiket #{ticket.number} dibatalkan" in told
     assert "Kategori tiket — tickets: bot tidak bisa Manage Channels. Aktifkan Manage Channels" in told
+
+
+async def test_the_readme_invites_the_bot_with_the_permissions_and_intents_the_store_uses(tmp_path):
+    from bot.app import build
+    from workflows.discord_permissions import REQUIRED
+
+    readme = (ROOT / "README.md").read_text()
+    setup = readme[readme.index("## Setting up a real Discord application") :]
+    assert f"**{int(REQUIRED)}**" in setup and "/setup-check" in setup
+    intents = build(tmp_path).intents
+    # The one privileged intent the README asks a seller to enable (MESSAGE_CONTENT), no other.
+    assert intents.message_content and not intents.members and not intents.presences
