@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
@@ -135,7 +136,8 @@ class Attachment:
     data: bytes
 
     def to_json(self, base_url: str, channel_id: int) -> dict[str, Any]:
-        url = f"{base_url}/attachments/{channel_id}/{self.id}/{self.filename}"
+        # The name is one path segment of the URL, however odd ("../x"): percent-encoded.
+        url = f"{base_url}/attachments/{channel_id}/{self.id}/{quote(self.filename, safe='')}"
         return {
             "id": str(self.id),
             "filename": self.filename,

@@ -13,7 +13,7 @@ import pytest
 
 from models.incoming_payment import IncomingPayment
 from models.store import Store
-from models.ticket import TicketState
+from models.ticket import Ticket, TicketState
 from tests.conftest import GUILD
 from tests.helpers import automatic_product, buyer
 from web.webhooks import webhooks
@@ -407,3 +407,64 @@ async def test_a_payment_reference_of_nul_and_bidi_characters_is_refused_and_oth
     assert (await tickets.get_ticket(ticket.id)).payment_report is None
     await tickets.report_payment(ticket.id, buyer(), "BCA\x00 a.n.\u202e BUDI\u202c")
     assert (await tickets.get_ticket(ticket.id)).payment_report.reference == "BCA a.n. BUDI"
+
+
+# --- 5, 6, 7. through the real bot ------------------------------------------------------------
+
+
+async def test_through_the_bot_bad_stars_bad_references_and_hostile_file_names_are_handled(
+    sandbox, world, store, cipher, settings, start_bot
+):
+    from discord_sandbox.state import Attachment
+    from models.rating import Rating
+    from models.store import utcnow
+    from models.ticket import DeliveryRecord
+    from models.ticket_message import TicketMessage
+    from tests.bot_driver import answered, answers, on_sandbox, open_shop, panel_message, submit
+    from tests.helpers import SELLER
+    from tests.waiting import eventually
+
+    await open_shop(sandbox, world, store, settings, cipher)
+    start_bot()
+    await panel_message(sandbox, world)  # the bot is connected
+    s, budi = sandbox.server, world["buyer"]
+    channel = world["private"]  # budi's ticket channel
+    product = await automatic_product(cipher, items=1, name="Spotify")
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer(budi.id, "budi"))
+    await Ticket.get_pymongo_collection().update_one({"_id": ticket.id}, {"$set": {"channel_id": channel.id}})
+
+    # 7. hostile file names: stored under a safe name inside the ticket's folder
+    names = ["../../etc/passwd", "..\\..\\boot.ini", "a\u202egnp.exe", "x" * 300 + ".png"]
+    files = [Attachment(7_100_000 + n, name, "text/plain", b"hello") for n, name in enumerate(names)]
+    said = on_sandbox(sandbox, lambda: s.user_sends(budi, channel, "files", files))
+
+    async def logged():
+        return await TicketMessage.find_one({"message_id": said.id})
+
+    entry = await eventually(logged, "the message with its files in the log")
+    folder = (settings.data_dir / "attachments" / str(GUILD) / str(ticket.id)).resolve()
+    for stored in entry.attachments:
+        path = (settings.data_dir / stored.stored_path).resolve()
+        assert path.parent == folder and path.read_bytes() == b"hello"
+        assert len(path.name) <= 130 and ".." not in path.name and "\u202e" not in path.name
+    assert [a.filename for a in entry.attachments][:2] == names[:2]  # kept as display text
+    assert not (settings.data_dir.parent / "etc").exists()
+
+    # 6. a reference of NUL and bidi characters: refused in Indonesian, nothing recorded
+    reported = submit(sandbox, budi, channel.id, f"report:{ticket.id}", {"reference": "\x00\u202e\x00"})
+    await eventually(answered(sandbox, reported), "the answer to the report")
+    assert "tidak berisi teks yang bisa dibaca" in answers(sandbox, reported)[-1].content
+    assert (await tickets.get_ticket(ticket.id)).payment_report is None
+
+    # 5. stars typed as "abc" or "5.5": a clear answer, nothing saved, and a retry works
+    await tickets.verify(ticket.id, SELLER)
+    await tickets.complete(ticket.id, DeliveryRecord(via="dm", item_count=1, delivered_at=utcnow()))
+    for stars in ("abc", "5.5"):
+        rated = submit(sandbox, budi, channel.id, f"rating:{ticket.id}:{stars}", {"comment": "ok"})
+        await eventually(answered(sandbox, rated), "the answer to the rating")
+        reply = answers(sandbox, rated)[-1].content
+        assert "angka bulat 1 sampai 5" in reply and "internal" not in reply
+    assert await Rating.count() == 0
+    rated = submit(sandbox, budi, channel.id, f"rating:{ticket.id}:4", {"comment": "mantap"})
+    await eventually(answered(sandbox, rated), "the answer to the rating")
+    assert (await Rating.find_one()).stars == 4
