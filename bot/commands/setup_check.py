@@ -22,7 +22,7 @@ def register(bot: discord.Bot) -> None:
         name="setup-check",
         description="Check what the bot may do where the store needs it",
         description_localizations={"id": text("id", "setup_check.command")},
-        guild_only=True,
+        contexts={discord.InteractionContextType.guild},  # `guild_only` is deprecated in py-cord 2.6
     )
     async def setup_check(ctx: discord.ApplicationContext) -> None:
         await ctx.defer(ephemeral=True)
