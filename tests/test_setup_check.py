@@ -175,3 +175,39 @@ async def test_the_readme_invites_the_bot_with_the_permissions_and_intents_the_s
     intents = build(tmp_path).intents
     # The one privileged intent the README asks a seller to enable (MESSAGE_CONTENT), no other.
     assert intents.message_content and not intents.members and not intents.presences
+
+
+def test_a_category_where_the_bot_cannot_grant_what_ticket_channels_carry_is_reported():
+    """Discord lets the bot put on a new channel only permissions it has in the category: a
+    category that denies the bot's role Read Message History breaks every ticket's overwrites."""
+    from models.store import PanelSettings, TicketSettings
+    from workflows.discord_permissions import REQUIRED
+    from workflows.setup_check import check
+
+    guild = {
+        "id": "1",
+        "owner_id": "2",
+        "roles": [
+            {"id": "1", "name": "@everyone", "permissions": str(VIEW_CHANNEL), "position": 0},
+            {"id": "5", "name": "Toko Bot", "permissions": str(int(REQUIRED)), "position": 1},
+        ],
+    }
+    bot = {"user": {"id": "7"}, "roles": ["5"]}
+    history = 1 << 16
+    category = {
+        "id": "11",
+        "name": "tiket",
+        "type": 4,
+        "permission_overwrites": [{"id": "5", "type": 0, "allow": "0", "deny": str(history)}],
+    }
+    store = Store.model_construct(
+        guild_id=1, tickets=TicketSettings(category_ids=[11]), panel=PanelSettings()
+    )
+
+    report = check(store, guild, bot, [category])
+
+    assert not report.ok
+    assert report.findings[1].line("id") == (
+        "❌ Kategori tiket — tiket: bot tidak bisa Read Message History. Tambahkan bot ke kategori tiket "
+        "(Edit Category → Permissions → tambah bot: Read Message History)."
+    )
