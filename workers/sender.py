@@ -9,6 +9,7 @@ from typing import Any
 from uuid import uuid4
 
 import dramatiq
+import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import current_millis
 from redis.asyncio import Redis
@@ -16,6 +17,8 @@ from redis.asyncio import Redis
 from models.ticket import OutboxEntry
 from workers.pipelined_script import PipelinedScript
 from workers.queues import ACTOR_QUEUES
+
+SEND_TIMEOUT_S = 2.0
 
 
 class Sender:
@@ -36,8 +39,15 @@ class Sender:
 
     @classmethod
     def for_redis(cls, url: str, namespace: str) -> Sender:
-        """A sender for a process that only sends (no worker middleware)."""
-        return cls(RedisBroker(url=url, namespace=namespace, middleware=[]))
+        """A sender for a process that only sends (no worker middleware).
+
+        Its enqueue blocks the caller's event loop (the bot's, the dashboard's), so a Redis
+        that stops answering must fail it quickly rather than hang it: the outbox keeps the
+        message and the sweeper relays it later (`workflows.outbox.relay`)."""
+        pool = redis.ConnectionPool.from_url(
+            url, socket_connect_timeout=SEND_TIMEOUT_S, socket_timeout=SEND_TIMEOUT_S
+        )
+        return cls(RedisBroker(connection_pool=pool, namespace=namespace, middleware=[]))
 
     def send(self, actor: str, **kwargs: Any) -> None:
         """Enqueue a message for `actor`."""

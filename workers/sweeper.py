@@ -1,8 +1,9 @@
 """The sweeper: turns due times in MongoDB into actor messages, and repairs after crashes.
 
-Every `interval` it relays outbox entries a dead process left behind and sends the work of
-tickets whose timer is due; every minute it releases reservations and buyer slots held by
-tickets that were never written or have closed. Every step is a guarded update, so several
+Every `interval` it relays outbox entries a dead process left behind, or that could not reach
+the queues when their transition was made, and sends the work of tickets whose timer is due;
+every minute it releases reservations and buyer slots held by tickets that were never written
+or have closed. Every step is a guarded update, so several
 sweepers (one per worker process) can run at once without doing anything twice.
 """
 
@@ -13,6 +14,8 @@ import logging
 import os
 import socket
 import time
+
+from redis.exceptions import RedisError
 
 from workers.runtime import Runtime
 from workflows import outbox, stock, timers
@@ -50,11 +53,27 @@ async def repair_once() -> int:
 
 
 async def run_forever(runtime: Runtime, interval: float) -> None:
-    """Sweep until cancelled; a failed pass is logged and the next one tries again."""
+    """Sweep until cancelled; a failed pass is logged and the next one tries again.
+
+    The beat goes first and doubles as the check that the broker's Redis answers: while it
+    does not, no pass runs (nothing would reach the queues), and the outage is logged once,
+    not every `interval`. The first pass after it relays what transitions could not
+    (`outbox.UNSENT`)."""
     last_repair = 0.0
+    redis_away = False
     while True:
         try:
-            await beat(runtime)
+            try:
+                await beat(runtime)
+            except RedisError as error:
+                if not redis_away:
+                    log.warning("Redis unreachable (%s); sweeping resumes when it answers", error)
+                redis_away = True
+                await asyncio.sleep(interval)
+                continue
+            if redis_away:
+                log.info("Redis answers again; relaying what waited")
+                redis_away = False
             sent = await sweep_once(runtime)
             if sent:
                 log.info("sweeper sent %d messages", sent)
