@@ -33,6 +33,9 @@ class TicketSettings(BaseModel):
     """
 
     category_ids: list[int] = Field(default_factory=list)
+    # The categories in `category_ids` the bot made when the others were full; it removes
+    # them again once their last ticket channel is gone (`workers.ticket_opening`).
+    overflow_category_ids: list[int] = Field(default_factory=list)
     seller_role_ids: list[int] = Field(default_factory=list)
     max_open_tickets_per_buyer: int = Field(default=1, ge=1, le=50)
     cooldown_s: int = Field(default=30, ge=0, le=86_400)

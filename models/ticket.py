@@ -117,6 +117,29 @@ class TranscriptRecord(BaseModel):
     post_problem: str | None = None
 
 
+class TicketOpening(BaseModel):
+    """A ticket opened from the Buy button whose channel is made by a worker
+    (`workers.ticket_opening`): how to answer the buyer, and how far the opening got, so a
+    run after a crash picks up where the last one stopped.
+
+    Parameters:
+      application_id: the bot's application, for the interaction's webhook.
+      interaction_token: the Buy click's token, to edit the buyer's "being opened" reply;
+        cleared once used (interactions/receiving-and-responding.mdx: valid 15 minutes).
+      token_expires_at: after this the buyer is told by DM instead.
+      category_id: the category the channel was made in (an empty overflow one is removed).
+      instructions_message_id: the posted instructions (posted once).
+      done_at: when the buyer was told the channel is ready (or why there is none).
+    """
+
+    application_id: int
+    interaction_token: str | None = None
+    token_expires_at: datetime | None = None
+    category_id: int | None = None
+    instructions_message_id: int | None = None
+    done_at: datetime | None = None
+
+
 class Ticket(Document):
     """One purchase. `next_due_at`/`next_due_action` is the ticket's one pending timer."""
 
@@ -137,6 +160,9 @@ class Ticket(Document):
     amount_due: int
     payment_method_id: PydanticObjectId | None = None
     channel_id: int | None = None
+    # Set when the Buy button opened it: its channel is made by a worker (None: the caller
+    # attaches a channel itself, `workflows.tickets.attach_channel`).
+    opening: TicketOpening | None = None
     state: TicketState = TicketState.OPEN
     outcome: TicketOutcome | None = None
     version: int = 0

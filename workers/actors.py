@@ -19,7 +19,7 @@ from models import batch
 from models.store import Store, utcnow
 from models.ticket import Actor, DeliveryRecord, Ticket, TicketState, TranscriptRecord
 from models.ticket_message import TicketMessage
-from workers import retry_policy, runtime
+from workers import retry_policy, runtime, ticket_opening  # ticket_opening: open_ticket_channel
 from workers.broker import broker  # noqa: F401  (sets the global broker before the actors)
 from workers.discord import Attachment, DiscordRejected, DMsClosed, OutgoingMessage
 from workers.queues import ACTOR_QUEUES
@@ -338,6 +338,8 @@ async def archive_transcript(ticket_id: str, outbox_entry_id: str | None = None)
         log.warning("ticket %s: Discord refused the buyer's transcript copy: %s", ticket.id, error)
     if ticket.channel_id is not None:
         await rt.discord.delete_channel(ticket.channel_id)
+        if ticket.opening and ticket.opening.category_id:  # an overflow category may now be empty
+            await ticket_opening.remove_empty_overflow(ticket.guild_id, ticket.opening.category_id)
     record = record.model_copy(update={"post_problem": problem})
     # One write: the transcript is recorded, the archive watchdog ends, the message is consumed.
     update: dict[str, object] = {"$set": {"transcript": record.model_dump(), **timers.CLEARED}}

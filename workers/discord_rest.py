@@ -41,11 +41,13 @@ class RestDiscord:
         self.token = token
         self.http = HTTPClient()
         self._logged_in = False
+        self._user_id: int | None = None
 
     async def _call(self, request: Awaitable[T]) -> T:
         if not self._logged_in:
-            await self.http.static_login(self.token)
+            me = await self.http.static_login(self.token)
             self._logged_in = True
+            self._user_id = int(me["id"])
         try:
             return await request
         except discord.Forbidden as error:
@@ -93,6 +95,29 @@ class RestDiscord:
         also answers for a channel the bot may not view)."""
         channels = await self._call(self.http.get_all_guild_channels(guild_id))
         return next((c["name"] for c in channels if int(c["id"]) == channel_id), None)
+
+    async def bot_user_id(self) -> int:
+        """The bot's own user id (GET /users/@me, resources/user.mdx; known once logged in)."""
+        if self._user_id is None:
+            me = await self._call(self.http.request(Route("GET", "/users/@me")))
+            self._user_id = int(me["id"])
+        return self._user_id
+
+    async def guild_channels(self, guild_id: int) -> list[dict[str, Any]]:
+        """Every channel of a guild, with topics, parents and overwrites (resources/guild.mdx
+        "Get Guild Channels")."""
+        return [dict(c) for c in await self._call(self.http.get_all_guild_channels(guild_id))]
+
+    async def create_channel(self, guild_id: int, kind: int, **fields: Any) -> dict[str, Any]:
+        """A new guild channel (resources/guild.mdx "Create Guild Channel": name, parent_id,
+        topic, permission_overwrites)."""
+        return dict(await self._call(self.http.create_channel(guild_id, kind, **fields)))  # type: ignore[arg-type]
+
+    async def edit_interaction_reply(self, application_id: int, token: str, content: str) -> None:
+        """Edit the first answer to an interaction (interactions/receiving-and-responding.mdx
+        "Edit Original Interaction Response"; the token is valid for 15 minutes, after which
+        Discord refuses with 401 50027, a DiscordRejected here)."""
+        await self._call(self.http.edit_original_interaction_response(application_id, token, content=content))
 
     async def delete_channel(self, channel_id: int) -> None:
         try:

@@ -4,6 +4,9 @@ and let operators see, per concern, what is waiting."""
 from __future__ import annotations
 
 ACTOR_QUEUES: dict[str, str] = {
+    # Its own queue: a flash sale's channels wait on Discord's channel-creation limit, and
+    # must not hold up deliveries or notices meanwhile.
+    "open_ticket_channel": "opening",
     "verify_payment": "payments",
     "deliver_product": "delivery",
     "prompt_rating": "delivery",

@@ -60,8 +60,8 @@ CHANNEL_NAMES: dict[Permission, str] = {
     Permission.VIEW_CHANNEL: "View Channel",
 }
 
-# What bot/ticket_channels.py allows on every ticket channel it creates (buyer and seller
-# roles; the bot on itself), plus the @everyone deny of View Channel. Discord lets the bot
+# What workflows/ticket_channel.py allows on every ticket channel it describes (buyer and
+# seller roles; the bot on itself), plus the @everyone deny of View Channel. Discord lets the bot
 # allow or deny only permissions it has itself where the channel is made (resources/guild.mdx
 # "Create Guild Channel"; resources/channel.mdx "Modify Channel": "in the guild or parent
 # channel"), so the bot needs all of these in each ticket category. Keep both in step.

@@ -39,6 +39,7 @@ from models.ticket import (
     PaymentReport,
     ProductSnapshot,
     Ticket,
+    TicketOpening,
     TicketOutcome,
     TicketState,
     Verification,
@@ -61,6 +62,10 @@ log = logging.getLogger(__name__)
 
 # Watchdogs: if a state's work has not moved the ticket on by then, the sweeper sends it again.
 DELIVERY_WATCHDOG = timedelta(seconds=60)
+# A ticket opened from Buy waits on its channel first: a process that died before relaying the
+# opening, or while making the channel, is covered by this timer (`workers.ticket_opening`).
+OPENING_WATCHDOG = timedelta(seconds=30)
+OPENING_ACTION = "open_ticket_channel"
 ARCHIVE_WATCHDOG = timedelta(seconds=120)
 
 # What a ticket learns while it waits in one state, forgotten when it moves to another: how
@@ -114,10 +119,55 @@ async def get_ticket(ticket_id: PydanticObjectId | str) -> Ticket:
     return Ticket.model_validate(raw)
 
 
-async def attach_channel(ticket_id: PydanticObjectId | str, channel_id: int) -> None:
-    """Record the ticket's private channel once the bot has created it (not a state change)."""
+async def attach_channel(
+    ticket_id: PydanticObjectId | str, channel_id: int, category_id: int | None = None
+) -> None:
+    """Record the ticket's private channel once it exists (not a state change); `category_id`
+    is where a worker made it (`workers.ticket_opening`)."""
+    changes: dict[str, Any] = {"channel_id": channel_id}
+    if category_id is not None:
+        changes["opening.category_id"] = category_id
+    await batch.update_by_id(Ticket.get_pymongo_collection(), PydanticObjectId(ticket_id), {"$set": changes})
+
+
+async def note_instructions(ticket_id: PydanticObjectId, message_id: int) -> None:
+    """The opening instructions are in the ticket's channel: a later run does not post them
+    again (Discord's nonce only de-duplicates for a few minutes, resources/message.mdx)."""
+    await batch.update_by_id(
+        Ticket.get_pymongo_collection(), ticket_id, {"$set": {"opening.instructions_message_id": message_id}}
+    )
+
+
+async def opening_done(ticket: Ticket, *, now: datetime | None = None) -> None:
+    """The buyer has been told their channel is ready: the interaction token is forgotten, the
+    opening's follow-ups are consumed, and the ticket waits on its unpaid expiry from now on
+    (unless a transition already gave it another timer, say a seller verified it meanwhile)."""
+    now = now or utcnow()
+    still_opening = {"$eq": ["$next_due_action", OPENING_ACTION]}
+
+    def unless_moved_on(value: Any, field: str) -> dict[str, Any]:
+        return {"$cond": [still_opening, {"$literal": value}, f"${field}"]}
+
     await Ticket.get_pymongo_collection().update_one(
-        {"_id": PydanticObjectId(ticket_id)}, {"$set": {"channel_id": channel_id}}
+        {"_id": ticket.id},
+        [
+            {
+                "$set": {
+                    "opening.interaction_token": None,
+                    "opening.done_at": {"$literal": now},
+                    "outbox": {
+                        "$filter": {
+                            "input": {"$ifNull": ["$outbox", []]},
+                            "cond": {"$ne": ["$$this.actor", OPENING_ACTION]},
+                        }
+                    },
+                    "next_due_at": unless_moved_on(ticket.expires_at, "next_due_at"),
+                    "next_due_action": unless_moved_on(DUE_ACTION[TicketState.OPEN], "next_due_action"),
+                    "due_attempts": unless_moved_on(None, "due_attempts"),
+                    "due_claim": unless_moved_on(None, "due_claim"),
+                }
+            }
+        ],
     )
 
 
@@ -160,6 +210,7 @@ async def open_ticket(
     buyer: Actor,
     quantity: int = 1,
     *,
+    opening: TicketOpening | None = None,
     now: datetime | None = None,
 ) -> Ticket:
     """Open a ticket for `buyer` buying `quantity` of a product: the Buy button.
@@ -168,6 +219,12 @@ async def open_ticket(
     claimed (TooManyOpenTickets, CooldownActive), then the ticket is written with a number and
     an amount due no other open ticket of the store asks for. Any refusal undoes what was
     taken before it, so a refused buyer changes nothing.
+
+    With `opening` (the Buy button), the ticket is written with its channel still to make: an
+    `open_ticket_channel` outbox entry and the opening watchdog in the same insert, so the
+    channel is made even if this process dies right after. The entry is *not* relayed here:
+    the caller answers the buyer first and then relays `ticket.outbox`, so the worker's "your
+    ticket is ready" can never be overwritten by a late "being opened".
     """
     now = now or utcnow()
     if buyer.kind != "buyer" or buyer.user_id is None:
@@ -193,18 +250,26 @@ async def open_ticket(
         await stock.release(product.id, product.delivery_mode, ticket_id, quantity)
         raise
     try:
-        return await _insert_ticket(store, product, ticket_id, buyer, quantity, subtotal, sealed_items, now)
+        return await _insert_ticket(
+            store, product, ticket_id, buyer, quantity, subtotal, sealed_items, now, opening
+        )
     except BaseException:
         await stock.release(product.id, product.delivery_mode, ticket_id, quantity)
         await buyers.release_slot(guild_id, buyer.user_id, ticket_id)
         raise
 
 
-async def _insert_ticket(store, product, ticket_id, buyer, quantity, subtotal, sealed_items, now) -> Ticket:  # type: ignore[no-untyped-def]
+async def _insert_ticket(  # type: ignore[no-untyped-def]
+    store, product, ticket_id, buyer, quantity, subtotal, sealed_items, now, opening
+) -> Ticket:
     counter = await Store.get_pymongo_collection().find_one_and_update(
         {"_id": store.id}, {"$inc": {"ticket_counter": 1}}, return_document=ReturnDocument.AFTER
     )
     expires_at = now + timedelta(seconds=store.tickets.unpaid_expiry_s)
+    due_at, due_action, effects = expires_at, DUE_ACTION[TicketState.OPEN], []
+    if opening is not None:
+        due_at, due_action = now + OPENING_WATCHDOG, OPENING_ACTION
+        effects = [outbox.entry(OPENING_ACTION)]
     for _attempt in range(20):
         candidates = await _free_unique_codes(store.guild_id, subtotal)
         if not candidates:
@@ -234,8 +299,10 @@ async def _insert_ticket(store, product, ticket_id, buyer, quantity, subtotal, s
             history=[HistoryEntry(at=now, trigger="open", source=None, dest=TicketState.OPEN, by=buyer)],
             expires_at=expires_at,
             auto_close_s=store.tickets.auto_close_s,
-            next_due_at=expires_at,
-            next_due_action=DUE_ACTION[TicketState.OPEN],
+            opening=opening,
+            outbox=effects,
+            next_due_at=due_at,
+            next_due_action=due_action,
             created_at=now,
             updated_at=now,
         )

@@ -1,27 +1,33 @@
-"""Buy: choose a product (when there are several), open a ticket, open its private channel."""
+"""Buy: choose a product (when there are several), open a ticket; its channel is made by a worker
+(`workers.ticket_opening`), which then edits the buyer's "being opened" reply with the link."""
 
 from __future__ import annotations
 
+import logging
+
 import discord
 
-from bot import replies, ticket_channels
+from bot import replies
 from bot.panel import product_lines
 from bot.people import as_buyer
 from models.store import Store, utcnow
-from models.ticket import Actor, Ticket
-from workers.setup_check import tell_seller_tickets_blocked
-from workflows import analytics, tickets
+from models.ticket import TicketOpening
+from workflows import analytics, outbox, tickets
 from workflows.errors import StoreError
 from workflows.i18n import text
-from workflows.money import format_amount
 from workflows.panel import product_choice
 from workflows.products import get_product
+from workflows.ticket_channel import INTERACTION_TOKEN_VALID
+
+log = logging.getLogger(__name__)
 
 
 async def on_buy_button(interaction: discord.Interaction, store: Store) -> None:
     """buy_btn: with one product buy it; with several, offer a choice."""
     await replies.ack(interaction)
     await analytics.record_panel_click(store.guild_id, interaction.user.id, utcnow())
+    # Counted now, from the stock collection: "sold out" is said only of what nobody can buy
+    # at this moment (a unit released a second ago by a ticket that failed to open counts).
     lines = [line for line in await product_lines(store) if line.stock > 0]
     if len(lines) == 1:
         await buy(interaction, store, str(lines[0].product.id))
@@ -55,53 +61,27 @@ async def on_buy_select(interaction: discord.Interaction, store: Store) -> None:
 
 
 async def buy(interaction: discord.Interaction, store: Store, product_id: str) -> None:
-    """Open the ticket (stock reserved atomically), its channel, and post the instructions."""
+    """Open the ticket (stock reserved atomically) and say it is being opened; a worker makes
+    its channel, posts the instructions and edits this answer with the link."""
+    opening = TicketOpening(
+        application_id=interaction.application_id,
+        interaction_token=interaction.token,
+        token_expires_at=utcnow() + INTERACTION_TOKEN_VALID,
+    )
     try:
         product = await get_product(store.guild_id, product_id)
         # Sellers buy as buyers too (a test purchase).
         buyer = as_buyer(interaction.user)
-        ticket = await tickets.open_ticket(store.guild_id, product.id, buyer)
+        ticket = await tickets.open_ticket(store.guild_id, product.id, buyer, opening=opening)
     except StoreError as error:
         await replies.say(interaction, replies.refusal(store.locale, error))
         return
     try:
-        channel = await ticket_channels.create(interaction.guild, store, interaction.user, product.name)
-    except discord.HTTPException as error:
-        # Cancelling puts the reserved stock back on sale.
-        await tickets.cancel(ticket, Actor.system("bot"), "ticket channel could not be created")
-        if not isinstance(error, discord.Forbidden):
-            await replies.say(interaction, text(store.locale, "buy.channel_failed"))
-            return
-        # 403: the bot lacks a permission where tickets open (topics/opcodes-and-status-codes.mdx
-        # 50013 Missing Permissions); retrying will not help until the seller fixes it.
-        await replies.say(interaction, text(store.locale, "setup_check.buy_blocked"))
-        client = interaction.client
-        await tell_seller_tickets_blocked(
-            client.http, store, client.user.id, interaction.user.id, ticket.number
-        )
-        return
-    await tickets.attach_channel(ticket.id, channel.id)
-    await channel.send(**instructions(store, ticket))
-    await replies.say(interaction, text(store.locale, "buy.opened", channel=channel.id))
-
-
-def instructions(store: Store, ticket: Ticket) -> dict[str, object]:
-    """The ticket's opening message: what to pay, and its buttons."""
-    content = text(
-        store.locale,
-        "ticket.instructions",
-        buyer=ticket.buyer_id,
-        number=ticket.number,
-        product=ticket.product.name,
-        quantity=ticket.quantity,
-        amount=format_amount(ticket.amount_due, ticket.currency),
-        minutes=store.tickets.unpaid_expiry_s // 60,
-    )
-    view = discord.ui.View(timeout=None)
-    for label, custom_id, style in (
-        (text(store.locale, "ticket.choose_method"), f"methods:{ticket.id}", discord.ButtonStyle.secondary),
-        (text(store.locale, "ticket.paid"), f"paid:{ticket.id}", discord.ButtonStyle.success),
-        (text(store.locale, "ticket.cancel"), f"cancel:{ticket.id}", discord.ButtonStyle.danger),
-    ):
-        view.add_item(discord.ui.Button(label=label, custom_id=custom_id, style=style))
-    return {"content": content, "view": view}
+        # The deferred answer itself (@original), which the worker edits later.
+        await interaction.edit_original_response(content=text(store.locale, "opening.in_progress"))
+    except discord.HTTPException:  # the ticket opens anyway; the worker's edit or DM tells them
+        log.warning("ticket %s: could not tell the buyer it is being opened", ticket.id, exc_info=True)
+    finally:
+        # Relayed only now, so the worker's "ready" edit always comes after "being opened";
+        # if this process dies first, the opening watchdog sends it (`tickets.OPENING_WATCHDOG`).
+        await outbox.relay(ticket.id, ticket.outbox)
