@@ -420,7 +420,16 @@ async def test_through_the_bot_bad_stars_bad_references_and_hostile_file_names_a
     from models.store import utcnow
     from models.ticket import DeliveryRecord
     from models.ticket_message import TicketMessage
-    from tests.bot_driver import answered, answers, on_sandbox, open_shop, panel_message, submit
+    from tests.bot_driver import (
+        answered,
+        answers,
+        click,
+        messages,
+        on_sandbox,
+        open_shop,
+        panel_message,
+        submit,
+    )
     from tests.helpers import SELLER
     from tests.waiting import eventually
 
@@ -465,6 +474,11 @@ async def test_through_the_bot_bad_stars_bad_references_and_hostile_file_names_a
         reply = answers(sandbox, rated)[-1].content
         assert "angka bulat 1 sampai 5" in reply and "internal" not in reply
     assert await Rating.count() == 0
+    # A forged star button (rate:<ticket>:abc) gets the same answer, not "internal error".
+    any_message = [m for m in await messages(sandbox, channel.id) if m.author.bot][-1]
+    forged = click(sandbox, budi, channel.id, any_message.id, f"rate:{ticket.id}:abc")
+    await eventually(answered(sandbox, forged), "the answer to a forged star button")
+    assert "angka bulat 1 sampai 5" in answers(sandbox, forged)[-1].content
     rated = submit(sandbox, budi, channel.id, f"rating:{ticket.id}:4", {"comment": "mantap"})
     await eventually(answered(sandbox, rated), "the answer to the rating")
     assert (await Rating.find_one()).stars == 4
