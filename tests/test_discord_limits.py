@@ -340,13 +340,13 @@ async def test_the_panel_designer_saves_real_emoji_and_refuses_anything_else(sto
 @given(
     names=st.lists(st.text(min_size=1, max_size=100), min_size=0, max_size=80),
     description=st.text(max_size=1000),
-    intro=st.text(max_size=EMBED_DESCRIPTION_MAX),
-    title=st.text(max_size=EMBED_TITLE_MAX),
+    intro=st.one_of(st.text(max_size=60), st.text(min_size=3_900, max_size=EMBED_DESCRIPTION_MAX)),
+    title=st.one_of(st.text(max_size=30), st.text(min_size=200, max_size=EMBED_TITLE_MAX)),
     layout=st.sampled_from(["fields", "list"]),
     rated=st.booleans(),
     emoji_value=st.sampled_from(["🛒", "", "cart", ":cart:", "<:kopi:123456789012345678>", "x" * 64]),
 )
-@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@hypothesis_settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_the_panel_never_breaks_an_embed_limit(names, description, intro, title, layout, rated, emoji_value):
     store = Store.model_construct(
         guild_id=GUILD,

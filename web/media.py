@@ -96,7 +96,10 @@ async def ticket_file(request: Request) -> Response:
     if not await asyncio.to_thread(path.is_file):
         return PlainTextResponse("not found", 404)
     # A transcript is HTML written from buyers' messages: served sandboxed, never as our origin.
-    headers = {"Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'"}
+    # (Transcripts archived before attachments were linked carry their images as data URIs.)
+    headers = {
+        "Content-Security-Policy": "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+    }
     return FileResponse(
         path, media_type=media_type, headers={**headers, "Cache-Control": "private, no-store"}
     )

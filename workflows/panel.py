@@ -29,6 +29,9 @@ FIELDS_PER_PAGE = EMBED_FIELDS_MAX
 OPTIONS_PER_SELECT = 25
 DESCRIPTION_SHOWN = 200  # of a product's description, when the embed has room for it
 DESCRIPTION_MIN = 24  # a description cut shorter than this says nothing: it is left out
+# The longest product row of the "list" layout: a name of at most 256, its price, stock and
+# rating, the markup.
+LIST_ROW_ROOM = 400
 
 
 @dataclass(frozen=True)
@@ -64,9 +67,12 @@ def _row(store: Store, line: ProductLine) -> str:
 
 
 def _intro(store: Store) -> str:
+    """The seller's text above the products; in the "list" layout the products share the
+    description's 4,096 characters with it, so it leaves room for at least one of them."""
     panel = store.panel
     intro = panel.description or text(store.locale, "panel.description", seconds=panel.refresh_s)
-    return shorten(intro, EMBED_DESCRIPTION_MAX)
+    room = EMBED_DESCRIPTION_MAX - (LIST_ROW_ROOM if panel.layout == "list" else 0)
+    return shorten(intro, room)
 
 
 def _room(store: Store) -> int:
