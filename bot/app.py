@@ -20,6 +20,7 @@ from bot.listeners import TranscriptLog
 from bot.refresh import PanelRefresher
 from bot.router import on_interaction
 from models.settings import SettingsError, load_settings
+from workers.discord_budget import RequestBudget, share_budget
 from workers.discord_rest import point_at
 from workers.sender import Sender
 from workflows import outbox
@@ -50,6 +51,10 @@ async def run() -> None:
     client = await models.connect(settings.mongodb_url or "", settings.mongodb_database)
     outbox.configure(Sender.for_redis(settings.redis_url or "", settings.redis_namespace).dispatch)
     bot = build(settings.data_dir)
+    # The bot's REST calls draw on the budget its token shares with the workers and the dashboard.
+    budget = RequestBudget(settings.redis_url, token) if settings.redis_url else None
+    if budget is not None:
+        share_budget(bot.http, budget)
     refresher = PanelRefresher(bot)
     bot.add_listener(refresher.on_raw_message_delete, "on_raw_message_delete")
 
@@ -62,6 +67,8 @@ async def run() -> None:
     try:
         await bot.start(token)
     finally:
+        if budget is not None:
+            await budget.close()
         await client.close()
 
 

@@ -22,6 +22,7 @@ import discord
 from bot.panel import product_lines, publish
 from models.product import Product
 from models.store import Store
+from workers.discord_budget import low_priority
 from workflows.panel import render
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,8 @@ class PanelRefresher:
         digest = hashlib.sha256(json.dumps(rendered, sort_keys=True, default=str).encode()).hexdigest()
         if store.panel.message_id and self.shown.get(store.guild_id) == digest:
             return False
-        await publish(self.bot, store)
+        with low_priority():  # a buyer's ticket and delivery go before a panel's new stock count
+            await publish(self.bot, store)
         self.shown[store.guild_id] = digest
         self.edited[store.guild_id] = time.monotonic()
         return True

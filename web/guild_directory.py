@@ -16,7 +16,7 @@ async def read(guild_id: int) -> GuildDirectory | None:
     headers = {"Authorization": f"Bot {get_settings().discord_token.get_secret_value()}"}
     base = discord_api.api_base()
     try:
-        async with httpx.AsyncClient(timeout=5) as http:
+        async with discord_api.bot_client() as http:  # the bot token's shared request budget
             channels = await http.get(f"{base}/guilds/{guild_id}/channels", headers=headers)
             roles = await http.get(f"{base}/guilds/{guild_id}/roles", headers=headers)
         if channels.status_code != 200 or roles.status_code != 200:

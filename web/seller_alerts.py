@@ -45,7 +45,7 @@ async def alert(store: Store, content: str, key: str) -> bool:
     headers = {"Authorization": f"Bot {token}"}
     nonce = "k" + hashlib.sha256(key.encode()).hexdigest()[:24]
     try:
-        async with httpx.AsyncClient(timeout=5) as http:
+        async with discord_api.bot_client() as http:  # the bot token's shared request budget
             if await channel_guild(http, store.log_channel_id, headers) != store.guild_id:
                 log.warning(
                     "store %s: log channel %s is not in the store's guild; alert refused",

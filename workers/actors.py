@@ -22,6 +22,7 @@ from models.ticket_message import TicketMessage
 from workers import retry_policy, runtime, ticket_opening  # ticket_opening: open_ticket_channel
 from workers.broker import broker  # noqa: F401  (sets the global broker before the actors)
 from workers.discord import Attachment, DiscordRejected, DMsClosed, OutgoingMessage
+from workers.discord_budget import low_priority
 from workers.queues import ACTOR_QUEUES
 from workflows import delivery, outbox, payments, tickets, timers
 from workflows.errors import TicketNotFound, TransitionNotAllowed
@@ -240,10 +241,11 @@ async def notify_ticket(
         reason=reason,
         amount=format_amount(ticket.amount_due, ticket.currency),
     )
-    await runtime.current().discord.post(
-        ticket.channel_id,
-        OutgoingMessage(content=content, nonce=nonce or _nonce("n", ticket.id, notice, reason)),
-    )
+    with low_priority():  # a notice waits behind what a paying buyer waits for
+        await runtime.current().discord.post(
+            ticket.channel_id,
+            OutgoingMessage(content=content, nonce=nonce or _nonce("n", ticket.id, notice, reason)),
+        )
     await outbox.consume(ticket.id, outbox_entry_id)
 
 

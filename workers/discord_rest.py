@@ -2,9 +2,10 @@
 
 Built on py-cord's HTTP client logged in without a gateway connection: it follows Discord's
 rate-limit buckets and retries 429s itself, so a burst of deliveries queues politely instead of
-failing. Errors are mapped onto the interface's: closed DMs (50007) → DMsClosed; other refusals
-(403, 404, 400) → DiscordRejected, not retried; outages and timeouts → DiscordUnavailable,
-retried with backoff by the worker.
+failing; with a `RequestBudget` it also shares the bot token's global and per-route limits with
+every other process (`workers.discord_budget`). Errors are mapped onto the interface's: closed
+DMs (50007) → DMsClosed; other refusals (403, 404, 400) → DiscordRejected, not retried;
+outages and timeouts → DiscordUnavailable, retried with backoff by the worker.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import discord
 from discord.http import HTTPClient, Route
 
 from workers.discord import DiscordRejected, DiscordUnavailable, DMsClosed, OutgoingMessage
+from workers.discord_budget import RequestBudget, share_budget
 
 T = TypeVar("T")
 
@@ -35,11 +37,16 @@ class RestDiscord:
 
     Parameters:
       token: the bot token.
+      budget: the request budget this token shares with every other process
+        (`workers.discord_budget`); None: py-cord's in-process limits only.
     """
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, budget: RequestBudget | None = None) -> None:
         self.token = token
         self.http = HTTPClient()
+        self.budget = budget
+        if budget is not None:
+            share_budget(self.http, budget)
         self._logged_in = False
         self._user_id: int | None = None
 
@@ -129,3 +136,5 @@ class RestDiscord:
 
     async def close(self) -> None:
         await self.http.close()
+        if self.budget is not None:
+            await self.budget.close()

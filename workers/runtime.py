@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 import models
 from models.settings import Settings
 from workers.discord import DiscordActions, RecordingDiscord
+from workers.discord_budget import RequestBudget
 from workers.discord_rest import RestDiscord, point_at
 from workers.sender import Sender
 from workflows import outbox
@@ -48,7 +49,8 @@ def make_discord(settings: Settings, redis: Redis) -> DiscordActions:
     """Discord over REST when a bot token is configured, else the recording stand-in."""
     if settings.discord_token.get_secret_value():
         point_at(settings.discord_api_base_url)
-        return RestDiscord(settings.discord_token.get_secret_value())
+        token = settings.discord_token.get_secret_value()
+        return RestDiscord(token, RequestBudget(settings.redis_url or "", token))
     return RecordingDiscord(redis, settings.redis_namespace)
 
 
