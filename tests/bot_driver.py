@@ -64,6 +64,19 @@ def answered(sandbox, interaction):
     return probe
 
 
+def settled(sandbox, interaction):
+    """Probe: the bot's answer is final, not "your ticket is being opened…" (Buy's first answer,
+    edited by the worker once the ticket channel is ready)."""
+    from workflows.i18n import text
+
+    opening = {text(locale, "opening.in_progress") for locale in ("id", "en")}
+
+    async def probe():
+        return [m for m in await answered(sandbox, interaction)() if m.content not in opening]
+
+    return probe
+
+
 def responded(interaction):
     async def probe():
         return interaction.response_type is not None

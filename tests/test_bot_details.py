@@ -6,7 +6,16 @@ from models.product import Product
 from models.store import Store
 from models.ticket import Ticket
 from models.ticket_message import TicketMessage
-from tests.bot_driver import answered, answers, click, messages, on_sandbox, open_shop, panel_message
+from tests.bot_driver import (
+    answered,
+    answers,
+    click,
+    messages,
+    on_sandbox,
+    open_shop,
+    panel_message,
+    settled,
+)
 from tests.conftest import GUILD
 from tests.helpers import SELLER
 from tests.waiting import eventually
@@ -62,9 +71,10 @@ async def test_a_buyer_with_closed_dms_gets_the_key_in_the_ticket(
 
 
 async def test_edits_and_deletions_in_a_ticket_are_kept_in_its_log(
-    sandbox, world, store, cipher, settings, start_bot
+    sandbox, world, store, cipher, settings, start_worker, start_bot
 ):
     await open_shop(sandbox, world, store, settings, cipher)
+    start_worker()  # it makes the ticket channels
     start_bot()
     ticket = await _buy(sandbox, world)
     s = sandbox.server
@@ -117,7 +127,7 @@ async def test_a_catalogue_of_thirty_products_stays_within_discords_limits(store
 
 
 async def test_a_full_ticket_category_overflows_into_a_new_one(
-    sandbox, world, store, cipher, settings, start_bot
+    sandbox, world, store, cipher, settings, start_worker, start_bot
 ):
     category, _ = await open_shop(sandbox, world, store, settings, cipher)
     s = sandbox.server
@@ -127,6 +137,7 @@ async def test_a_full_ticket_category_overflows_into_a_new_one(
             s.add_channel(world["guild"], f"old-ticket-{n}", parent_id=category.id)
 
     on_sandbox(sandbox, fill)
+    start_worker()  # it makes the ticket channels
     start_bot()
     ticket = await _buy(sandbox, world)
     channel = on_sandbox(sandbox, lambda: s.channels[ticket.channel_id])
@@ -136,7 +147,7 @@ async def test_a_full_ticket_category_overflows_into_a_new_one(
 
 
 async def test_two_buyers_racing_for_the_last_key_one_gets_it(
-    sandbox, world, store, cipher, settings, start_bot
+    sandbox, world, store, cipher, settings, start_worker, start_bot
 ):
     from models.payment_method import PaymentKind, PaymentMethod
 
@@ -147,13 +158,14 @@ async def test_two_buyers_racing_for_the_last_key_one_gets_it(
         provider="QRIS Toko",
         details={"image_url": "http://127.0.0.1:9/qris.png"},
     ).insert()
+    start_worker()  # it makes the ticket channels
     start_bot()
     shown = await panel_message(sandbox, world)
     rival = on_sandbox(sandbox, lambda: sandbox.server.add_user("rival"))
     on_sandbox(sandbox, lambda: sandbox.server.add_member(world["guild"], rival))
     clicks = [click(sandbox, user, world["shop"].id, shown.id, "buy_btn") for user in (world["buyer"], rival)]
     for c in clicks:
-        await eventually(answered(sandbox, c), "an answer")
+        await eventually(settled(sandbox, c), "a final answer")
     texts = sorted(answers(sandbox, c)[0].content for c in clicks)
     assert texts[0].startswith("Maaf") and texts[1].startswith("Tiket Anda sudah dibuka")
     assert await Ticket.count() == 1
@@ -165,7 +177,7 @@ async def test_two_buyers_racing_for_the_last_key_one_gets_it(
 
 
 async def test_a_buyer_choosing_qris_gets_a_code_for_the_exact_amount(
-    sandbox, world, store, cipher, settings, start_bot
+    sandbox, world, store, cipher, settings, start_worker, start_bot
 ):
     from models.payment_method import PaymentKind, PaymentMethod
     from tests.test_qris import static_payload
@@ -178,6 +190,7 @@ async def test_a_buyer_choosing_qris_gets_a_code_for_the_exact_amount(
         details={"payload": static_payload()},
         order=-1,
     ).insert()
+    start_worker()  # it makes the ticket channels
     start_bot()
     ticket = await _buy(sandbox, world)
 

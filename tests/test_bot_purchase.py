@@ -19,6 +19,7 @@ from tests.bot_driver import (
     panel_message,
     png,
     responded,
+    settled,
     submit,
 )
 from tests.waiting import eventually
@@ -51,7 +52,8 @@ async def test_a_buyer_buys_pays_is_verified_receives_the_key_by_dm_and_rates(
         return await Ticket.find_one({"guild_id": guild_id, "channel_id": {"$ne": None}})
 
     ticket = await eventually(ticket_open, "a ticket with its channel")
-    assert clicked.response_type == 6 and not clicked.late  # acknowledged in time, answered after
+    # Acknowledged in time with a "thinking…" answer of its own, which is edited to the link.
+    assert clicked.response_type == 5 and not clicked.late
     channel = on_sandbox(sandbox, lambda: sandbox.server.channels[ticket.channel_id])
     assert channel.name == "ticket-budi-netflix-1-bulan" and channel.parent_id == category.id
 
@@ -60,6 +62,8 @@ async def test_a_buyer_buys_pays_is_verified_receives_the_key_by_dm_and_rates(
 
     opening = (await eventually(instructions, "the purchase instructions"))[0]
     assert "Rp 50." in opening.content and f"#{ticket.number}" in opening.content
+    await eventually(settled(sandbox, clicked), "the answer with the channel link")
+    assert [m.content for m in answers(sandbox, clicked)] == [f"Tiket Anda sudah dibuka: <#{channel.id}>"]
 
     # A stranger cannot post in the ticket; the buyer can.
     denied = on_sandbox(sandbox, lambda: sandbox.server._can(world["stranger"], channel, 1 << 10))

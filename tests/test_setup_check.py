@@ -10,7 +10,7 @@ from discord_sandbox.state import MANAGE_CHANNELS, VIEW_CHANNEL, Overwrite
 from models.stock_item import StockItem
 from models.store import Store
 from models.ticket import Ticket, TicketState
-from tests.bot_driver import answered, answers, click, messages, on_sandbox, open_shop, panel_message
+from tests.bot_driver import answered, answers, click, messages, on_sandbox, open_shop, panel_message, settled
 from tests.conftest import GUILD, ROOT, worker_env
 from tests.waiting import eventually
 
@@ -140,16 +140,17 @@ async def test_a_seller_who_forgot_manage_channels_sees_it_in_the_slash_command(
 
 
 async def test_without_manage_channels_buy_says_the_shop_cannot_open_a_ticket_and_tells_the_seller(
-    sandbox, world, store, cipher, settings, start_bot
+    sandbox, world, store, cipher, settings, start_worker, start_bot
 ):
     shop = await shop_with_channels(sandbox, world, store, settings, cipher)
     forget_manage_channels(sandbox, world)
+    start_worker()  # it makes the ticket channels (and finds it cannot)
     start_bot()
     panel = await panel_message(sandbox, world)
 
     clicked = click(sandbox, world["buyer"], world["shop"].id, panel.id, "buy_btn")
 
-    await eventually(answered(sandbox, clicked), "the answer to Buy")
+    await eventually(settled(sandbox, clicked), "the answer to Buy")
     assert [m.content for m in answers(sandbox, clicked)] == [
         "Toko belum bisa membuka tiket saat ini; penjual sudah diberi tahu. Tidak ada yang ditagih."
     ]

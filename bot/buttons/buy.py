@@ -22,9 +22,18 @@ from workflows.ticket_channel import INTERACTION_TOKEN_VALID
 log = logging.getLogger(__name__)
 
 
+async def _acknowledge(interaction: discord.Interaction) -> None:
+    """Acknowledge at once with an ephemeral "thinking…" answer of the buyer's own (type 5,
+    interactions/receiving-and-responding.mdx "Interaction Callback Type"), not the invisible
+    type 6 of other buttons: its @original is then this answer, which the bot edits to "being
+    opened" and the worker to the channel link. After a type 6, @original would be the panel."""
+    if not interaction.response.is_done():
+        await interaction.response.defer(ephemeral=True, invisible=False)
+
+
 async def on_buy_button(interaction: discord.Interaction, store: Store) -> None:
     """buy_btn: with one product buy it; with several, offer a choice."""
-    await replies.ack(interaction)
+    await _acknowledge(interaction)
     await analytics.record_panel_click(store.guild_id, interaction.user.id, utcnow())
     # Counted now, from the stock collection: "sold out" is said only of what nobody can buy
     # at this moment (a unit released a second ago by a ticket that failed to open counts).
@@ -54,7 +63,7 @@ def _choice(store: Store, lines: list) -> discord.ui.View:  # type: ignore[type-
 
 async def on_buy_select(interaction: discord.Interaction, store: Store) -> None:
     """buy_select:*: the buyer picked a product."""
-    await replies.ack(interaction)
+    await _acknowledge(interaction)
     values = (interaction.data or {}).get("values") or []
     if values:
         await buy(interaction, store, values[0])
