@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import sys
 import time
 
@@ -23,6 +24,7 @@ from workers.discord_rest import RestDiscord, point_at
 
 async def main() -> None:
     job = json.loads(sys.stdin.readline())
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s %(levelname)s %(message)s")
     point_at(job["api_base"])
     budget = RequestBudget(job["redis_url"], job["token"]) if job.get("budget", True) else None
     discord = RestDiscord(job["token"], budget)

@@ -24,6 +24,7 @@ from discord_sandbox.ratelimits import RouteLimit
 from tests.conftest import ROOT
 from tests.waiting import eventually
 from workers.discord_budget import GLOBAL_PER_S, LOW_PER_S, route_of
+from workers.embedded import free_port
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -48,21 +49,24 @@ class Sender:
 
 
 @pytest.fixture
-def senders(sandbox, world, redis_server) -> Iterator[Any]:
+def senders(sandbox, world, redis_server, tmp_path) -> Iterator[Any]:
     started: list[Sender] = []
 
-    def start(channels: list[int], priority: str = "high", budget: bool = True) -> Sender:
+    def start(
+        channels: list[int], priority: str = "high", budget: bool = True, redis_url: str | None = None
+    ) -> Sender:
         process = subprocess.Popen(
             [sys.executable, "-m", "tests.budget_client"],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=(tmp_path / f"sender-{len(started)}.log").open("w"),
             text=True,
         )
         assert process.stdin is not None and process.stdout is not None
         job = {
             "api_base": sandbox.api_base,
-            "redis_url": redis_server.url,
+            "redis_url": redis_url or redis_server.url,
             "token": world["token"],
             "priority": priority,
             "channels": channels,
@@ -175,6 +179,21 @@ async def test_the_dashboard_draws_on_the_same_budget_as_the_workers(
     assert all(len(page) > 150 for page in listed), [len(page) for page in listed]
     assert [r["errors"] for r in results] == [[], [], []]
     assert (await _state(sandbox))["rate_limited"] == 0
+
+
+async def test_without_redis_the_posts_still_go_out_and_the_outage_is_logged_once(
+    sandbox, world, senders, tmp_path
+):
+    channels = _channels(sandbox, world, 20)
+    nobody_listens = f"redis://127.0.0.1:{free_port()}/0"
+    sender = senders(channels, redis_url=nobody_listens)
+    sender.go()
+    result = sender.result()
+
+    assert result["errors"] == [] and result["posted"] == 20
+    assert _posts(sandbox, channels) == 20
+    log = (tmp_path / "sender-0.log").read_text()
+    assert log.count("Redis unreachable") == 1, log
 
 
 async def _async(value: Any) -> Any:

@@ -81,7 +81,7 @@ PROBE_HOLD_MS = 2_000
 PROBE_POLL_S = 0.02
 # After Redis failed, requests go out unbudgeted for this long before Redis is tried again.
 REDIS_RETRY_AFTER_S = 5.0
-REDIS_TIMEOUT_S = 0.5
+REDIS_TIMEOUT_S = 1.0
 
 
 class Priority(enum.Enum):
