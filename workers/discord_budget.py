@@ -297,7 +297,8 @@ class RequestBudget:
     async def _wait_turn(self, draw: Draw) -> None:
         # The route first: a request waiting for its bucket's reset must not hold a global place.
         key = draw.key
-        while key.resource:
+        # Routes without a top-level resource (opening a DM) have a bucket too: the bot's own.
+        while True:
             wait_ms = await self._take_route(keys=self._route_keys(key), args=self._route_args(key))
             if wait_ms == 0:
                 break
@@ -324,8 +325,6 @@ class RequestBudget:
     async def _learn(self, draw: Draw) -> None:
         if draw.in_global:
             await self._answered_global(keys=[self._global_key], args=[draw.id])
-        if not draw.key.resource:
-            return
         headers = draw.headers
         bucket = headers.get("X-RateLimit-Bucket", "") if draw.status is not None else ""
         remaining, reset_after = headers.get("X-RateLimit-Remaining"), headers.get("X-RateLimit-Reset-After")
