@@ -216,6 +216,49 @@ async def test_a_transcript_too_big_for_discord_is_posted_shortened_with_a_link_
     )
 
 
+async def test_a_chat_too_big_for_discord_still_archives_with_a_shortened_transcript(
+    sandbox, world, store, cipher, settings, relay_to_workers, start_worker
+):
+    await open_shop(sandbox, world, store, settings, cipher)
+    transcripts = _channel(sandbox, world, "transcripts")
+    await _set_store(transcript_channel_id=transcripts.id)
+    start_worker(env={"STORE_PUBLIC_URL": DASHBOARD})
+    ticket = await _open(await _manual_product(), buyer_id=world["buyer"].id)
+    room = _channel(sandbox, world, "ticket-budi").id
+    await tickets.attach_channel(ticket.id, room)
+    start = utcnow()
+    await TicketMessage.get_pymongo_collection().insert_many(
+        [
+            TicketMessage(
+                ticket_id=ticket.id,
+                guild_id=GUILD,
+                channel_id=room,
+                message_id=n + 1,
+                author_id=world["buyer"].id,
+                author_name="budi",
+                content=f"pesan {n} " + "x" * 1_980,
+                created_at=start + timedelta(milliseconds=n),
+            ).model_dump(exclude={"id"})
+            for n in range(5_500)
+        ]
+    )
+    await tickets.cancel(ticket.id, SELLER, "obrolan terlalu panjang")
+
+    closed = await eventually(lambda: _archived(ticket.id), "the ticket archived", within=60)
+    kept = open(closed.transcript.path, encoding="utf-8").read()  # noqa: ASYNC230
+    assert closed.transcript.size > UPLOAD_MAX_BYTES and "pesan 2750 " in kept  # the store keeps it all
+    posted = next(m for m in await messages(sandbox, transcripts.id) if m.attachments).attachments[0]
+    assert len(posted.data) < UPLOAD_MAX_BYTES
+    html = posted.data.decode()
+    assert "pesan 0 " in html and "pesan 5499 " in html and "pesan tidak ada di salinan ini" in html
+    assert f"{DASHBOARD}/files/tickets/{ticket.id}/transcript" in html
+    copy = [m for m in _dms(sandbox, world["buyer"]) if m.attachments]
+    assert copy and copy[0].attachments[0].data == posted.data
+    assert closed.transcript.post_problem is None and room not in on_sandbox(
+        sandbox, lambda: set(sandbox.server.channels)
+    )
+
+
 async def _manual_product() -> Product:
     return await products.create_product(
         GUILD, name="Joki Rank", price=50_000, delivery_mode=DeliveryMode.MANUAL, stock=5
