@@ -69,7 +69,7 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 DISCORD_GLOBAL_PER_S = 50  # rate-limits.mdx, "Global Rate Limit"
-GLOBAL_PER_S = 48  # counted conservatively (see above); 2 spare for what py-cord sends unasked
+GLOBAL_PER_S = DISCORD_GLOBAL_PER_S - 2  # counted conservatively (see above); 2 spare for retries
 LOW_PER_S = 30  # low priority's ceiling: high priority always has 18 a second to itself
 # A request's place in the global window is held until its answer; one that never gets an
 # answer (its process died) gives it back after this long.
