@@ -18,16 +18,37 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from discord_sandbox import intents as gateway_intents
 from discord_sandbox.clock import SandboxClock
 from discord_sandbox.ratelimits import RateLimiter, RateLimits, Refusal, Route, classify
+from discord_sandbox.rules import (
+    CALLBACK_TYPES,
+    CHANNEL_TYPES,
+    REQUEST_MAX_BYTES,
+    FormErrors,
+    body_object,
+    check_message,
+    check_modal,
+    check_upload_sizes,
+    invalid_json,
+    parse_snowflake,
+    path_id,
+    too_large,
+)
 from discord_sandbox.state import (
     ADMINISTRATOR,
+    ATTACH_FILES,
     CHANNELS_PER_CATEGORY,
     CHANNELS_PER_GUILD,
     DEFAULT_EVERYONE,
+    DM_PERMISSIONS,
+    MANAGE_CHANNELS,
+    MANAGE_MESSAGES,
+    MANAGE_ROLES,
+    READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
     VIEW_CHANNEL,
     Attachment,
@@ -40,8 +61,6 @@ from discord_sandbox.state import (
     Overwrite,
     Role,
     User,
-    check_components,
-    check_embeds,
     permissions,
     snowflake,
 )
@@ -200,16 +219,32 @@ class SandboxServer:
     # --- helpers -----------------------------------------------------------------------------
 
     def _caller(self, request: web.Request) -> User:
+        # reference.mdx "Authentication": every route needs a valid Authorization header.
         user_id = self.tokens.get(request.headers.get("Authorization", ""))
         if user_id is None:
             raise DiscordError(401, 0, "401: Unauthorized")
         return self.users[user_id]
 
     def _channel(self, channel_id: str) -> Channel:
-        channel = self.channels.get(int(channel_id))
+        channel = self.channels.get(path_id(channel_id, 10003, "Unknown Channel"))
         if channel is None:
             raise DiscordError(404, 10003, "Unknown Channel")
         return channel
+
+    def _guild(self, guild_id: str, caller: User) -> Guild:
+        """The guild of a /guilds/{id} route; a guild the caller is not in is Missing Access."""
+        guild = self.guilds.get(path_id(guild_id, 10004, "Unknown Guild"))
+        if guild is None:
+            raise DiscordError(404, 10004, "Unknown Guild")
+        if caller.id not in guild.members:
+            raise DiscordError(403, 50001, "Missing Access")
+        return guild
+
+    def _user(self, user_id: Any) -> User:
+        user = self.users.get(parse_snowflake(user_id) if user_id is not None else -1)  # type: ignore[arg-type]
+        if user is None:
+            raise DiscordError(404, 10013, "Unknown User")
+        return user
 
     def _guild_of(self, channel: Channel) -> Guild | None:
         return self.guilds.get(channel.guild_id) if channel.guild_id else None
@@ -220,35 +255,66 @@ class SandboxServer:
         guild = self._guild_of(channel)
         return guild is not None and permissions(guild, channel, user.id) & permission == permission
 
+    def _require(self, user: User, channel: Channel, *needed: int) -> None:
+        """Refuse as Discord does: a channel `user` cannot see is Missing Access (50001); one
+        they see but lack a `needed` permission in is Missing Permissions (50013).
+        topics/permissions.mdx "Implicit Permissions": without VIEW_CHANNEL nothing else
+        counts, and without SEND_MESSAGES neither do ATTACH_FILES nor EMBED_LINKS, so callers
+        list SEND_MESSAGES before those."""
+        if not self._can(user, channel, VIEW_CHANNEL):
+            raise DiscordError(403, 50001, "Missing Access")
+        for permission in needed:
+            if not self._can(user, channel, permission):
+                raise DiscordError(403, 50013, "Missing Permissions")
+
     def _message_json(self, message: Message) -> dict[str, Any]:
         channel = self.channels.get(message.channel_id)
         return message.to_json(self.base_url, channel.guild_id if channel else None)
 
+    async def _json(self, request: web.Request) -> Any:
+        """The JSON of a body; anything that is no JSON is 50109, never a 500."""
+        try:
+            return json.loads(await request.read() or b"null")
+        except (UnicodeDecodeError, ValueError):
+            raise invalid_json() from None
+
     async def _body(self, request: web.Request) -> tuple[dict[str, Any], list[Attachment]]:
         """JSON, form-encoded `payload_json`, or multipart with files (pitfall 3)."""
+        if request.content_length is not None and request.content_length > REQUEST_MAX_BYTES:
+            raise too_large()  # refused before reading it, as Discord's edge does
         if request.content_type == "application/json":
-            return await request.json(), []
+            return body_object(await self._json(request)), []
         files: list[Attachment] = []
-        payload: dict[str, Any] = {}
-        if request.content_type.startswith("multipart/"):
-            reader = await request.multipart()
-            async for part in reader:
-                if part.name == "payload_json":
-                    payload = json.loads(await part.text())
-                elif part.filename:
-                    files.append(
-                        Attachment(
-                            snowflake(),
-                            part.filename,
-                            part.headers.get("Content-Type", "application/octet-stream"),
-                            await part.read(),
+        payload: Any = {}
+        try:
+            if request.content_type.startswith("multipart/"):
+                reader = await request.multipart()
+                async for part in reader:
+                    if not isinstance(part, BodyPartReader):
+                        continue  # a nested multipart is nothing Discord reads either
+                    if part.name == "payload_json":
+                        payload = json.loads(await part.text())
+                    elif part.filename:
+                        data = await part.read()
+                        files.append(
+                            Attachment(
+                                snowflake(),
+                                part.filename,
+                                part.headers.get("Content-Type", "application/octet-stream"),
+                                bytes(data),
+                            )
                         )
-                    )
-            return payload, files
-        form = await request.post()
+                check_upload_sizes([len(f.data) for f in files])
+                return body_object(payload), files
+            form = await request.post()
+        except (UnicodeDecodeError, ValueError, HttpProcessingError):  # bad JSON, broken multipart
+            raise invalid_json() from None
         if "payload_json" in form:
-            payload = json.loads(str(form["payload_json"]))
-        return payload, files
+            try:
+                payload = json.loads(str(form["payload_json"]))
+            except ValueError:
+                raise invalid_json() from None
+        return body_object(payload), files
 
     async def dispatch(self, event: str, data: dict[str, Any], user_ids: set[int] | None = None) -> None:
         """Send a gateway event to every connected bot (or those in `user_ids`)."""
@@ -271,11 +337,18 @@ class SandboxServer:
         await ws.send_str(json.dumps({"op": 0, "t": event, "s": self.sequence, "d": data}))
 
     def _create_message(
-        self, channel: Channel, author: User, payload: dict[str, Any], files: list[Attachment], flags: int = 0
+        self,
+        channel: Channel,
+        author: User,
+        payload: dict[str, Any],
+        files: list[Attachment],
+        flags: int = 0,
+        where: tuple[str, ...] = (),
     ) -> Message:
+        """A new message once its body passed Discord's limits (`where`: the body's place in
+        the request, e.g. ("data",) in an interaction response, for the error paths)."""
+        check_message(payload, where)
         embeds, components = payload.get("embeds") or [], payload.get("components") or []
-        check_embeds(embeds)
-        check_components(components)
         nonce = payload.get("nonce")
         # --- A2: enforce_nonce de-duplicates within NONCE_WINDOW_S only (resources/message.mdx) ---
         nonce_key = (channel.id, author.id, str(nonce))
@@ -285,7 +358,7 @@ class SandboxServer:
             if recent and message_id in self.messages[channel.id]:
                 return self.messages[channel.id][message_id]
         # --- end A2 ---
-        content = payload.get("content") or ""
+        content = str(payload.get("content") or "")
         if not content and not embeds and not files and not components:
             raise DiscordError(400, 50006, "Cannot send an empty message")
         message = Message(
@@ -296,7 +369,7 @@ class SandboxServer:
             embeds,
             components,
             files,
-            flags=payload.get("flags", 0) | flags,
+            flags=int(payload.get("flags") or 0) | flags,
             nonce=str(nonce) if nonce is not None else None,
         )
         self.messages[channel.id][message.id] = message
@@ -372,10 +445,7 @@ class SandboxServer:
 
     async def get_user(self, request: web.Request) -> web.Response:
         self._caller(request)
-        user = self.users.get(int(request.match_info["user_id"]))
-        if user is None:
-            raise DiscordError(404, 10013, "Unknown User")
-        return _json(user.to_json())
+        return _json(self._user(request.match_info["user_id"]).to_json())
 
     async def get_gateway(self, request: web.Request) -> web.Response:
         url = self.base_url.replace("http://", "ws://") + "/gateway/ws"
@@ -395,14 +465,31 @@ class SandboxServer:
     async def empty_list(self, request: web.Request) -> web.Response:
         return _json([])
 
+    def _application(self, request: web.Request) -> int:
+        """The application of an /applications/{id} route: the caller's own only (a sandbox
+        bot's application id is its user id)."""
+        caller = self._caller(request)
+        app_id = path_id(request.match_info["app_id"], 10002, "Unknown Application")
+        if app_id != caller.id:
+            raise DiscordError(
+                403, 20012, "You are not authorized to perform this action on this application"
+            )
+        return app_id
+
     async def get_commands(self, request: web.Request) -> web.Response:
-        return _json(self.commands.get(int(request.match_info["app_id"]), []))
+        return _json(self.commands.get(self._application(request), []))
 
     async def put_commands(self, request: web.Request) -> web.Response:
         """Bulk overwrite of an application's commands; each gets an id, as on Discord."""
-        app_id = int(request.match_info["app_id"])
+        app_id = self._application(request)
+        body = await self._json(request) if request.can_read_body else []
+        errors = FormErrors()
+        # interactions/application-commands.mdx: a command's name is 1-32 characters.
+        for i, command in enumerate(errors.array((), body)):
+            errors.string((i, "name"), errors.mapping((i,), command).get("name"), 32, 1, required=True)
+        errors.raise_if_any()
         commands = []
-        for command in await request.json() if request.can_read_body else []:
+        for command in body or []:
             known = next((c for c in self.commands.get(app_id, []) if c["name"] == command["name"]), None)
             commands.append(
                 {
@@ -426,28 +513,72 @@ class SandboxServer:
 
     # --- REST: guilds and channels ------------------------------------------------------------
 
+    async def get_guild(self, request: web.Request) -> web.Response:
+        """resources/guild.mdx "Get Guild": owner and roles, to compute permissions with."""
+        guild = self._guild(request.match_info["guild_id"], self._caller(request))
+        return _json(guild.rest_json())
+
+    async def get_roles(self, request: web.Request) -> web.Response:
+        """resources/guild.mdx "Get Guild Roles"."""
+        guild = self._guild(request.match_info["guild_id"], self._caller(request))
+        return _json([role.to_json() for role in guild.roles.values()])
+
     async def create_channel(self, request: web.Request) -> web.Response:
+        """resources/guild.mdx "Create Guild Channel": needs MANAGE_CHANNELS; overwrites may
+        only allow or deny what the caller has in the guild (or in the parent category), need
+        MANAGE_ROLES, and may touch MANAGE_ROLES only for an administrator. A channel made in
+        a category without overwrites gets the category's (it starts synced)."""
         caller = self._caller(request)
-        guild = self.guilds.get(int(request.match_info["guild_id"]))
-        if guild is None:
-            raise DiscordError(404, 10004, "Unknown Guild")
-        if not permissions(guild, None, caller.id) & (ADMINISTRATOR | (1 << 4)):
+        guild = self._guild(request.match_info["guild_id"], caller)
+        body = body_object(await self._json(request))
+        errors = FormErrors()
+        name = errors.string(("name",), body.get("name"), 100, 1, required=True)
+        kind = errors.integer(("type",), body.get("type"))
+        if kind is not None and kind not in CHANNEL_TYPES:
+            choices = ", ".join(str(t) for t in sorted(CHANNEL_TYPES))
+            errors.add(("type",), "BASE_TYPE_CHOICES", f"Value must be one of ({choices}).")
+        topic = errors.string(("topic",), body.get("topic"), 1024, 0)
+        parent_id = errors.snowflake(("parent_id",), body.get("parent_id"), required=False)
+        parent = self.channels.get(parent_id) if parent_id is not None else None
+        if parent_id is not None and (parent is None or parent.guild_id != guild.id or parent.type != 4):
+            errors.add(("parent_id",), "CHANNEL_PARENT_INVALID", "Category does not exist")
+        overwrites: list[Overwrite] = []
+        raw_overwrites = errors.array(("permission_overwrites",), body.get("permission_overwrites"))
+        for i, raw in enumerate(raw_overwrites):
+            path = ("permission_overwrites", i)
+            item = errors.mapping(path, raw)
+            target = errors.snowflake((*path, "id"), item.get("id"))
+            target_type = errors.integer((*path, "type"), item.get("type"), required=True)
+            if target_type is not None and target_type not in (0, 1):
+                errors.add((*path, "type"), "BASE_TYPE_CHOICES", "Value must be one of (0, 1).")
+            # resources/guild.mdx: "allow and deny can be omitted or set to null" ("0").
+            allow = errors.integer((*path, "allow"), item.get("allow")) or 0
+            deny = errors.integer((*path, "deny"), item.get("deny")) or 0
+            if target is not None and target_type is not None:
+                overwrites.append(Overwrite(target, target_type, allow, deny))
+        errors.raise_if_any()
+        held = permissions(guild, None, caller.id)
+        if parent is not None:
+            held |= permissions(guild, parent, caller.id)
+        if not held & MANAGE_CHANNELS:
             raise DiscordError(403, 50013, "Missing Permissions")
-        body = await request.json()
-        overwrites = [
-            Overwrite(int(o["id"]), int(o.get("type", 0)), int(o.get("allow", 0)), int(o.get("deny", 0)))
-            for o in body.get("permission_overwrites") or []
-        ]
-        parent = body.get("parent_id")
-        channel = self.add_channel(
-            guild, body["name"], int(body.get("type", 0)), int(parent) if parent else None, overwrites
-        )
+        if overwrites:
+            administrator = held & ADMINISTRATOR
+            touched = 0
+            for overwrite in overwrites:
+                touched |= overwrite.allow | overwrite.deny
+            if not held & MANAGE_ROLES or touched & ~held or (touched & MANAGE_ROLES and not administrator):
+                raise DiscordError(403, 50013, "Missing Permissions")
+        elif parent is not None and body.get("permission_overwrites") is None:
+            overwrites = [Overwrite(o.id, o.type, o.allow, o.deny) for o in parent.overwrites]
+        channel = self.add_channel(guild, name or "", kind or 0, parent.id if parent else None, overwrites)
+        channel.topic = topic or None
         await self.dispatch("CHANNEL_CREATE", channel.to_json())
         return _json(channel.to_json(), 201)
 
     async def get_guild_channels(self, request: web.Request) -> web.Response:
-        guild_id = int(request.match_info["guild_id"])
-        return _json([c.to_json() for c in self.channels.values() if c.guild_id == guild_id])
+        guild = self._guild(request.match_info["guild_id"], self._caller(request))
+        return _json([c.to_json() for c in self.channels.values() if c.guild_id == guild.id])
 
     async def get_guild_roles(self, request: web.Request) -> web.Response:
         """resources/guild.mdx "Get Guild Roles": the guild's roles (the caller must be in it)."""
@@ -455,21 +586,26 @@ class SandboxServer:
         return _json([r.to_json() for r in guild.roles.values()])
 
     async def get_member(self, request: web.Request) -> web.Response:
-        guild = self.guilds.get(int(request.match_info["guild_id"]))
-        member = guild.members.get(int(request.match_info["user_id"])) if guild else None
+        guild = self._guild(request.match_info["guild_id"], self._caller(request))
+        member = guild.members.get(path_id(request.match_info["user_id"], 10013, "Unknown User"))
         if member is None:
             raise DiscordError(404, 10007, "Unknown Member")
         return _json(member.to_json())
 
     async def get_channel(self, request: web.Request) -> web.Response:
-        return _json(self._channel(request.match_info["channel_id"]).to_json(self.users))
-
-    async def delete_channel(self, request: web.Request) -> web.Response:
         caller = self._caller(request)
         channel = self._channel(request.match_info["channel_id"])
-        guild = self._guild_of(channel)
-        if guild is None or not permissions(guild, channel, caller.id) & (ADMINISTRATOR | (1 << 4)):
-            raise DiscordError(403, 50013, "Missing Permissions")
+        self._require(caller, channel)
+        return _json(channel.to_json(self.users))
+
+    async def delete_channel(self, request: web.Request) -> web.Response:
+        """resources/channel.mdx "Delete/Close Channel": MANAGE_CHANNELS, computed on that
+        channel (its overwrites count)."""
+        caller = self._caller(request)
+        channel = self._channel(request.match_info["channel_id"])
+        if self._guild_of(channel) is None:
+            raise DiscordError(403, 50013, "Missing Permissions")  # the sandbox's bots close no DMs
+        self._require(caller, channel, MANAGE_CHANNELS)
         del self.channels[channel.id]
         self.messages.pop(channel.id, None)  # attachments vanish with their channel
         await self.dispatch("CHANNEL_DELETE", channel.to_json())
@@ -477,9 +613,12 @@ class SandboxServer:
 
     async def open_dm(self, request: web.Request) -> web.Response:
         self._caller(request)
-        recipient_id = int((await request.json())["recipient_id"])
+        body = body_object(await self._json(request))
+        errors = FormErrors()
+        recipient_id = errors.snowflake(("recipient_id",), body.get("recipient_id"))
+        errors.raise_if_any()
         if recipient_id not in self.users:
-            raise DiscordError(400, 50035, "Invalid Form Body", {"recipient_id": ["unknown user"]})
+            raise DiscordError(400, 50033, "Invalid Recipient(s)")  # opcodes-and-status-codes.mdx
         for channel in self.channels.values():
             if channel.type == 1 and channel.recipient_id == recipient_id:
                 return _json(channel.to_json(self.users))
@@ -490,40 +629,60 @@ class SandboxServer:
     # --- REST: messages -------------------------------------------------------------------------
 
     async def post_message(self, request: web.Request) -> web.Response:
+        """resources/message.mdx "Create Message": SEND_MESSAGES in a channel the caller sees;
+        files need ATTACH_FILES (topics/permissions.mdx)."""
         caller = self._caller(request)
         channel = self._channel(request.match_info["channel_id"])
         if channel.type == 1 and not self.users[channel.recipient_id or 0].dms_open:
             raise DiscordError(403, 50007, "Cannot send messages to this user")
-        if not self._can(caller, channel, VIEW_CHANNEL | SEND_MESSAGES):
-            raise DiscordError(403, 50001, "Missing Access")
+        self._require(caller, channel, SEND_MESSAGES)
         payload, files = await self._body(request)
+        if files:
+            self._require(caller, channel, SEND_MESSAGES, ATTACH_FILES)
         message = self._create_message(channel, caller, payload, files)
         data = self._message_json(message)
         await self.dispatch("MESSAGE_CREATE", data)
         return _json(data)
 
     async def get_messages(self, request: web.Request) -> web.Response:
+        """resources/message.mdx "Get Channel Messages": VIEW_CHANNEL; without
+        READ_MESSAGE_HISTORY "no messages will be returned"; limit 1-100."""
         caller = self._caller(request)
         channel = self._channel(request.match_info["channel_id"])
-        if not self._can(caller, channel, VIEW_CHANNEL):
-            raise DiscordError(403, 50001, "Missing Access")
-        limit = int(request.query.get("limit", 50))
+        self._require(caller, channel)
+        errors = FormErrors()
+        limit = errors.integer(("limit",), request.query.get("limit"))
+        if limit is not None and not 1 <= limit <= 100:
+            errors.add(
+                ("limit",),
+                "NUMBER_TYPE_MAX" if limit > 100 else "NUMBER_TYPE_MIN",
+                "int value should be less than or equal to 100."
+                if limit > 100
+                else "int value should be greater than or equal to 1.",
+            )
+        errors.raise_if_any()
+        if not self._can(caller, channel, READ_MESSAGE_HISTORY):
+            return _json([])
         ordered = sorted(self.messages[channel.id].values(), key=lambda m: m.id, reverse=True)
-        return _json([self._message_json(m) for m in ordered[:limit]])
+        return _json([self._message_json(m) for m in ordered[: limit or 50]])
 
     def _message(self, channel: Channel, message_id: str) -> Message:
-        message = self.messages[channel.id].get(int(message_id))
+        message = self.messages[channel.id].get(path_id(message_id, 10008, "Unknown Message"))
         if message is None:
             raise DiscordError(404, 10008, "Unknown Message")
         return message
 
     async def get_message(self, request: web.Request) -> web.Response:
+        """resources/message.mdx "Get Channel Message": VIEW_CHANNEL and READ_MESSAGE_HISTORY."""
+        caller = self._caller(request)
         channel = self._channel(request.match_info["channel_id"])
+        self._require(caller, channel, READ_MESSAGE_HISTORY)
         return _json(self._message_json(self._message(channel, request.match_info["message_id"])))
 
     async def edit_message(self, request: web.Request) -> web.Response:
         caller = self._caller(request)
         channel = self._channel(request.match_info["channel_id"])
+        self._require(caller, channel)
         message = self._message(channel, request.match_info["message_id"])
         if message.author.id != caller.id:
             raise DiscordError(403, 50005, "Cannot edit a message authored by another user")
@@ -533,24 +692,29 @@ class SandboxServer:
         await self.dispatch("MESSAGE_UPDATE", data)
         return _json(data)
 
-    def _apply_edit(self, message: Message, payload: dict[str, Any], files: list[Attachment]) -> None:
+    def _apply_edit(
+        self, message: Message, payload: dict[str, Any], files: list[Attachment], where: tuple[str, ...] = ()
+    ) -> None:
+        check_message(payload, where)
         if "embeds" in payload:
-            check_embeds(payload["embeds"] or [])
             message.embeds = payload["embeds"] or []
         if "components" in payload:
-            check_components(payload["components"] or [])
             message.components = payload["components"] or []
         if "content" in payload:
-            message.content = payload["content"] or ""
+            message.content = str(payload["content"] or "")
         if files:
             message.attachments = files
         message.edited = time.time()
         self.edit_log.append((time.monotonic(), message.id, json.dumps(message.embeds)))
 
     async def delete_message(self, request: web.Request) -> web.Response:
-        self._caller(request)
+        """resources/message.mdx "Delete Message": someone else's message needs MANAGE_MESSAGES."""
+        caller = self._caller(request)
         channel = self._channel(request.match_info["channel_id"])
+        self._require(caller, channel)
         message = self._message(channel, request.match_info["message_id"])
+        if message.author.id != caller.id and channel.type != 1:
+            self._require(caller, channel, MANAGE_MESSAGES)
         del self.messages[channel.id][message.id]
         await self.dispatch(
             "MESSAGE_DELETE",
@@ -565,7 +729,9 @@ class SandboxServer:
     # --- interactions ---------------------------------------------------------------------------
 
     async def interaction_callback(self, request: web.Request) -> web.Response:
-        interaction = self.interactions.get(int(request.match_info["interaction_id"]))
+        interaction = self.interactions.get(
+            path_id(request.match_info["interaction_id"], 10062, "Unknown interaction")
+        )
         if interaction is None or interaction.token != request.match_info["token"]:
             raise DiscordError(404, 10062, "Unknown interaction")
         if interaction.response_type is not None:
@@ -574,7 +740,7 @@ class SandboxServer:
             interaction.late = True
             raise DiscordError(404, 10062, "Unknown interaction")  # what Discord says after 3 s
         payload, files = await self._body(request)
-        kind, data = int(payload["type"]), payload.get("data") or {}
+        kind, data = self._interaction_response(payload, files)
         interaction.response_type = kind
         bot = self.users[interaction.application_id]
         channel = self.channels.get(interaction.channel_id)
@@ -612,6 +778,30 @@ class SandboxServer:
                 "resource": resource,
             }
         )
+
+    def _interaction_response(
+        self, payload: dict[str, Any], files: list[Attachment]
+    ) -> tuple[int, dict[str, Any]]:
+        """The type and data of an interaction response, refused (before it counts as the
+        answer) as Discord refuses it: interactions/receiving-and-responding.mdx
+        "Interaction Response Structure" (type one of the callback types; message data with
+        the message limits, reported under `data`; a modal with the modal's)."""
+        errors = FormErrors()
+        kind = errors.integer(("type",), payload.get("type"), required=True)
+        if kind is not None and kind not in CALLBACK_TYPES:
+            choices = ", ".join(str(t) for t in sorted(CALLBACK_TYPES))
+            errors.add(("type",), "BASE_TYPE_CHOICES", f"Value must be one of ({choices}).")
+        data = errors.mapping(("data",), payload.get("data"))
+        errors.raise_if_any()
+        assert kind is not None
+        if kind == 9:
+            check_modal(data)
+        elif kind in (4, 5, 7):
+            check_message(data, ("data",))
+            data = {**data, "flags": int(data.get("flags") or 0)}
+        if kind == 4 and not (data.get("content") or data.get("embeds") or data.get("components") or files):
+            raise DiscordError(400, 50006, "Cannot send an empty message")
+        return kind, data
 
     def _interaction_by_token(self, token: str) -> Interaction:
         for interaction in self.interactions.values():
@@ -748,7 +938,7 @@ class SandboxServer:
         if app is None or q.get("redirect_uri") != app[1] or q.get("response_type") != "code":
             return web.Response(status=400, text="invalid_request: unknown client or redirect_uri")
         if "login_as" in q:
-            user_id = int(q["login_as"])
+            user_id = parse_snowflake(q["login_as"]) or 0
             if user_id not in self.users:
                 return web.Response(status=400, text="unknown user")
             code = secrets.token_urlsafe(16)
@@ -767,12 +957,18 @@ class SandboxServer:
         )
 
     async def oauth_token(self, request: web.Request) -> web.Response:
-        form = await request.post()
+        try:
+            form = await request.post()
+        except (UnicodeDecodeError, ValueError, HttpProcessingError):
+            return _json({"error": "invalid_request"}, 400)  # RFC 6749 5.2
         client_id, secret = str(form.get("client_id", "")), str(form.get("client_secret", ""))
         if request.headers.get("Authorization", "").startswith("Basic "):
-            client_id, _, secret = (
-                base64.b64decode(request.headers["Authorization"][6:]).decode().partition(":")
-            )
+            try:
+                client_id, _, secret = (
+                    base64.b64decode(request.headers["Authorization"][6:]).decode().partition(":")
+                )
+            except ValueError:  # not base64, or not UTF-8: no client we know
+                return _json({"error": "invalid_client"}, 401)
         app = self.oauth_apps.get(client_id)
         if app is None or app[0] != secret:
             return _json({"error": "invalid_client"}, 401)
@@ -814,13 +1010,28 @@ class SandboxServer:
 
     # --- control API (acting as users; inspecting state) ---------------------------------------
 
+    async def _control_body(self, request: web.Request, *required: str) -> dict[str, Any]:
+        """A control-API body: a JSON object with the `required` fields (400 otherwise)."""
+        body = body_object(await self._json(request))
+        errors = FormErrors()
+        for name in required:
+            if body.get(name) is None:
+                errors.required((name,))
+        errors.raise_if_any()
+        return body
+
     async def control_click(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        user = self.users[int(body["user_id"])]
+        body = await self._control_body(request, "user_id", "channel_id", "message_id", "custom_id")
+        user = self._user(body["user_id"])
         channel = self._channel(str(body["channel_id"]))
         message = self._message(channel, str(body["message_id"]))
         if not self._can(user, channel, VIEW_CHANNEL):
             raise DiscordError(403, 50001, "Missing Access")
+        errors = FormErrors()
+        errors.string(("custom_id",), body["custom_id"], 100, 1)
+        errors.integer(("component_type",), body.get("component_type"))
+        errors.array(("values",), body.get("values"))
+        errors.raise_if_any()
         interaction = await self.start_interaction(
             user,
             channel,
@@ -835,9 +1046,12 @@ class SandboxServer:
         return _json({"interaction_id": str(interaction.id)})
 
     async def control_submit_modal(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        user = self.users[int(body["user_id"])]
+        body = await self._control_body(request, "user_id", "channel_id", "custom_id", "fields")
+        user = self._user(body["user_id"])
         channel = self._channel(str(body["channel_id"]))
+        errors = FormErrors()
+        errors.mapping(("fields",), body["fields"])
+        errors.raise_if_any()
         rows = [
             {"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]}
             for k, v in body["fields"].items()
@@ -846,6 +1060,15 @@ class SandboxServer:
             user, channel, None, 5, {"custom_id": body["custom_id"], "components": rows}
         )
         return _json({"interaction_id": str(interaction.id)})
+
+    def _app_permissions(self, bot_id: int, channel: Channel) -> int:
+        """`app_permissions` of an interaction: what the bot may do where it was invoked,
+        computed as Discord does (interactions/receiving-and-responding.mdx, Interaction
+        Structure; in a DM, the permissions of a DM with the bot)."""
+        guild = self._guild_of(channel)
+        if guild is None:
+            return DM_PERMISSIONS
+        return permissions(guild, channel, bot_id)
 
     async def start_interaction(
         self, user: User, channel: Channel, message: Message | None, kind: int, data: dict[str, Any]
@@ -874,7 +1097,7 @@ class SandboxServer:
             "token": interaction.token,
             "version": 1,
             "locale": "en-US",
-            "app_permissions": str((1 << 50) - 1),
+            "app_permissions": str(self._app_permissions(bot_id, channel)),
             "entitlements": [],
             "authorizing_integration_owners": {},
             "context": 0 if guild else 1,
@@ -894,26 +1117,46 @@ class SandboxServer:
         return interaction
 
     async def control_send(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        user = self.users[int(body["user_id"])]
+        body = await self._control_body(request, "user_id", "channel_id")
+        user = self._user(body["user_id"])
         channel = self._channel(str(body["channel_id"]))
-        files = [
-            Attachment(
-                snowflake(),
-                f["filename"],
-                f.get("content_type", "application/octet-stream"),
-                bytes.fromhex(f["hex"]),
-            )
-            for f in body.get("files", [])
-        ]
-        return _json(self._message_json(await self.user_sends(user, channel, body.get("content", ""), files)))
+        errors = FormErrors()
+        files = []
+        for i, raw in enumerate(errors.array(("files",), body.get("files"))):
+            item = errors.mapping(("files", i), raw)
+            name = errors.string(("files", i, "filename"), item.get("filename"), 1024, 1, required=True)
+            try:
+                data = bytes.fromhex(str(item.get("hex", "")))
+            except ValueError:
+                errors.add(("files", i, "hex"), "BASE_TYPE_STRING", "Must be the file's bytes in hex.")
+                continue
+            kind = str(item.get("content_type") or "application/octet-stream")
+            files.append(Attachment(snowflake(), name or "file", kind, data))
+        errors.raise_if_any()
+        content = body.get("content") or ""
+        return _json(self._message_json(await self.user_sends(user, channel, content, files)))
+
+    async def control_add_member(self, request: web.Request) -> web.Response:
+        """A new person joins the guild (for load tests that need a crowd): their user JSON."""
+        guild = self.guilds.get(path_id(request.match_info["guild_id"], 10004, "Unknown Guild"))
+        if guild is None:
+            raise DiscordError(404, 10004, "Unknown Guild")
+        body = await self._control_body(request, "username")
+        errors = FormErrors()
+        # resources/user.mdx "Usernames and Nicknames": 2-32 characters.
+        username = errors.string(("username",), body["username"], 32, 2)
+        errors.raise_if_any()
+        user = self.add_user(username or "")
+        self.add_member(guild, user)
+        member = guild.members[user.id]
+        await self.dispatch("GUILD_MEMBER_ADD", {**member.to_json(), "guild_id": str(guild.id)})
+        return _json(user.to_json())
 
     async def user_sends(
         self, user: User, channel: Channel, content: str, files: list[Attachment]
     ) -> Message:
         """A person posts a message (with attachments) in a channel they can write in."""
-        if not self._can(user, channel, VIEW_CHANNEL | SEND_MESSAGES):
-            raise DiscordError(403, 50001, "Missing Access")
+        self._require(user, channel, SEND_MESSAGES, *([ATTACH_FILES] if files else []))
         message = self._create_message(channel, user, {"content": content}, files)
         await self.dispatch("MESSAGE_CREATE", self._message_json(message))
         return message
@@ -927,7 +1170,7 @@ class SandboxServer:
         )
 
     async def control_messages(self, request: web.Request) -> web.Response:
-        channel_id = int(request.match_info["channel_id"])
+        channel_id = path_id(request.match_info["channel_id"], 10003, "Unknown Channel")
         ordered = sorted(self.messages.get(channel_id, {}).values(), key=lambda m: m.id)
         return _json([self._message_json(m) for m in ordered])
 
@@ -975,14 +1218,14 @@ class SandboxServer:
         return _json({"offset_s": self.clock.offset_s})
 
     async def control_dms(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        self.users[int(body["user_id"])].dms_open = bool(body["open"])
+        body = await self._control_body(request, "user_id", "open")
+        self._user(body["user_id"]).dms_open = bool(body["open"])
         return _json({"ok": True})
 
     async def attachment(self, request: web.Request) -> web.Response:
         channel_id, attachment_id = (
-            int(request.match_info["channel_id"]),
-            int(request.match_info["attachment_id"]),
+            parse_snowflake(request.match_info["channel_id"]),
+            parse_snowflake(request.match_info["attachment_id"]),
         )
         for message in self.messages.get(channel_id, {}).values():
             for item in message.attachments:
@@ -990,8 +1233,25 @@ class SandboxServer:
                     return web.Response(body=item.data, content_type=item.content_type)
         raise web.HTTPNotFound()
 
+    @web.middleware
+    async def refusals(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """aiohttp's own refusals under /api/ (no such route, wrong method, a body over
+        client_max_size) as Discord's JSON: `{"message": "404: Not Found", "code": 0}` etc."""
+        try:
+            return await handler(request)
+        except web.HTTPRequestEntityTooLarge:
+            raise too_large() from None
+        except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as refusal:
+            if not request.path.startswith("/api/"):
+                raise
+            raise DiscordError(refusal.status, 0, f"{refusal.status}: {refusal.reason}") from None
+
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self.middleware], client_max_size=30 * 1024 * 1024)
+        # Above the 25 MiB Discord takes in one request, so that a larger upload meets
+        # Discord's own 413 (40005) from the handlers rather than aiohttp's plain-text one.
+        app = web.Application(
+            middlewares=[self.middleware, self.refusals], client_max_size=REQUEST_MAX_BYTES + 5 * 1024 * 1024
+        )
         api = "/api/v10"
         app.add_routes(
             [
@@ -1000,7 +1260,7 @@ class SandboxServer:
                 web.get("/oauth2/authorize", self.oauth_authorize),
                 web.post(f"{api}/oauth2/token", self.oauth_token),
                 web.post("/oauth2/token", self.oauth_token),
-                web.get(f"{api}/users/{{user_id:[0-9]+}}", self.get_user),
+                web.get(f"{api}/users/{{user_id}}", self.get_user),
                 web.get(f"{api}/gateway", self.get_gateway),
                 web.get(f"{api}/gateway/bot", self.get_gateway),
                 web.get(f"{api}/soundboard-default-sounds", self.empty_list),
@@ -1014,6 +1274,8 @@ class SandboxServer:
                 web.get(f"{api}/webhooks/{{app_id}}/{{token}}/messages/@original", self.original),
                 web.patch(f"{api}/webhooks/{{app_id}}/{{token}}/messages/@original", self.original),
                 web.delete(f"{api}/webhooks/{{app_id}}/{{token}}/messages/@original", self.original),
+                web.get(f"{api}/guilds/{{guild_id}}", self.get_guild),
+                web.get(f"{api}/guilds/{{guild_id}}/roles", self.get_roles),
                 web.post(f"{api}/guilds/{{guild_id}}/channels", self.create_channel),
                 web.get(f"{api}/guilds/{{guild_id}}/channels", self.get_guild_channels),
                 web.get(f"{api}/guilds/{{guild_id}}/roles", self.get_guild_roles),
@@ -1035,6 +1297,7 @@ class SandboxServer:
                 web.get("/_sandbox/channels/{channel_id}/messages", self.control_messages),
                 web.get("/_sandbox/state", self.control_state),
                 web.post("/_sandbox/clock", self.control_clock),
+                web.post("/_sandbox/guilds/{guild_id}/members", self.control_add_member),
             ]
         )
         return app

@@ -10,12 +10,44 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+# topics/permissions.mdx "Bitwise Permission Flags".
+ADMINISTRATOR = 1 << 3
+MANAGE_CHANNELS = 1 << 4
+MANAGE_GUILD = 1 << 5
+ADD_REACTIONS = 1 << 6
 VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
-ADMINISTRATOR = 1 << 3
-MANAGE_GUILD = 1 << 5
+MANAGE_MESSAGES = 1 << 13
+EMBED_LINKS = 1 << 14
+ATTACH_FILES = 1 << 15
+READ_MESSAGE_HISTORY = 1 << 16
+MENTION_EVERYONE = 1 << 17
+USE_EXTERNAL_EMOJIS = 1 << 18
+MANAGE_ROLES = 1 << 28
 ALL_PERMISSIONS = (1 << 50) - 1
-DEFAULT_EVERYONE = VIEW_CHANNEL | SEND_MESSAGES | (1 << 16)  # view, send, read history
+# What @everyone may do in a new guild, for the text channels we model (Discord's default
+# also has invites, voice, nicknames...): people can post files and links in a new server.
+DEFAULT_EVERYONE = (
+    VIEW_CHANNEL
+    | SEND_MESSAGES
+    | READ_MESSAGE_HISTORY
+    | ADD_REACTIONS
+    | EMBED_LINKS
+    | ATTACH_FILES
+    | USE_EXTERNAL_EMOJIS
+)
+# interactions/receiving-and-responding.mdx, Interaction Structure, note on `app_permissions`:
+# in a DM with the bot it holds what anyone may do in a DM, plus these.
+DM_PERMISSIONS = (
+    VIEW_CHANNEL
+    | SEND_MESSAGES
+    | READ_MESSAGE_HISTORY
+    | ADD_REACTIONS
+    | ATTACH_FILES
+    | EMBED_LINKS
+    | MENTION_EVERYONE
+    | USE_EXTERNAL_EMOJIS
+)
 
 CHANNELS_PER_CATEGORY = 50
 CHANNELS_PER_GUILD = 500
@@ -108,6 +140,7 @@ class Channel:
     position: int = 0
     overwrites: list[Overwrite] = field(default_factory=list)
     recipient_id: int | None = None
+    topic: str | None = None  # resources/channel.mdx: 0-1024 characters (text channels)
 
     def to_json(self, users: dict[int, User] | None = None) -> dict[str, Any]:
         data: dict[str, Any] = {"id": str(self.id), "type": self.type, "last_message_id": None, "flags": 0}
@@ -122,7 +155,7 @@ class Channel:
             parent_id=str(self.parent_id) if self.parent_id else None,
             permission_overwrites=[o.to_json() for o in self.overwrites],
             nsfw=False,
-            topic=None,
+            topic=self.topic,
             rate_limit_per_user=0,
         )
         return data
@@ -214,6 +247,42 @@ class Guild:
     roles: dict[int, Role] = field(default_factory=dict)
     members: dict[int, Member] = field(default_factory=dict)
 
+    def rest_json(self) -> dict[str, Any]:
+        """The guild object of GET /guilds/{id} (resources/guild.mdx "Guild Object"): owner
+        and roles, so a client can compute permissions; members and channels come from their
+        own routes, as on Discord."""
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "icon": None,
+            "splash": None,
+            "discovery_splash": None,
+            "owner_id": str(self.owner_id),
+            "afk_channel_id": None,
+            "afk_timeout": 300,
+            "verification_level": 0,
+            "default_message_notifications": 0,
+            "explicit_content_filter": 0,
+            "roles": [r.to_json() for r in self.roles.values()],
+            "emojis": [],
+            "features": [],
+            "mfa_level": 0,
+            "application_id": None,
+            "system_channel_id": None,
+            "system_channel_flags": 0,
+            "rules_channel_id": None,
+            "vanity_url_code": None,
+            "description": None,
+            "banner": None,
+            "premium_tier": 0,
+            "preferred_locale": "en-US",
+            "public_updates_channel_id": None,
+            "nsfw_level": 0,
+            "stickers": [],
+            "premium_progress_bar_enabled": False,
+            "safety_alerts_channel_id": None,
+        }
+
     def to_json(self, channels: list[Channel]) -> dict[str, Any]:
         return {
             "id": str(self.id),
@@ -275,7 +344,9 @@ class Interaction:
 
 
 def permissions(guild: Guild, channel: Channel | None, user_id: int) -> int:
-    """Discord's permission computation: base from roles, then channel overwrites."""
+    """Discord's permission computation (topics/permissions.mdx "Permission Overwrites"):
+    base from @everyone and the member's roles, then the channel's overwrites in order
+    (@everyone, roles, member); the owner and administrators have everything."""
     if user_id == guild.owner_id:
         return ALL_PERMISSIONS
     member = guild.members.get(user_id)
@@ -302,42 +373,3 @@ def permissions(guild: Guild, channel: Channel | None, user_id: int) -> int:
     if user_id in overwrites:
         base = (base & ~overwrites[user_id].deny) | overwrites[user_id].allow
     return base
-
-
-def check_embeds(embeds: list[dict[str, Any]]) -> None:
-    """Discord's embed limits (error 50035 Invalid Form Body)."""
-    total = 0
-    for i, embed in enumerate(embeds):
-        title, description = embed.get("title") or "", embed.get("description") or ""
-        fields = embed.get("fields") or []
-        problems = []
-        if len(title) > 256:
-            problems.append("title longer than 256")
-        if len(description) > 4096:
-            problems.append("description longer than 4096")
-        if len(fields) > 25:
-            problems.append("more than 25 fields")
-        for f in fields:
-            if len(f.get("name", "")) > 256 or len(f.get("value", "")) > 1024:
-                problems.append("field name over 256 or value over 1024")
-            total += len(f.get("name", "")) + len(f.get("value", ""))
-        total += len(title) + len(description) + len((embed.get("footer") or {}).get("text", ""))
-        if problems:
-            raise DiscordError(400, 50035, "Invalid Form Body", {f"embeds.{i}": problems})
-    if len(embeds) > 10 or total > 6000:
-        raise DiscordError(400, 50035, "Invalid Form Body", {"embeds": ["over 10 embeds or 6000 characters"]})
-
-
-def check_components(rows: list[dict[str, Any]]) -> None:
-    """5 action rows of at most 5 buttons; custom_id at most 100 characters."""
-    if len(rows) > 5:
-        raise DiscordError(400, 50035, "Invalid Form Body", {"components": ["more than 5 action rows"]})
-    for row in rows:
-        items = row.get("components", [])
-        if len(items) > 5:
-            raise DiscordError(
-                400, 50035, "Invalid Form Body", {"components": ["more than 5 items in a row"]}
-            )
-        for item in items:
-            if len(item.get("custom_id") or "") > 100:
-                raise DiscordError(400, 50035, "Invalid Form Body", {"custom_id": ["longer than 100"]})
