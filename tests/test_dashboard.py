@@ -551,6 +551,56 @@ async def test_every_page_renders_and_is_screenshotted(page: Page, shop):
     await page.set_viewport_size({"width": 1280, "height": 900})
 
 
+async def test_the_seller_sees_why_a_transcript_was_not_posted_and_a_bad_emoji_is_refused(page: Page, shop):
+    from discord_sandbox.state import VIEW_CHANNEL, Overwrite
+    from models.product import DeliveryMode
+    from models.store import Store
+
+    sandbox, guild = shop["sandbox"], shop["sandbox"].server.guilds[GUILD]
+    # The seller made #transcripts staff-only and did not add the bot.
+    staff_only = [Overwrite(GUILD, 0, deny=VIEW_CHANNEL)]
+    transcripts = sandbox.call(
+        lambda: sandbox.server.add_channel(guild, "transcripts", overwrites=staff_only)
+    )
+    stores = Store.get_pymongo_collection()
+    await stores.update_one({"guild_id": GUILD}, {"$set": {"transcript_channel_id": transcripts.id}})
+    product = await products.create_product(
+        GUILD, name="Jasa Logo", price=20_000, delivery_mode=DeliveryMode.MANUAL, stock=50
+    )
+    seller = Actor(kind="seller", user_id=shop["seller"].id, name="seller")
+
+    async def refused_archive():  # workers read the store at most 5 s old: until they see the change
+        ticket = await tickets.open_ticket(
+            GUILD, product.id, Actor(kind="buyer", user_id=shop["buyer"].id, name="budi")
+        )
+        room = sandbox.call(lambda: sandbox.server.add_channel(guild, f"ticket-{ticket.number}"))
+        await tickets.attach_channel(ticket.id, room.id)
+        await tickets.cancel(ticket.id, seller, "dibatalkan")
+
+        async def archived():
+            found = await Ticket.get(ticket.id)
+            return found if found.transcript and found.next_due_at is None else None
+
+        done = await eventually(archived, "the archive")
+        return done if done.transcript.post_problem else None
+
+    ticket = await eventually(refused_archive, "an archive that meets the staff-only channel", within=60)
+    await page.goto(store_url(shop, f"tickets/{ticket.id}"))
+    await expect(page.locator("#transcript-problem")).to_contain_text(
+        "transkrip tidak terkirim: bot tidak dapat melihat #transcripts — tambahkan bot ke channel itu",
+        timeout=30_000,
+    )
+    await expect(page.locator("#transcript")).to_be_visible()  # the store kept it all the same
+    await stores.update_one({"guild_id": GUILD}, {"$set": {"transcript_channel_id": None}})
+
+    await page.goto(store_url(shop, "panel"))
+    await page.fill("#panel-buy_emoji", "cart")
+    await expect(page.locator("#panel-preview")).not_to_contain_text("🛒")  # the design has it
+    await page.click("#save-panel")
+    await expect(page.locator("#error")).to_contain_text("emoji tombol Beli harus berupa satu emoji")
+    assert (await Store.find_one({"guild_id": GUILD})).panel.buy_emoji != "cart"  # nothing saved
+
+
 async def test_seller_logs_out(page: Page, shop):
     await page.click("#logout")
     await expect(page).to_have_url(re.compile(r"/login/?$"))
