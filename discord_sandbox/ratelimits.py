@@ -63,11 +63,13 @@ class RouteLimit:
 
 MESSAGE_POSTS = RouteLimit(5, 5.0)  # per channel
 MESSAGE_EDITS = RouteLimit(5, 5.0)  # per channel
-# Creating channels is a write on the guild, limited for everyone writing there: code 20029
-# "The write action you are performing on the server has hit the write rate limit"
-# (opcodes-and-status-codes.mdx, "JSON Error Codes").
+# Creating and deleting channels are writes on the guild, limited for everyone writing there:
+# code 20029 "The write action you are performing on the server has hit the write rate limit"
+# (opcodes-and-status-codes.mdx, "JSON Error Codes"). Shared, because a client cannot see it
+# coming: `DELETE /channels/{id}`'s top-level resource is the channel, so a client's buckets
+# (py-cord's too) count each channel apart, while the limit counts the guild's deletes.
 CHANNEL_CREATES = RouteLimit(10, 10.0, shared=True, code=20029)  # per guild
-CHANNEL_DELETES = RouteLimit(5, 5.0)  # per guild (a channel is deleted only once)
+CHANNEL_DELETES = RouteLimit(5, 5.0, shared=True, code=20029)  # per guild
 DM_OPENS = RouteLimit(10, 10.0)  # per bot: `POST /users/@me/channels` has no top-level id
 OTHER_ROUTES = RouteLimit(1000, 1.0)  # generous: what no flow of ours comes near
 

@@ -139,7 +139,10 @@ async def test_deleting_many_channels_of_a_guild_gets_a_429(bot_api, http, sandb
     created = [(await bot_api.call("POST", path, {"name": f"t-{n}", "type": 0}))[2] for n in range(6)]
     deletes = [await bot_api.call("DELETE", f"/channels/{c['id']}") for c in created]
     assert [status for status, _, _ in deletes] == [200] * 5 + [429]
-    assert deletes[5][1]["X-RateLimit-Scope"] == "user"
+    # Per guild while the route's top-level resource is the channel: a shared limit, not
+    # held against the bot.
+    assert deletes[5][1]["X-RateLimit-Scope"] == "shared" and deletes[5][2]["code"] == 20029
+    assert sandbox.server.invalid_requests(world["token"]) == 0
 
 
 async def test_opening_dms_is_limited_per_bot(bot_api, world):
