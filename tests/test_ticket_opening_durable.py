@@ -188,3 +188,35 @@ async def test_a_server_at_discords_500_channels_cancels_the_ticket_and_says_why
 
     alert = (await eventually(alerted, "the seller's alert in the log channel"))[0].content
     assert f"tiket #{ticket.number} dibatalkan" in alert and f"<@{world['buyer'].id}>" in alert
+
+
+async def test_an_overflow_category_is_removed_when_its_last_ticket_closes(
+    sandbox, world, store, cipher, settings, relay_to_workers, start_worker, start_bot
+):
+    from tests.helpers import SELLER
+    from workflows import tickets
+
+    category, _ = await open_shop(sandbox, world, store, settings, cipher)
+    s = sandbox.server
+    on_sandbox(
+        sandbox, lambda: [s.add_channel(world["guild"], f"old-{n}", parent_id=category.id) for n in range(50)]
+    )
+    start_worker()
+    start_bot()
+    panel = await panel_message(sandbox, world)
+    clicked = click(sandbox, world["buyer"], world["shop"].id, panel.id, "buy_btn")
+    await eventually(settled(sandbox, clicked), "the buyer's answer")
+    ticket = await Ticket.find_one({"guild_id": store.guild_id})
+    overflow = on_sandbox(sandbox, lambda: s.channels[ticket.channel_id].parent_id)
+    saved = (await Store.find_one({"guild_id": store.guild_id})).tickets
+    assert overflow != category.id and saved.overflow_category_ids == [overflow]
+
+    await tickets.cancel(ticket.id, SELLER, "refunded")
+
+    async def category_gone():
+        return overflow not in on_sandbox(sandbox, lambda: set(s.channels))
+
+    await eventually(category_gone, "the empty overflow category removed")
+    saved = (await Store.find_one({"guild_id": store.guild_id})).tickets
+    assert saved.category_ids == [category.id] and saved.overflow_category_ids == []
+    assert category.id in on_sandbox(sandbox, lambda: set(s.channels))  # the seller's own stays
