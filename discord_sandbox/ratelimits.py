@@ -185,6 +185,10 @@ class RateLimiter:
     limits: RateLimits = field(default_factory=RateLimits)
     rejected: Counter[str] = field(default_factory=Counter)  # 429s per client
     rejected_by_route: Counter[str] = field(default_factory=Counter)  # 429s per route name
+    # Requests seen per client, and those admitted that count toward the global limit: a
+    # benchmark's "share of 429s" and the floor the global limit sets on its work.
+    requests: Counter[str] = field(default_factory=Counter)
+    admitted_global: Counter[str] = field(default_factory=Counter)
     _global: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     _windows: dict[tuple[str, str, str], deque[float]] = field(default_factory=lambda: defaultdict(deque))
     _invalid: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
@@ -198,6 +202,7 @@ class RateLimiter:
     def admit(self, client: str, route: Route) -> dict[str, str] | Refusal:
         """The rate-limit headers of an admitted request, or the refusal of a limited one."""
         now = self.clock.monotonic()
+        self.requests[client] += 1
         hits = self._global[client]
         _forget_before(hits, now - 1.0)
         if not route.exempt_from_global and len(hits) >= self.limits.global_per_s:
@@ -220,6 +225,7 @@ class RateLimiter:
             )
         if not route.exempt_from_global:
             hits.append(now)
+            self.admitted_global[client] += 1
         window.append(now)
         return self._headers(route, allowance.limit - len(window), allowance.window_s - (now - window[0]))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import math
 import secrets
 import threading
@@ -68,6 +69,9 @@ from discord_sandbox.state import (
 # resources/message.mdx "Create Message", `enforce_nonce`: a nonce is unique "in the past few
 # minutes"; Discord does not say how many, we take five.
 NONCE_WINDOW_S = 5 * 60.0
+
+
+refusals_log = logging.getLogger("discord_sandbox.refusals")
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -1185,6 +1189,10 @@ class SandboxServer:
                 "rate_limited": sum(self.limiter.rejected.values()),
                 # 429s by "METHOD /route/{template}" ("global" for the global limit).
                 "rejections_by_route": dict(self.limiter.rejected_by_route),
+                "requests": {
+                    "total": sum(self.limiter.requests.values()),
+                    "toward_global_limit": sum(self.limiter.admitted_global.values()),
+                },
                 "invalid_requests": self._invalid_requests_report(),
                 # Modals the bot opened, for a UI acting as the user (the demo's Sandbox page).
                 "modals": [e["d"] for e in self.events if e["t"] == "MODAL_OPENED"][-50:],
@@ -1236,15 +1244,21 @@ class SandboxServer:
     @web.middleware
     async def refusals(self, request: web.Request, handler: Any) -> web.StreamResponse:
         """aiohttp's own refusals under /api/ (no such route, wrong method, a body over
-        client_max_size) as Discord's JSON: `{"message": "404: Not Found", "code": 0}` etc."""
+        client_max_size) as Discord's JSON: `{"message": "404: Not Found", "code": 0}` etc.
+        Every refusal is logged, so a test or the demo's log shows what a bot sent that
+        Discord would refuse."""
         try:
             return await handler(request)
+        except DiscordError as refused:
+            error = refused
         except web.HTTPRequestEntityTooLarge:
-            raise too_large() from None
+            error = too_large()
         except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as refusal:
             if not request.path.startswith("/api/"):
                 raise
-            raise DiscordError(refusal.status, 0, f"{refusal.status}: {refusal.reason}") from None
+            error = DiscordError(refusal.status, 0, f"{refusal.status}: {refusal.reason}")
+        refusals_log.warning("%s %s refused: %s %s", request.method, request.path, error.status, error.body())
+        raise error
 
     def app(self) -> web.Application:
         # Above the 25 MiB Discord takes in one request, so that a larger upload meets
