@@ -20,7 +20,7 @@ from typing import Any
 
 from discord_sandbox import state
 from discord_sandbox.server import DiscordSandbox
-from discord_sandbox.state import VIEW_CHANNEL, Overwrite
+from discord_sandbox.state import MANAGE_ROLES, VIEW_CHANNEL, Overwrite
 from workflows.discord_permissions import REQUIRED
 
 DEMO_GUILD = 1_200_000_000_000_000_001
@@ -38,10 +38,16 @@ def build(sandbox: DiscordSandbox, public_url: str) -> dict[str, Any]:
         seller, buyer = s.add_user("seller"), s.add_user("budi")
         bot, token = s.add_bot("Toko Demo Bot")
         guild = s.add_guild("Toko Demo", seller, guild_id=DEMO_GUILD)
-        s.add_member(guild, bot, [s.add_role(guild, "bot", int(REQUIRED)).id])
+        bot_role = s.add_role(guild, "bot", int(REQUIRED))
+        s.add_member(guild, bot, [bot_role.id])
         s.add_member(guild, buyer)
         shop = s.add_channel(guild, "shop")
-        staff_only = [Overwrite(guild.id, 0, deny=VIEW_CHANNEL)]
+        # Hidden from @everyone; a seller lets the bot's role in (as on Discord, where a bot
+        # without Administrator cannot see a channel @everyone is denied otherwise).
+        staff_only = [
+            Overwrite(guild.id, 0, deny=VIEW_CHANNEL),
+            Overwrite(bot_role.id, 0, allow=int(REQUIRED) & ~MANAGE_ROLES),
+        ]
         transcripts = s.add_channel(guild, "transcripts", overwrites=staff_only)
         testimonials = s.add_channel(guild, "testimoni")
         category = s.add_channel(guild, "tickets", type_=4)
