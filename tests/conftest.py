@@ -236,6 +236,8 @@ def world(sandbox):
             overwrites=[
                 Overwrite(guild.id, 0, deny=VIEW_CHANNEL),
                 Overwrite(buyer.id, 1, allow=VIEW_CHANNEL | (1 << 11)),
+                # As the store's own ticket channels: the bot lets itself in (it is no admin).
+                Overwrite(bot.id, 1, allow=VIEW_CHANNEL | (1 << 11) | (1 << 15) | (1 << 16)),
             ],
         )
         return {

@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import GUILD
 from tests.helpers import SELLER, automatic_product, buyer
 from tests.waiting import eventually
-from workers.discord import Attachment, DiscordRejected, DMsClosed, OutgoingMessage
+from workers.discord import Attachment, DiscordRejected, DiscordUnavailable, DMsClosed, OutgoingMessage
 from workers.discord_rest import RestDiscord, point_at
 from workflows import tickets
 
@@ -83,3 +83,36 @@ async def test_a_worker_delivers_over_rest_into_the_sandbox(
 
     dms = await eventually(delivered, "the key in the buyer's DMs")
     assert len(dms) == 1 and "#1" in dms[0].content
+
+
+async def test_opening_dms_too_fast_is_retried_later_not_given_up(sandbox, world, rest):
+    """Discord's DM brake (40003) in a rush of deliveries: the delivery that hits it is retried
+    (DiscordUnavailable), and goes out once the brake has passed, instead of being flagged
+    "not delivered" for good."""
+    from discord_sandbox.ratelimits import RateLimits
+
+    sandbox.call(lambda: setattr(sandbox.server, "rate_limits", RateLimits(new_dm_recipients=1)))
+    await rest.send_dm(world["buyer"].id, OutgoingMessage(content="key 1"))
+    with pytest.raises(DiscordUnavailable):
+        await rest.send_dm(world["stranger"].id, OutgoingMessage(content="key 2"))
+    sandbox.call(lambda: sandbox.server.clock.advance(61))
+    await rest.send_dm(world["stranger"].id, OutgoingMessage(content="key 2"))
+    assert [m.content for m in _dm_messages(sandbox, world["stranger"].id)] == ["key 2"]
+
+
+async def test_a_client_banned_by_cloudflare_waits_instead_of_giving_up(sandbox, world, rest):
+    """After 10,000 invalid requests Discord's edge restricts the client with an HTML page: the
+    work is retried later, not dropped as if Discord had refused it."""
+    from discord_sandbox.ratelimits import RateLimits
+    from discord_sandbox.state import VIEW_CHANNEL, Overwrite
+
+    s = sandbox.server
+    staff = sandbox.call(
+        lambda: s.add_channel(world["guild"], "staff", overwrites=[Overwrite(GUILD, 0, deny=VIEW_CHANNEL)])
+    )
+    await rest.post(world["shop"].id, OutgoingMessage(content="before"))
+    sandbox.call(lambda: setattr(s, "rate_limits", RateLimits(invalid_requests=1)))
+    with pytest.raises(DiscordRejected):  # an ordinary refusal: Missing Access, and it counts
+        await rest.post(staff.id, OutgoingMessage(content="hidden"))
+    with pytest.raises(DiscordUnavailable):
+        await rest.post(world["shop"].id, OutgoingMessage(content="during the ban"))

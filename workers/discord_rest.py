@@ -10,6 +10,7 @@ outages and timeouts → DiscordUnavailable, retried with backoff by the worker.
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Awaitable
 from typing import Any, TypeVar
@@ -24,12 +25,20 @@ from workers.discord_budget import RequestBudget, share_budget
 T = TypeVar("T")
 
 DM_CLOSED = 50007
+# opcodes-and-status-codes.mdx, "JSON Error Codes": 40003 "You are opening direct messages too
+# fast". A brake on a burst, not a refusal of this buyer: worth retrying a little later.
+OPENING_DMS_TOO_FAST = 40003
 
 
 def point_at(api_base_url: str) -> None:
     """Send py-cord's REST calls to `api_base_url` (the sandbox), for the whole process."""
     if api_base_url:
         Route.API_BASE_URL = api_base_url.rstrip("/")
+
+
+def _is_discord_json(error: discord.HTTPException) -> bool:
+    """Discord's own refusal (a JSON body), as opposed to a proxy's HTML page."""
+    return error.response.content_type == "application/json"
 
 
 class RestDiscord:
@@ -48,18 +57,30 @@ class RestDiscord:
         if budget is not None:
             share_budget(self.http, budget)
         self._logged_in = False
+        self._login_lock = asyncio.Lock()
         self._user_id: int | None = None
+
+    async def _login(self) -> None:
+        # One login for the coroutines that start together: each static_login opens an aiohttp
+        # session of its own, and the others would never be closed.
+        async with self._login_lock:
+            if not self._logged_in:
+                me = await self.http.static_login(self.token)
+                self._user_id = int(me["id"])
+                self._logged_in = True
 
     async def _call(self, request: Awaitable[T]) -> T:
         if not self._logged_in:
-            me = await self.http.static_login(self.token)
-            self._logged_in = True
-            self._user_id = int(me["id"])
+            await self._login()
         try:
             return await request
         except discord.Forbidden as error:
             if error.code == DM_CLOSED:
                 raise DMsClosed(str(error)) from error
+            if error.code == OPENING_DMS_TOO_FAST or not _is_discord_json(error):
+                # The DM brake, or Cloudflare restricting the client after too many invalid
+                # requests (rate-limits.mdx, "Invalid Request Limit"): both pass with time.
+                raise DiscordUnavailable(str(error)) from error
             raise DiscordRejected(str(error)) from error
         except discord.DiscordServerError as error:
             raise DiscordUnavailable(str(error)) from error
