@@ -522,11 +522,6 @@ class SandboxServer:
         guild = self._guild(request.match_info["guild_id"], self._caller(request))
         return _json(guild.rest_json())
 
-    async def get_roles(self, request: web.Request) -> web.Response:
-        """resources/guild.mdx "Get Guild Roles"."""
-        guild = self._guild(request.match_info["guild_id"], self._caller(request))
-        return _json([role.to_json() for role in guild.roles.values()])
-
     async def create_channel(self, request: web.Request) -> web.Response:
         """resources/guild.mdx "Create Guild Channel": needs MANAGE_CHANNELS; overwrites may
         only allow or deny what the caller has in the guild (or in the parent category), need
@@ -1289,7 +1284,6 @@ class SandboxServer:
                 web.patch(f"{api}/webhooks/{{app_id}}/{{token}}/messages/@original", self.original),
                 web.delete(f"{api}/webhooks/{{app_id}}/{{token}}/messages/@original", self.original),
                 web.get(f"{api}/guilds/{{guild_id}}", self.get_guild),
-                web.get(f"{api}/guilds/{{guild_id}}/roles", self.get_roles),
                 web.post(f"{api}/guilds/{{guild_id}}/channels", self.create_channel),
                 web.get(f"{api}/guilds/{{guild_id}}/channels", self.get_guild_channels),
                 web.get(f"{api}/guilds/{{guild_id}}/roles", self.get_guild_roles),
