@@ -30,6 +30,7 @@ from tests.waiting import eventually
 from web import access, discord_api, media, oauth
 from web import session as sessions
 from workflows import delivery, panel, products, stock, store_settings, tickets
+from workflows.discord_permissions import REQUIRED
 from workflows.emoji import as_component
 from workflows.errors import InvalidInput
 from workflows.message_limits import (
@@ -501,3 +502,33 @@ async def test_a_staff_only_transcript_channel_the_bot_was_not_added_to_does_not
         len(alerts) == 1 and expected in alerts[0].content and f"Tiket #{ticket.number}" in alerts[0].content
     )
     assert str(transcripts.id) not in alerts[0].content  # the channel by name, not by id
+
+
+async def test_a_transcript_channel_of_another_server_never_gets_the_transcript(
+    sandbox, world, store, cipher, settings, relay_to_workers, start_worker
+):
+    """Checked again when used: a store whose settings name a channel of another server (saved
+    before the check existed, or written around it) never posts a buyer's transcript there,
+    even though the bot could; the seller sees why on the dashboard."""
+    await open_shop(sandbox, world, store, settings, cipher)
+    s = sandbox.server
+
+    def other_server():
+        guild = s.add_guild("Server Lain", s.add_user("other-owner"))
+        s.add_member(guild, world["bot"], [s.add_role(guild, "bot", int(REQUIRED)).id])
+        return s.add_channel(guild, "private-b")
+
+    elsewhere = on_sandbox(sandbox, other_server)
+    await _set_store(transcript_channel_id=elsewhere.id)
+    product = await Product.find_one({"guild_id": GUILD})
+    start_worker()
+    ticket = await _open(product, buyer_id=world["buyer"].id)
+    room = _channel(sandbox, world, "ticket-budi").id
+    await tickets.attach_channel(ticket.id, room)
+    await tickets.cancel(ticket.id, SELLER, "dibatalkan penjual")
+
+    closed = await eventually(lambda: _archived(ticket.id), "the ticket archived", within=30)
+    assert on_sandbox(sandbox, lambda: s.messages.get(elsewhere.id, {})) == {}
+    assert "bukan channel server ini" in closed.transcript.post_problem
+    assert [m for m in _dms(sandbox, world["buyer"]) if m.attachments]  # the buyer still has a copy
+    assert room not in on_sandbox(sandbox, lambda: set(s.channels))

@@ -21,7 +21,7 @@ from models.ticket import Actor, DeliveryRecord, Ticket, TicketState, Transcript
 from models.ticket_message import TicketMessage
 from workers import retry_policy, runtime, ticket_opening  # ticket_opening: open_ticket_channel
 from workers.broker import broker  # noqa: F401  (sets the global broker before the actors)
-from workers.discord import Attachment, DiscordRejected, DMsClosed, OutgoingMessage
+from workers.discord import Attachment, ChannelOutsideStore, DiscordRejected, DMsClosed, OutgoingMessage
 from workers.discord_budget import low_priority
 from workers.queues import ACTOR_QUEUES
 from workflows import delivery, outbox, payments, tickets, timers
@@ -183,7 +183,9 @@ async def _report_delivery_problem(ticket: Ticket, store: Store, error: Exceptio
     )
     try:
         await runtime.current().discord.post(
-            store.log_channel_id, OutgoingMessage(content=content, nonce=_nonce("f", ticket.id, problem))
+            store.log_channel_id,
+            OutgoingMessage(content=content, nonce=_nonce("f", ticket.id, problem)),
+            guild_id=store.guild_id,
         )
     except Exception:  # the dashboard shows it anyway; the delivery's own error is what matters
         log.exception("ticket %s: could not tell the log channel about its failed delivery", ticket.id)
@@ -319,6 +321,7 @@ async def archive_transcript(ticket_id: str, outbox_entry_id: str | None = None)
             await rt.discord.post(
                 log_channel,
                 OutgoingMessage(content=content, files=[file], nonce=_nonce("t", ticket.id)),
+                guild_id=store.guild_id,
             )
         except DiscordRejected as error:  # outages (DiscordUnavailable) are retried instead
             problem = await _transcript_refused(ticket, store, log_channel, error)
@@ -362,7 +365,7 @@ async def _transcript_refused(ticket: Ticket, store: Store, channel_id: int, err
     channel = await _channel_label(store, channel_id)
     code = getattr(error.__cause__, "code", None)
     # topics/opcodes-and-status-codes.mdx, JSON Error Codes.
-    reason = {
+    reason = "limits.channel_elsewhere" if isinstance(error, ChannelOutsideStore) else {
         MISSING_ACCESS: "limits.cannot_see",
         MISSING_PERMISSIONS: "limits.cannot_post",
         UNKNOWN_CHANNEL: "limits.channel_gone",
@@ -378,7 +381,9 @@ async def _transcript_refused(ticket: Ticket, store: Store, channel_id: int, err
         alert = text(store.locale, "limits.transcript_alert", number=ticket.number, problem=problem)
         try:
             await runtime.current().discord.post(
-                store.log_channel_id, OutgoingMessage(content=alert, nonce=_nonce("x", ticket.id))
+                store.log_channel_id,
+                OutgoingMessage(content=alert, nonce=_nonce("x", ticket.id)),
+                guild_id=store.guild_id,
             )
         except Exception:  # the dashboard shows it anyway
             log.exception(

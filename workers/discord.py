@@ -38,6 +38,12 @@ class DMsClosed(DiscordRejected):
     """The user does not accept direct messages from the bot (Discord error 50007)."""
 
 
+class ChannelOutsideStore(DiscordRejected):
+    """A channel a store's settings name is not one of the store's own server: nothing of the
+    store is ever posted there (a seller could otherwise send their transcripts to another
+    server's channel)."""
+
+
 class Attachment(BaseModel):
     filename: str
     content_type: str = "application/octet-stream"
@@ -61,8 +67,9 @@ class DiscordActions(Protocol):
         """DM a user; returns the message id. Raises DMsClosed when their DMs are closed."""
         ...
 
-    async def post(self, channel_id: int, message: OutgoingMessage) -> int:
-        """Post in a channel; returns the message id."""
+    async def post(self, channel_id: int, message: OutgoingMessage, *, guild_id: int | None = None) -> int:
+        """Post in a channel; returns the message id. With `guild_id` (a channel from a store's
+        settings), the channel must belong to that guild, else ChannelOutsideStore."""
         ...
 
     async def delete_channel(self, channel_id: int) -> None:
@@ -162,7 +169,7 @@ class RecordingDiscord:
     async def send_dm(self, user_id: int, message: OutgoingMessage) -> int:
         return await self._record("dm", user_id, message)
 
-    async def post(self, channel_id: int, message: OutgoingMessage) -> int:
+    async def post(self, channel_id: int, message: OutgoingMessage, *, guild_id: int | None = None) -> int:
         return await self._record("post", channel_id, message)
 
     async def delete_channel(self, channel_id: int) -> None:

@@ -19,7 +19,13 @@ import aiohttp
 import discord
 from discord.http import HTTPClient, Route
 
-from workers.discord import DiscordRejected, DiscordUnavailable, DMsClosed, OutgoingMessage
+from workers.discord import (
+    ChannelOutsideStore,
+    DiscordRejected,
+    DiscordUnavailable,
+    DMsClosed,
+    OutgoingMessage,
+)
 from workers.discord_budget import RequestBudget, share_budget
 
 T = TypeVar("T")
@@ -59,6 +65,7 @@ class RestDiscord:
         self._logged_in = False
         self._login_lock = asyncio.Lock()
         self._user_id: int | None = None
+        self._guild_channels: dict[int, set[int]] = {}
 
     async def _login(self) -> None:
         # One login for the coroutines that start together: each static_login opens an aiohttp
@@ -115,8 +122,20 @@ class RestDiscord:
         channel = await self._call(self.http.start_private_message(user_id))
         return await self._send(int(channel["id"]), message)
 
-    async def post(self, channel_id: int, message: OutgoingMessage) -> int:
+    async def post(self, channel_id: int, message: OutgoingMessage, *, guild_id: int | None = None) -> int:
+        if guild_id is not None and not await self._in_guild(guild_id, channel_id):
+            raise ChannelOutsideStore(f"channel {channel_id} is not a channel of server {guild_id}")
         return await self._send(channel_id, message)
+
+    async def _in_guild(self, guild_id: int, channel_id: int) -> bool:
+        """Whether `channel_id` is one of the guild's channels (Get Guild Channels lists them
+        all, also those the bot may not view). A channel never moves to another guild, so a
+        channel seen once is known for good; an unknown one makes the list be read again."""
+        known = self._guild_channels.setdefault(guild_id, set())
+        if channel_id not in known:
+            channels = await self._call(self.http.get_all_guild_channels(guild_id))
+            known.update(int(c["id"]) for c in channels)
+        return channel_id in known
 
     async def channel_name(self, guild_id: int, channel_id: int) -> str | None:
         """A guild channel's name, from the guild's channel list (which, unlike Get Channel,

@@ -305,7 +305,9 @@ async def _alert_seller(ticket: Ticket, store: Store, error: DiscordRejected) ->
         )
     try:
         await runtime.current().discord.post(
-            store.log_channel_id, OutgoingMessage(content=content, nonce=_nonce("a", ticket))
+            store.log_channel_id,
+            OutgoingMessage(content=content, nonce=_nonce("a", ticket)),
+            guild_id=store.guild_id,
         )
     except Exception:  # the ticket's history says why it was cancelled anyway
         log.exception("ticket %s: could not alert the seller", ticket.id)
