@@ -9,11 +9,19 @@ from models.store import Store
 from workflows.panel import product_lines, render
 
 
+class PanelChannelOutsideStore(ValueError):
+    """The panel channel in a store's settings is not one of the store's own server."""
+
+
 async def publish(bot: discord.Bot, store: Store) -> int:
     """Post the panel in the store's panel channel, or edit it in place; returns its id."""
     if store.panel.channel_id is None:
         raise ValueError("the store has no panel channel")
     channel = bot.get_channel(store.panel.channel_id) or await bot.fetch_channel(store.panel.channel_id)
+    guild = getattr(channel, "guild", None)
+    if guild is None or guild.id != store.guild_id:
+        # Checked again when used, not only when saved: a store's panel goes to its own server.
+        raise PanelChannelOutsideStore(f"channel {channel.id} is not a channel of server {store.guild_id}")
     message = render(store, await product_lines(store))
     route = bot.http
     if store.panel.message_id:

@@ -19,7 +19,7 @@ import time
 
 import discord
 
-from bot.panel import product_lines, publish
+from bot.panel import PanelChannelOutsideStore, product_lines, publish
 from models.product import Product
 from models.store import Store
 from workers.discord_budget import low_priority
@@ -140,7 +140,12 @@ class PanelRefresher:
                 continue
             self.dirty.discard(gid)
             self.due_at[gid] = now + store.panel.refresh_s
-            await self.check(store)
+            try:
+                await self.check(store)
+            except PanelChannelOutsideStore as refused:
+                log.warning("store %s: panel not posted: %s", gid, refused)
+            except Exception:  # one store's broken panel must not stop every other store's
+                log.exception("store %s: panel refresh failed", gid)
         for gid in looked_for - seen:  # no store or no panel (any more): nothing to keep current
             self.dirty.discard(gid)
             self.due_at.pop(gid, None)

@@ -130,3 +130,34 @@ class _StoreReads:
             total += op.get("nreturned", 0)
         fresh, self.seen = total - self.seen, total
         return fresh
+
+
+async def test_a_panel_channel_of_another_server_gets_nothing_and_stops_no_other_panel(
+    sandbox, world, store, cipher, settings, start_bot
+):
+    """Checked again when used: a store whose panel channel is another server's (saved before
+    the save check, or written around it) posts nothing there, and the other stores' panels
+    still go up in the same pass."""
+    from workflows.discord_permissions import REQUIRED
+
+    await open_shop(sandbox, world, store, settings, cipher)
+    s = sandbox.server
+
+    def other_server():
+        guild = s.add_guild("Toko Lain", s.add_user("other-owner"))
+        s.add_member(guild, world["bot"], [s.add_role(guild, "bot", int(REQUIRED)).id])
+        return guild, s.add_channel(guild, "b-shop"), s.add_channel(guild, "b-private")
+
+    guild_b, b_shop, b_private = on_sandbox(sandbox, other_server)
+    await Store.get_pymongo_collection().update_one(
+        {"guild_id": GUILD}, {"$set": {"panel.channel_id": b_private.id}}
+    )
+    await products.open_store(guild_b.id, name="Toko Lain", panel={"channel_id": b_shop.id})
+    start_bot()
+
+    async def b_panel():
+        return [m for m in await messages(sandbox, b_shop.id) if m.embeds and m.author.bot]
+
+    await eventually(b_panel, "the other store's own panel")
+    assert await messages(sandbox, b_private.id) == []
+    assert await messages(sandbox, world["shop"].id) == []
