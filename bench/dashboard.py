@@ -27,10 +27,10 @@ import models  # noqa: E402
 from bench._figures import percentile  # noqa: E402
 from bench._scratch import scratch  # noqa: E402
 from discord_sandbox import DiscordSandbox  # noqa: E402
+from launcher.embedded import child_env, free_port, start_mongod, start_redis  # noqa: E402
 from models.ticket import Actor  # noqa: E402
 from tests.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, DashboardProcess, log_in  # noqa: E402
 from web.live import MIN_GAP_S  # noqa: E402
-from workers.embedded import child_env, free_port, start_mongod, start_redis  # noqa: E402
 from workflows import products, tickets  # noqa: E402
 
 GUILD = 1_000_000_000_000_301

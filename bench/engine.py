@@ -29,12 +29,12 @@ from redis import Redis  # noqa: E402
 import models  # noqa: E402
 from bench._figures import percentile  # noqa: E402
 from bench._scratch import scratch  # noqa: E402
+from launcher.embedded import child_env, start_mongod, start_redis  # noqa: E402
+from launcher.launch import THREADS, worker_command  # noqa: E402
 from models.incoming_payment import IncomingPayment  # noqa: E402
 from models.settings import Settings, get_settings  # noqa: E402
 from models.store import Store  # noqa: E402
 from models.ticket import Actor, Ticket  # noqa: E402
-from workers.embedded import child_env, start_mongod, start_redis  # noqa: E402
-from workers.launch import THREADS, worker_command  # noqa: E402
 from workers.queues import QUEUES  # noqa: E402
 from workers.sender import Sender  # noqa: E402
 from workflows import outbox, products, stock, tickets  # noqa: E402

@@ -45,11 +45,11 @@ import models  # noqa: E402
 from bench._scratch import scratch  # noqa: E402
 from discord_sandbox import DiscordSandbox  # noqa: E402
 from discord_sandbox.state import VIEW_CHANNEL, Overwrite  # noqa: E402
+from launcher.embedded import child_env, start_mongod, start_redis  # noqa: E402
+from launcher.launch import worker_command  # noqa: E402
 from models.payment_method import PaymentKind  # noqa: E402
 from models.settings import Settings  # noqa: E402
 from models.ticket import Ticket, TicketState  # noqa: E402
-from workers.embedded import child_env, start_mongod, start_redis  # noqa: E402
-from workers.launch import worker_command  # noqa: E402
 from workflows import payment_methods, products, stock  # noqa: E402
 from workflows.discord_permissions import REQUIRED  # noqa: E402
 from workflows.i18n import text  # noqa: E402

@@ -34,10 +34,10 @@ from bench._figures import percentile  # noqa: E402
 from bench._scratch import scratch  # noqa: E402
 from bot.panel import product_lines  # noqa: E402
 from discord_sandbox import DiscordSandbox  # noqa: E402
+from launcher.embedded import child_env, start_mongod, start_redis  # noqa: E402
 from models.product import DeliveryMode  # noqa: E402
 from models.store import Store  # noqa: E402
 from workers.discord_rest import point_at  # noqa: E402
-from workers.embedded import child_env, start_mongod, start_redis  # noqa: E402
 from workflows import products, stock  # noqa: E402
 from workflows.discord_permissions import REQUIRED  # noqa: E402
 from workflows.panel import render  # noqa: E402

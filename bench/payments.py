@@ -32,9 +32,9 @@ import httpx  # noqa: E402
 import models  # noqa: E402
 from bench._figures import percentile  # noqa: E402
 from bench._scratch import scratch  # noqa: E402
+from launcher.embedded import child_env, free_port, start_mongod, start_redis  # noqa: E402
 from models.store import Store  # noqa: E402
 from models.ticket import Actor, Ticket, TicketState  # noqa: E402
-from workers.embedded import child_env, free_port, start_mongod, start_redis  # noqa: E402
 from workflows import products, tickets  # noqa: E402
 
 GUILD = 77

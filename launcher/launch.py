@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from launcher.embedded import EmbeddedService, child_env, start_mongod, start_redis
 from models.settings import Settings, SettingsError, load_settings
-from workers.embedded import EmbeddedService, child_env, start_mongod, start_redis
 
 log = logging.getLogger("store")
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,10 +21,10 @@ from redis.asyncio import Redis as AsyncRedis
 import models
 from discord_sandbox import DiscordSandbox
 from discord_sandbox.state import VIEW_CHANNEL, Overwrite
+from launcher.embedded import EmbeddedService, start_mongod, start_redis
+from launcher.launch import worker_command
 from models.settings import Settings
 from models.store import Store
-from workers.embedded import EmbeddedService, start_mongod, start_redis
-from workers.launch import worker_command
 from workers.sender import Sender
 from workflows import outbox, products
 from workflows.discord_permissions import REQUIRED

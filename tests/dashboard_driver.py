@@ -11,9 +11,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from launcher.embedded import free_port
+from launcher.launch import dashboard_command
 from web.toolchain import ROOT, reflex_env
-from workers.embedded import free_port
-from workers.launch import dashboard_command
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "DashboardProcess", "free_port", "log_in"]
 

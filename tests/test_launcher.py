@@ -25,7 +25,7 @@ pytestmark = pytest.mark.timeout(900)
 
 
 class Store:
-    """One `python -m workers.launch` (what `./store run` execs), read line by line."""
+    """One `python -m launcher.launch` (what `./store run` execs), read line by line."""
 
     def __init__(self, data_dir: Path, ports: dict[str, int], background: bool = False) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("STORE_")}
@@ -41,7 +41,7 @@ class Store:
             [
                 sys.executable,
                 "-m",
-                "workers.launch",
+                "launcher.launch",
                 "--processes",
                 "1",
                 "--threads",

@@ -18,13 +18,13 @@ import httpx
 import pytest
 
 import models
+from launcher.embedded import EmbeddedService, start_redis
 from models.settings import Settings
 from models.store import Store
 from models.ticket import TicketState
 from tests.conftest import GUILD, WorkerProcess, isolated_settings
 from tests.helpers import SELLER, automatic_product, buyer
 from tests.waiting import eventually
-from workers.embedded import EmbeddedService, start_redis
 from workers.sender import Sender
 from workflows import outbox, payment_secrets, products, tickets
 from workflows.stock_cipher import StockCipher

@@ -21,10 +21,10 @@ import aiohttp
 import pytest
 
 from discord_sandbox.ratelimits import RouteLimit
+from launcher.embedded import free_port
 from tests.conftest import ROOT
 from tests.waiting import eventually
 from workers.discord_budget import GLOBAL_PER_S, LOW_PER_S, route_of
-from workers.embedded import free_port
 
 pytestmark = pytest.mark.timeout(180)
 

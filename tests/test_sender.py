@@ -10,8 +10,8 @@ from dramatiq.brokers.redis import RedisBroker
 from redis.asyncio import Redis as AsyncRedis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from launcher.embedded import free_port
 from models.settings import Settings
-from workers.embedded import free_port
 from workers.sender import Sender
 
 
