@@ -19,6 +19,7 @@ class EventKind(StrEnum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    STOCK_REVEALED = "stock_revealed"  # a seller looked at one stock item's text (who, when)
 
 
 class Event(Document):

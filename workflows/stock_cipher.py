@@ -6,6 +6,9 @@ alone does not reveal the keys and accounts a seller sells.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from cryptography.fernet import Fernet, InvalidToken
 
 from workflows.errors import InvalidInput
@@ -16,6 +19,14 @@ class StockCipher:
 
     def __init__(self, key: bytes) -> None:
         self._fernet = Fernet(key)
+        # Fernet uses a random IV, so equal secrets seal differently; a keyed hash (HMAC-SHA256
+        # under a key derived from the same secret key) gives the database something to index
+        # for "this item is already on the shelf" without storing anything a dump could reverse.
+        self._fingerprint_key = hashlib.sha256(b"discord-store/stock-fingerprint/v1\x00" + key).digest()
+
+    def fingerprint(self, normalised: str) -> str:
+        """HMAC-SHA256 of an item's normalised text, hex (see `workflows.stock.normalise`)."""
+        return hmac.new(self._fingerprint_key, normalised.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def seal(self, secret: str) -> bytes:
         return self._fernet.encrypt(secret.encode("utf-8"))
