@@ -3,7 +3,8 @@
 Run it with `DiscordSandbox().start()` (its own thread and event loop); point py-cord at it
 with `discord.http.Route.API_BASE_URL = sandbox.api_base`. The control API under
 `/_sandbox/` acts as users (click, send a message, close DMs) and shows state, so tests in
-other processes can drive it too. See ../../../shared/design/DISCORD-SANDBOX.md.
+other processes can drive it too. It refuses what Discord refuses, answering as Discord does
+(README, "The Discord sandbox's rules").
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ from discord_sandbox.state import (
     Overwrite,
     Role,
     User,
+    message_snowflake,
     permissions,
     snowflake,
 )
@@ -75,7 +77,7 @@ refusals_log = logging.getLogger("discord_sandbox.refusals")
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    # Exactly application/json: py-cord's login fails on "; charset=utf-8" (pitfall 1).
+    # Exactly application/json: py-cord's login fails on "; charset=utf-8".
     return web.Response(
         body=json.dumps(data).encode(), status=status, headers=headers, content_type="application/json"
     )
@@ -88,7 +90,8 @@ def _client(token: str) -> str:
 
 def _rate_limited(refusal: Refusal) -> web.Response:
     """A 429 as rate-limits.mdx "Exceeding A Rate Limit" shows it; py-cord retries it only with
-    a `Via` header and a JSON body (DISCORD-SANDBOX.md pitfall 2)."""
+    a `Via` header and a JSON body (without them, discord/http.py takes the 429 for a Cloudflare
+    ban and raises instead of waiting)."""
     body: dict[str, Any] = {
         "message": "You are being rate limited."
         if refusal.scope != "shared"
@@ -283,7 +286,7 @@ class SandboxServer:
             raise invalid_json() from None
 
     async def _body(self, request: web.Request) -> tuple[dict[str, Any], list[Attachment]]:
-        """JSON, form-encoded `payload_json`, or multipart with files (pitfall 3)."""
+        """JSON, form-encoded `payload_json`, or multipart with files (how py-cord sends attachments)."""
         if request.content_length is not None and request.content_length > REQUEST_MAX_BYTES:
             raise too_large()  # refused before reading it, as Discord's edge does
         if request.content_type == "application/json":
@@ -366,7 +369,7 @@ class SandboxServer:
         if not content and not embeds and not files and not components:
             raise DiscordError(400, 50006, "Cannot send an empty message")
         message = Message(
-            snowflake(),
+            message_snowflake(),
             channel.id,
             author,
             content,

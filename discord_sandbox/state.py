@@ -60,6 +60,20 @@ def snowflake() -> int:
     return next(_ids)
 
 
+DISCORD_EPOCH_MS = 1_420_070_400_000
+_last_message_id = 0
+
+
+def message_snowflake() -> int:
+    """A message's id as Discord makes it: milliseconds since Discord's epoch in the top 42 bits
+    (reference.mdx, "Snowflakes"), so a bot's `message.created_at` (read from the id) is the
+    time it was sent; increasing, and above every id handed out so far."""
+    global _last_message_id
+    timed = (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22
+    _last_message_id = max(_last_message_id + 1, timed, next(_ids))
+    return _last_message_id
+
+
 def iso(at: float | None = None) -> str:
     return datetime.fromtimestamp(at or time.time(), UTC).isoformat()
 

@@ -9,7 +9,7 @@ import reflex as rx
 
 from web import access
 from web.access import SellerAccess
-from workflows.errors import StoreError
+from workflows.errors import InvalidInput, StoreError
 
 
 def day_bound(value: str, end: bool = False) -> datetime | None:
@@ -33,6 +33,9 @@ class SellerState(rx.State):
     refusal: str = ""
     error: str = ""
     notice: str = ""
+    # The store's language and currency (backend only): refusals are said in them.
+    _locale: str = "id"
+    _currency: str = "IDR"
 
     def _cookie(self) -> str:
         return self.router.headers.cookie
@@ -48,13 +51,18 @@ class SellerState(rx.State):
         self.user_name = checked.session.username
         self.store_name = checked.store.name
         self.store_guild = str(checked.guild_id)
+        self._locale, self._currency = checked.store.locale, checked.store.currency
         return checked
 
     def _failed(self, error: Exception) -> rx.event.EventSpec:
         """Show a refusal or a bad-input message; nothing was changed."""
         self.notice = ""
-        self.error = str(error)
-        return rx.toast.error(str(error))
+        # A model's refusal names the field in the shop's words and in the store's language.
+        said = str(error)
+        if isinstance(error, InvalidInput):
+            said = error.in_locale(self._locale, self._currency)
+        self.error = said
+        return rx.toast.error(said)
 
     def _done(self, message: str) -> rx.event.EventSpec:
         self.error = ""

@@ -6,6 +6,8 @@ undone), so a caller can show `str(error)` to the person who acted and carry on.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import ValidationError
 
 
@@ -16,19 +18,99 @@ class StoreError(Exception):
 
 
 class InvalidInput(StoreError):
-    """The input does not make sense (a negative price, a quantity of 2.5, a broken QRIS)."""
+    """The input does not make sense (a negative price, a quantity of 2.5, a broken QRIS).
+
+    One made from a model's validation failure (`explaining`) keeps each problem apart, so
+    `in_locale` can say it in the seller's language with the field's name in the shop's words
+    ("Harga: paling banyak Rp 1.000.000.000.000") instead of pydantic's English.
+    """
 
     code = "invalid_input"
 
+    def __init__(self, message: str = "", problems: tuple[Problem, ...] = ()) -> None:
+        self.problems = problems
+        super().__init__(message or self.in_locale("en"))
+
     @classmethod
     def explaining(cls, error: ValidationError, prefix: str = "") -> InvalidInput:
-        """A model's validation failure as one message naming each bad field."""
-        return cls(
-            "; ".join(
-                f"{prefix}{'.'.join(str(p) for p in item['loc']) or 'value'}: {item['msg']}"
-                for item in error.errors()
-            )
-        )
+        """A model's validation failure as one refusal naming each bad field and what is allowed."""
+        return cls(problems=tuple(Problem.from_pydantic(item) for item in error.errors()))
+
+    def in_locale(self, locale: str, currency: str = "IDR") -> str:
+        """The refusal in `locale`; messages written by hand (already in the shop's words) as is."""
+        if not self.problems:
+            return str(self)
+        return "; ".join(problem.in_locale(locale, currency) for problem in self.problems)
+
+
+# Fields whose limits are money, shown as "Rp 1.000.000.000.000" rather than a bare number.
+MONEY_FIELDS = frozenset({"price", "amount", "amount_due", "unit_price"})
+
+# pydantic's error types (https://docs.pydantic.dev/latest/errors/validation_errors/) → the
+# key of the sentence under `story.invalid`; the limit they carry is named in `ctx`.
+_KINDS = {
+    "missing": ("missing", None),
+    "greater_than_equal": ("at_least", "ge"),
+    "greater_than": ("more_than", "gt"),
+    "less_than_equal": ("at_most", "le"),
+    "less_than": ("less_than", "lt"),
+    "int_parsing": ("whole_number", None),
+    "int_type": ("whole_number", None),
+    "int_from_float": ("whole_number", None),
+    "float_parsing": ("number", None),
+    "float_type": ("number", None),
+    "string_too_short": ("too_short", "min_length"),
+    "too_short": ("too_short", "min_length"),
+    "string_too_long": ("too_long", "max_length"),
+    "too_long": ("too_long", "max_length"),
+    "string_type": ("text", None),
+    "literal_error": ("one_of", "expected"),
+    "enum": ("one_of", "expected"),
+    "bool_parsing": ("yes_no", None),
+    "bool_type": ("yes_no", None),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bad field: its model name, what kind of rule it broke, and the rule's limit."""
+
+    field: str
+    kind: str
+    limit: object = None
+
+    @classmethod
+    def from_pydantic(cls, item: dict) -> Problem:
+        names = [str(part) for part in item.get("loc", ()) if isinstance(part, str)]
+        kind, limit_key = _KINDS.get(item.get("type", ""), ("invalid", None))
+        limit = (item.get("ctx") or {}).get(limit_key) if limit_key else None
+        return cls(field=names[-1] if names else "", kind=kind, limit=limit)
+
+    def in_locale(self, locale: str, currency: str = "IDR") -> str:
+        # Imported here: i18n and money sit beside this module, and every module imports errors.
+        from workflows.i18n import text
+        from workflows.money import format_amount
+
+        try:
+            field = text(locale, f"story.field.{self.field}")
+        except KeyError:  # a field no form shows: never the Python name
+            field = text(locale, "story.field.value")
+        limit = self.limit
+        if isinstance(limit, int | float) and not isinstance(limit, bool):
+            if self.field in MONEY_FIELDS and currency:
+                limit = format_amount(int(limit), currency)
+            else:
+                limit = format_number(int(limit), locale)
+        elif isinstance(limit, str):
+            # pydantic writes a Literal's choices as "'fields' or 'list'".
+            limit = limit.replace("'", "").replace(" or ", ", ")
+        return f"{field}: {text(locale, f'story.invalid.{self.kind}', limit=limit)}"
+
+
+def format_number(value: int, locale: str) -> str:
+    """10000 → "10.000" in Indonesian, "10,000" in English."""
+    written = f"{value:,}"
+    return written.replace(",", ".") if locale == "id" else written
 
 
 class StoreNotFound(StoreError):

@@ -24,7 +24,9 @@ _NAME = re.compile(r"^[^\n\r]{2,80}$")
 
 
 def _required(details: dict[str, str], key: str, label: str) -> str:
-    value = (details.get(key) or "").strip()
+    given = details.get(key)
+    # Only text counts: a form that lost a field sends None, which must not become "None".
+    value = given.strip() if isinstance(given, str) else ""
     if not value:
         raise InvalidInput(f"{label}: required")
     return value

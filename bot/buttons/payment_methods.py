@@ -16,13 +16,14 @@ from workflows.i18n import text
 from workflows.money import format_amount
 
 
-def describe(method: PaymentMethod) -> str:
+def describe(method: PaymentMethod, locale: str = "id") -> str:
     """One method as the buyer needs it: account number and holder, wallet number, address."""
     d = method.details
-    if method.kind is PaymentKind.BANK:
-        line = f"**{method.provider}** {d.get('account_number', '')} a.n. {d.get('account_name', '')}"
-    elif method.kind is PaymentKind.EWALLET:
-        line = f"**{method.provider}** {d.get('number', '')} {d.get('account_name', '')}".rstrip()
+    if method.kind in (PaymentKind.BANK, PaymentKind.EWALLET):
+        # Bank and e-wallet alike: the buyer checks the holder's name before sending money.
+        number = d.get("account_number") or d.get("number") or ""
+        holder = text(locale, "story.holder", name=d["account_name"]) if d.get("account_name") else ""
+        line = f"**{method.provider}** {number} {holder}".rstrip()
     elif method.kind is PaymentKind.QRIS:
         line = f"**QRIS** {d.get('merchant_name') or d.get('image_url', '')}".rstrip()
     else:
@@ -57,7 +58,7 @@ async def on_payment_methods(interaction: discord.Interaction, store: Store) -> 
     if not methods:
         await replies.say(interaction, text(store.locale, "payment.none"))
         return
-    description = "\n\n".join(map(describe, methods))
+    description = "\n\n".join(describe(m, store.locale) for m in methods)
     listing = discord.Embed(title=text(store.locale, "payment.title"), description=description)
     codes, files = qris_images(methods)
     await replies.say(
@@ -95,7 +96,7 @@ async def on_method_chosen(interaction: discord.Interaction, store: Store, ticke
     amount = format_amount(result.ticket.amount_due, result.ticket.currency)
     embed = discord.Embed(
         title=f"{text(store.locale, 'payment.title')}: {method.provider}",
-        description=f"{describe(method)}\n\n**{amount}**",
+        description=f"{describe(method, store.locale)}\n\n**{amount}**",
     )
     files = []
     if method.kind is PaymentKind.QRIS and method.details.get("payload"):

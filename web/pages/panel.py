@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
+from pydantic import ValidationError
 
 from models.store import PanelSettings
 from web import access, discord_api, guild_directory, media, styles
@@ -18,7 +19,7 @@ from web.components.frame import frame
 from web.components.widgets import drop_zone
 from web.seller import SellerState
 from workflows import store_settings
-from workflows.errors import InvalidInput, StoreError
+from workflows.errors import InvalidInput, Problem, StoreError
 from workflows.images import MAX_BYTES
 from workflows.panel import product_lines, render
 
@@ -61,20 +62,24 @@ class PanelState(SellerState):
     def _panel(self, checked: access.SellerAccess) -> PanelSettings:
         design = self.design
         try:
+            color = int(design.get("color", "#5865f2").lstrip("#") or "0", 16)
+        except ValueError:
+            raise InvalidInput(problems=(Problem("color", "invalid"),)) from None
+        try:
             return PanelSettings.model_validate(
                 {
                     **checked.store.panel.model_dump(),
                     **{k: design[k] for k in TEXT_FIELDS if k in design},
-                    "color": int(design.get("color", "#5865f2").lstrip("#") or "0", 16),
+                    "color": color,
                     "layout": design.get("layout", "fields"),
                     "buy_style": design.get("buy_style", "success"),
                     "payment_style": design.get("payment_style", "secondary"),
-                    "refresh_s": int(design.get("refresh_s") or 5),
+                    "refresh_s": design.get("refresh_s") or 5,  # the model says when it is no number
                     "thumbnail_ref": design.get("thumbnail") or None,
                 }
             )
-        except (ValueError, TypeError) as error:
-            raise InvalidInput(str(error).splitlines()[0]) from None
+        except ValidationError as error:  # said in the seller's words by SellerState._failed
+            raise InvalidInput.explaining(error) from None
 
     async def load(self):
         checked = await self._enter()

@@ -79,7 +79,10 @@ class PaymentMethodsState(SellerState):
     async def add(self, form: dict):
         try:
             checked = await self._access()
-            details = {k: str(v) for k, v in form.items() if k not in ("provider", "instructions")}
+            # A field of another kind's form, not on the page, arrives as None: not a value.
+            details = {
+                k: str(v) for k, v in form.items() if v is not None and k not in ("provider", "instructions")
+            }
             if self.kind == "qris":
                 details["payload"] = details.get("payload") or self.qris_payload
                 if self.qris_image_ref and details["payload"] == self.qris_payload:
@@ -143,9 +146,15 @@ def _fields() -> rx.Component:
         (
             "ewallet",
             rx.flex(
-                rx.select(payment_methods.EWALLETS, name="provider", placeholder="E-wallet"),
-                rx.input(name="number", placeholder="Phone number (08…)"),
-                rx.input(name="account_name", placeholder="Account holder"),
+                rx.select(
+                    payment_methods.EWALLETS, name="provider", placeholder="E-wallet", id="wallet-provider"
+                ),
+                rx.input(name="number", placeholder="Phone number (08…)", id="wallet-number"),
+                # The same id as the bank's holder field: Reflex sends each id's value under the
+                # field's name (id "account-name" → "account_name"), so a second id would leave
+                # the hidden bank field's empty value in its place and the holder was lost
+                # ("a.n. None"). Only one of the two is ever on the page.
+                rx.input(name="account_name", placeholder="Account holder", id="account-name"),
                 spacing="2",
                 wrap="wrap",
             ),

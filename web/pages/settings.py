@@ -11,7 +11,7 @@ from web import access, discord_api, guild_directory, styles
 from web.components.frame import frame
 from web.seller import SellerState
 from workflows import store_settings
-from workflows.errors import InvalidInput, StoreError
+from workflows.errors import InvalidInput, Problem, StoreError
 
 NUMBERS = {
     "max_open_tickets_per_buyer": "Open tickets per buyer",
@@ -95,10 +95,11 @@ class SettingsState(SellerState):
         try:
             checked = await self._access()
             rules = {}
-            for key, label in NUMBERS.items():
+            for key in NUMBERS:
                 raw = str(form.get(key, "")).strip()
-                if not raw.isdigit():
-                    raise InvalidInput(f"{label}: a whole number")
+                if not raw.lstrip("-").isdigit():
+                    raise InvalidInput(problems=(Problem(key, "whole_number"),))
+                # Out of range (auto-close -1) is the model's to refuse, naming its limits.
                 rules[key] = int(raw)
             roles = [r.strip() for r in str(form.get("seller_role_ids", "")).split(",") if r.strip()]
             if not all(r.isdigit() for r in roles):
@@ -135,7 +136,8 @@ def _labelled(label: str, control: rx.Component) -> rx.Component:
 
 
 def _number(key: str, label: str) -> rx.Component:
-    return _labelled(label, rx.input(type="number", min="0", id=f"setting-{key}", **_bound(key)))
+    # No `min`: the browser would refuse -1 in a bubble no one reads; the store says why instead.
+    return _labelled(label, rx.input(type="number", id=f"setting-{key}", **_bound(key)))
 
 
 def _choice(key: str, label: str, options) -> rx.Component:

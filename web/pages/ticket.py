@@ -13,7 +13,7 @@ from models.ticket import Actor, Ticket
 from web import access, live, styles
 from web.components.frame import frame
 from web.seller import SellerState
-from workflows import tickets
+from workflows import ticket_story, tickets
 from workflows.errors import StoreError
 from workflows.machine import allowed_triggers
 from workflows.money import format_amount
@@ -46,7 +46,7 @@ class TicketDetailState(SellerState):
             "number": str(t.number),
             "state": t.state.value,
             "outcome": t.outcome.value if t.outcome else "",
-            "buyer": f"{t.buyer_name} ({t.buyer_id})",
+            "buyer": t.buyer_name,
             "product": f"{t.product.name} × {t.quantity}",
             "amount": format_amount(t.amount_due, t.currency),
             "unique_code": str(t.unique_code),
@@ -65,16 +65,8 @@ class TicketDetailState(SellerState):
             "transcript": f"/files/tickets/{t.id}/transcript" if t.transcript else "",
             "transcript_problem": (t.transcript.post_problem or "") if t.transcript else "",
         }
-        self.timeline = [
-            {
-                "at": _when(h.at),
-                "trigger": h.trigger,
-                "move": f"{h.source.value if h.source else '∅'} → {h.dest.value}",
-                "by": f"{h.by.kind} {h.by.name}".strip(),
-                "reason": h.reason,
-            }
-            for h in t.history
-        ]
+        # The history in the shop's words (workflows/ticket_story.py), never trigger names.
+        self.timeline = [{"at": c.at, "says": c.says} for c in ticket_story.tell(t, self._locale)]
         allowed = set(allowed_triggers(t.state))
         self.actions = [
             a for a in ["verify", "reject_payment", "complete", "close", "cancel"] if a in allowed
@@ -268,10 +260,7 @@ def ticket_page() -> rx.Component:
                 TicketDetailState.timeline,
                 lambda h: rx.hstack(
                     rx.text(h["at"], size="1", color_scheme="gray", min_width="150px"),
-                    rx.badge(h["trigger"]),
-                    rx.text(h["move"], size="2"),
-                    rx.text(h["by"], size="2", color_scheme="gray"),
-                    rx.text(h["reason"], size="2"),
+                    rx.text(h["says"], size="2"),
                     wrap="wrap",
                 ),
             ),
