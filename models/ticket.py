@@ -169,6 +169,9 @@ class Ticket(Document):
     history: list[HistoryEntry] = Field(default_factory=list)
     outbox: list[OutboxEntry] = Field(default_factory=list)
     payment_report: PaymentReport | None = None
+    # The "please verify" message with Verify/Reject posted for the latest report; edited to
+    # say who verified or rejected it (`workers.prompts`), so its buttons do not linger.
+    verify_prompt_id: int | None = None
     verification: Verification | None = None
     delivery: DeliveryRecord | None = None
     # Why the bot's last delivery attempt failed for good (shown to the seller while the

@@ -139,7 +139,12 @@ async def test_report_payment_needs_a_reference(store, cipher):
         "reject_payment",
     ]
     assert rejected.ticket.history[-1].reason == "no transfer of that amount"
-    assert [e.actor for e in rejected.ticket.outbox] == ["verify_payment", "notify_ticket"]
+    # The buyer is told, and the sellers' "please verify" prompt is edited to say it was rejected.
+    assert [e.actor for e in rejected.ticket.outbox] == [
+        "verify_payment",
+        "notify_ticket",
+        "settle_payment_prompt",
+    ]
 
 
 async def test_follow_ups_of_a_process_that_died_are_relayed_by_the_sweeper(store, cipher):

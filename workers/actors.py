@@ -19,7 +19,7 @@ from models import batch
 from models.store import Store, utcnow
 from models.ticket import Actor, DeliveryRecord, Ticket, TicketState, TranscriptRecord
 from models.ticket_message import TicketMessage
-from workers import retry_policy, runtime, ticket_opening  # ticket_opening: open_ticket_channel
+from workers import prompts, retry_policy, runtime, ticket_opening  # prompts, ticket_opening: actors
 from workers.broker import broker  # noqa: F401  (sets the global broker before the actors)
 from workers.discord import Attachment, ChannelOutsideStore, DiscordRejected, DMsClosed, OutgoingMessage
 from workers.discord_budget import low_priority
@@ -82,7 +82,7 @@ async def verify_payment(ticket_id: str, outbox_entry_id: str | None = None) -> 
         amount=format_amount(ticket.amount_due, ticket.currency),
         reference=report.reference,
     )
-    await runtime.current().discord.post(
+    prompt_id = await runtime.current().discord.post(
         ticket.channel_id,
         OutgoingMessage(
             content=f"{mentions} {content}".strip(),
@@ -92,6 +92,7 @@ async def verify_payment(ticket_id: str, outbox_entry_id: str | None = None) -> 
             nonce=_nonce("p", ticket.id, report.reported_at.isoformat()),
         ),
     )
+    await prompts.posted(ticket, prompt_id)
     await outbox.consume(ticket.id, outbox_entry_id)
 
 

@@ -76,6 +76,12 @@ class DiscordActions(Protocol):
         """Delete a channel; deleting one that is already gone is not an error."""
         ...
 
+    async def edit_message(
+        self, channel_id: int, message_id: int, content: str, components: list[dict[str, Any]]
+    ) -> None:
+        """Replace a posted message's text and components (an empty list removes its buttons)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -176,6 +182,12 @@ class RecordingDiscord:
         await self.redis.rpush(
             f"{self.key}:actions", json.dumps({"kind": "delete_channel", "target": channel_id})
         )
+
+    async def edit_message(
+        self, channel_id: int, message_id: int, content: str, components: list[dict[str, Any]]
+    ) -> None:
+        record = {"kind": "edit", "target": channel_id, "id": message_id, "content": content}
+        await self.redis.rpush(f"{self.key}:actions", json.dumps({**record, "components": components}))
 
     async def close(self) -> None:
         await self.redis.aclose()

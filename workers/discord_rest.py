@@ -166,6 +166,14 @@ class RestDiscord:
         Discord refuses with 401 50027, a DiscordRejected here)."""
         await self._call(self.http.edit_original_interaction_response(application_id, token, content=content))
 
+    async def edit_message(
+        self, channel_id: int, message_id: int, content: str, components: list[dict[str, Any]]
+    ) -> None:
+        """Replace a message's text and components (resources/message.mdx "Edit Message": an
+        empty `components` array removes its buttons)."""
+        edit = self.http.edit_message(channel_id, message_id, content=content, components=components)
+        await self._call(edit)
+
     async def delete_channel(self, channel_id: int) -> None:
         try:
             await self._call(self.http.delete_channel(channel_id))

@@ -11,6 +11,7 @@ ACTOR_QUEUES: dict[str, str] = {
     "deliver_product": "delivery",
     "prompt_rating": "delivery",
     "notify_ticket": "notices",
+    "settle_payment_prompt": "notices",
     "auto_close": "timers",
     "expire_unpaid": "timers",
     "archive_transcript": "archive",

@@ -138,6 +138,32 @@ async def note_instructions(ticket_id: PydanticObjectId, message_id: int) -> Non
     )
 
 
+async def note_verify_prompt(ticket_id: PydanticObjectId, message_id: int) -> None:
+    """The "please verify" prompt of the latest payment report is this message
+    (`workers.prompts` edits it once the report is verified or rejected)."""
+    await batch.update_by_id(
+        Ticket.get_pymongo_collection(), ticket_id, {"$set": {"verify_prompt_id": message_id}}
+    )
+
+
+def already_done(ticket: Ticket, trigger: str) -> bool:
+    """Whether `ticket` already shows what `trigger` asks for because someone else did it
+    first (a double click, two sellers at once, an automatic match): the caller reports that
+    as the success it asked for, not as an error. Only for verify and reject_payment."""
+    if trigger == "verify":
+        return ticket.verification is not None
+    if trigger == "reject_payment":
+        waiting = ticket.state is TicketState.OPEN and ticket.payment_report is None
+        return waiting and _last_report_step(ticket) == "reject_payment"
+    return False
+
+
+def _last_report_step(ticket: Ticket) -> str | None:
+    """report_payment or reject_payment, whichever happened last."""
+    steps = ("report_payment", "reject_payment")
+    return next((h.trigger for h in reversed(ticket.history) if h.trigger in steps), None)
+
+
 async def opening_done(ticket: Ticket, *, now: datetime | None = None) -> None:
     """The buyer has been told their channel is ready: the interaction token is forgotten, the
     opening's follow-ups are consumed, and the ticket waits on its unpaid expiry from now on
@@ -451,6 +477,10 @@ async def report_payment(
     reference = plain_text.clean(reference or "")  # no NULs or bidi overrides shown to sellers
     if not 1 <= len(reference) <= 200:
         raise InvalidInput("reference: give the transfer reference or sender name (1 to 200 characters)")
+    previous = ticket.payment_report
+    if previous is not None and (previous.reference, previous.proof_ref) == (reference, proof_ref):
+        # The same report again ("I have paid" submitted twice): sellers were asked once.
+        return TransitionResult(ticket, applied=False, message=f"ticket #{ticket.number}: already reported")
     now = utcnow()
     report = PaymentReport(
         reference=reference, proof_ref=proof_ref, reported_at=now, reported_by=by.user_id or 0
@@ -487,7 +517,7 @@ async def verify(
         by,
         reason or "payment verified",
         changes={"verification": verification, "paid_at": now},
-        effects=[outbox.entry("deliver_product")],
+        effects=[outbox.entry("deliver_product"), *_settle_prompt(ticket)],
         consumed=consumed,
         now=now,
     )
@@ -498,6 +528,9 @@ async def reject_payment(ticket_ref: TicketRef, by: Actor, reason: str) -> Trans
     ticket = await _load(ticket_ref)
     _require(by, "seller", action="reject payments")
     reason = (reason or "").strip()[:500] or "payment not found"
+    if ticket.state is TicketState.OPEN and already_done(ticket, "reject_payment"):
+        # Rejected already (a double click, another seller): the buyer is told once.
+        return TransitionResult(ticket, applied=False, message=f"ticket #{ticket.number}: already rejected")
     return await _apply(
         ticket,
         "reject_payment",
@@ -505,9 +538,18 @@ async def reject_payment(ticket_ref: TicketRef, by: Actor, reason: str) -> Trans
         reason,
         changes={"payment_report": None},
         effects=[
-            outbox.entry("notify_ticket", notice="payment_rejected", reason=reason, nonce=outbox.nonce("n"))
+            outbox.entry("notify_ticket", notice="payment_rejected", reason=reason, nonce=outbox.nonce("n")),
+            *_settle_prompt(ticket),
         ],
     )
+
+
+def _settle_prompt(ticket: Ticket) -> list[OutboxEntry]:
+    """The follow-up that edits the sellers' "please verify" prompt to say how it ended
+    (`workers.prompts`), when a report may have one."""
+    if ticket.payment_report is None and ticket.verify_prompt_id is None:
+        return []
+    return [outbox.entry("settle_payment_prompt")]
 
 
 async def complete(

@@ -8,7 +8,22 @@ from bot import replies
 from bot.people import actor, is_seller
 from models.store import Store
 from workflows import tickets
+from workflows.errors import TransitionNotAllowed
 from workflows.i18n import text
+
+
+async def _settled(ticket_id: str, trigger: str, store: Store) -> str | None:
+    """The answer for a seller whose Verify/Reject came after someone else's (a double
+    click, another seller, the automatic match): the ticket is as they asked, so it is a
+    success, not an error (the prompt itself is edited by `workers.prompts`)."""
+    ticket = await tickets.get_ticket(ticket_id)
+    if not tickets.already_done(ticket, trigger):
+        return None
+    if trigger == "verify" and ticket.verification is not None:
+        by = ticket.verification
+        name = text(store.locale, "clicks.automatic_match") if by.automatic else by.by.name
+        return text(store.locale, "clicks.already_verified", number=ticket.number, name=name)
+    return text(store.locale, "clicks.already_rejected", number=ticket.number)
 
 
 async def on_verify(interaction: discord.Interaction, store: Store, ticket_id: str) -> None:
@@ -16,12 +31,18 @@ async def on_verify(interaction: discord.Interaction, store: Store, ticket_id: s
         await replies.say(interaction, text(store.locale, "ticket.not_seller"))
         return
     await replies.ack(interaction)
-    result = await tickets.verify(ticket_id, actor(interaction.user, store))
-    message = (
-        text(store.locale, "ticket.verified", number=result.ticket.number)
-        if result.applied
-        else result.message
-    )
+    try:
+        result = await tickets.verify(ticket_id, actor(interaction.user, store))
+    except TransitionNotAllowed:
+        message = await _settled(ticket_id, "verify", store)
+        if message is None:
+            raise
+        await replies.say(interaction, message)
+        return
+    if result.applied:
+        message = text(store.locale, "ticket.verified", number=result.ticket.number)
+    else:
+        message = await _settled(ticket_id, "verify", store) or result.message
     await replies.say(interaction, message)
 
 
@@ -30,5 +51,17 @@ async def on_reject(interaction: discord.Interaction, store: Store, ticket_id: s
         await replies.say(interaction, text(store.locale, "ticket.not_seller"))
         return
     await replies.ack(interaction)
-    result = await tickets.reject_payment(ticket_id, actor(interaction.user, store), "payment not received")
-    await replies.say(interaction, result.message or "ok")
+    try:
+        seller = actor(interaction.user, store)
+        result = await tickets.reject_payment(ticket_id, seller, "payment not received")
+    except TransitionNotAllowed:
+        message = await _settled(ticket_id, "verify", store)  # verified first: Reject came too late
+        if message is None:
+            raise
+        await replies.say(interaction, message)
+        return
+    if result.applied:
+        message = text(store.locale, "clicks.already_rejected", number=result.ticket.number)
+    else:
+        message = await _settled(ticket_id, "reject_payment", store) or result.message
+    await replies.say(interaction, message)
