@@ -167,11 +167,19 @@ async def test_opening_dms_with_too_many_new_people_at_once_is_refused_40003(bot
     assert (await bot_api.call("POST", "/users/@me/channels", {"recipient_id": people[26].id}))[0] == 200
 
 
+def _staff_only(sandbox, world):
+    """A channel hidden from @everyone that the bot was not added to."""
+    from discord_sandbox.state import VIEW_CHANNEL, Overwrite
+
+    hidden = [Overwrite(world["guild"].id, 0, deny=VIEW_CHANNEL)]
+    return sandbox.call(lambda: sandbox.server.add_channel(world["guild"], "staff", overwrites=hidden))
+
+
 async def test_invalid_requests_are_counted_for_ten_minutes(bot_api, http, sandbox, world):
     stranger = Api(http, sandbox, "not-a-token")
     assert (await stranger.call("GET", "/users/@me"))[0] == 401
-    # The bot cannot see the private ticket (no overwrite for it): 403 Missing Access.
-    assert (await bot_api.post(world["private"].id, "hi"))[0] == 403
+    # The bot cannot see a staff-only channel it was not added to: 403 Missing Access.
+    assert (await bot_api.post(_staff_only(sandbox, world).id, "hi"))[0] == 403
     for n in range(6):
         await bot_api.post(world["shop"].id, f"m{n}")  # the 6th is a 429 (scope user)
     assert sandbox.server.invalid_requests(world["token"]) == 2
@@ -185,8 +193,9 @@ async def test_invalid_requests_are_counted_for_ten_minutes(bot_api, http, sandb
 async def test_too_many_invalid_requests_ban_the_bot_for_an_hour(bot_api, http, sandbox, world):
     assert (RateLimits().invalid_requests, RateLimits().invalid_window_s) == (10_000, 600)
     sandbox.server.rate_limits = dataclasses.replace(RateLimits(), invalid_requests=20)
-    # 403s (the private ticket) then, once its bucket is spent, 429s: all twenty count.
-    statuses = [(await bot_api.post(world["private"].id, "hi"))[0] for _ in range(20)]
+    # 403s (a staff-only channel) then, once its bucket is spent, 429s: all twenty count.
+    hidden = _staff_only(sandbox, world)
+    statuses = [(await bot_api.post(hidden.id, "hi"))[0] for _ in range(20)]
     assert statuses == [403] * 5 + [429] * 15
     status, headers, body = await bot_api.call("GET", "/users/@me")
     assert status == 403 and headers["Content-Type"].startswith("text/html")
