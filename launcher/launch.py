@@ -4,7 +4,8 @@ It prepares what is missing (the dashboard's frontend toolchain), starts embedde
 one-node replica set under `<data_dir>/mongodb`) and Redis (append-only file under
 `<data_dir>/redis`) when no URLs are configured, then the workers (each with a sweeper), the
 bot and the dashboard (production build). Without a Discord token it runs in sandbox mode: a
-local Discord with a demo guild and a seeded demo store (see discord_sandbox/demo.py).
+local Discord with a demo guild (discord_sandbox/demo.py) and a seeded demo store
+(launcher/demo_store.py).
 
 Once everything is up it prints a status table. Ctrl-C stops everything it started, and only
 that; a second run reuses the data. A component that fails is named with its log's path.
@@ -29,6 +30,7 @@ from urllib.parse import urlparse
 
 from launcher.embedded import EmbeddedService, child_env, start_mongod, start_redis
 from models.settings import Settings, SettingsError, load_settings
+from workflows.discord_permissions import REQUIRED
 
 log = logging.getLogger("store")
 ROOT = Path(__file__).resolve().parents[1]
@@ -259,6 +261,8 @@ class Launcher:
             self.settings.public_url,
             "--port",
             str(self.sandbox_port),
+            "--bot-permissions",
+            str(int(REQUIRED)),
         ]
         process, path = self._spawn("sandbox", command)
         component = Component("discord sandbox", f"http://127.0.0.1:{self.sandbox_port}", path, process)
@@ -281,7 +285,7 @@ class Launcher:
 
     async def _seed(self, world: dict[str, object]) -> bool:
         import models
-        from discord_sandbox.demo import seed_store
+        from launcher.demo_store import seed_store
         from workflows.stock_cipher import StockCipher
 
         client = await models.connect(self.env["STORE_MONGODB_URL"], self.settings.mongodb_database)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import reflex as rx
 from starlette.applications import Starlette
 
-from web import media, oauth
+from web import live, media, oauth
 from web.database import connected
 from web.pages.analytics import AnalyticsState, analytics_page
 from web.pages.login import login
@@ -26,6 +26,7 @@ from web.webhooks import ROUTES as WEBHOOK_ROUTES
 routes = Starlette(routes=[*oauth.ROUTES, *WEBHOOK_ROUTES, *media.ROUTES])
 
 app = rx.App(api_transformer=routes)
+live.serve(app)
 app.register_lifespan_task(connected)
 
 STORE = "/store/[guild]"

@@ -19,6 +19,8 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import reflex as rx
+
 from models.ticket import Ticket
 
 log = logging.getLogger(__name__)
@@ -28,10 +30,22 @@ RETRY_S = 1.0  # after the stream broke, before it is opened again
 MIN_GAP_S = 0.1  # a page refetches at most 10 times a second, however fast sales come
 
 
-def connected(client_token: str) -> bool:
-    from web.app import app  # the running app; imported late (it imports the pages)
+# The running app, handed over by web/app.py when it builds it (`serve`). The pages cannot
+# import web/app.py to find it: web/app.py imports the pages.
+_app: rx.App | None = None
 
-    namespace = app.event_namespace
+
+def serve(app: rx.App) -> None:
+    """Makes `app` the one whose open browser tabs `connected` looks up."""
+    global _app
+    _app = app
+
+
+def connected(client_token: str) -> bool:
+    """Whether the browser tab with `client_token` is still connected to this process."""
+    if _app is None:
+        raise RuntimeError("web.live.serve(app) was not called: web/app.py calls it when it builds the app")
+    namespace = _app.event_namespace
     return namespace is not None and client_token in namespace.token_to_sid
 
 
