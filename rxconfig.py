@@ -1,4 +1,4 @@
-"""Reflex configuration: the dashboard app lives in `web/` (see ../shared/design/REFLEX.md)."""
+"""Reflex configuration: the dashboard app lives in `web/` (its build toolchain: web/toolchain.py)."""
 
 import reflex as rx
 

@@ -1,6 +1,7 @@
 """Gateway intents: which ones a bot may ask for, and what each connection then receives.
 
-From /work/discord-docs/developers/events/gateway.mdx:
+From Discord's developer docs, events/gateway.mdx
+(https://discord.com/developers/docs/events/gateway):
 - "Gateway Intents": IDENTIFY must name its intents; invalid ones close the socket with 4013,
   a privileged one the app has not enabled with 4014 (topics/opcodes-and-status-codes.mdx,
   "Gateway Close Event Codes").

@@ -1,7 +1,8 @@
 """Discord's REST rate limits as a bot feels them: the global limit, per-route buckets, the DM
 opening brake, and the invalid-request ("Cloudflare") ban.
 
-Rules from /work/discord-docs/developers/topics/rate-limits.mdx:
+Rules from Discord's developer docs, topics/rate-limits.mdx
+(https://discord.com/developers/docs/topics/rate-limits):
 - "Global Rate Limit": 50 requests per second per bot; interaction endpoints are exempt
   (interactions/receiving-and-responding.mdx, "Endpoints": "not bound to the application's
   Global Rate Limit" — the callback, `@original` and follow-ups).

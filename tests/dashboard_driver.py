@@ -1,5 +1,6 @@
 """Running the real dashboard (`reflex run --env prod`) for browser tests and benchmarks, and
-Debian's chromium driven by Playwright (never `playwright install`: see REFLEX.md)."""
+Debian's chromium driven by Playwright (never `playwright install`, which downloads a browser
+from outside the package registries)."""
 
 from __future__ import annotations
 

@@ -1,1 +1,2 @@
-"""The seller dashboard (Reflex). Pages, components and state arrive with the dashboard issue."""
+"""The seller dashboard (Reflex): the app and its HTTP routes (app.py), one module per page
+(pages/), shared components (components/)."""

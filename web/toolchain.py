@@ -2,7 +2,7 @@
 
 Reflex downloads its JavaScript runtime (bun) from the internet by default; we take the same
 pinned version from the npm registry instead (`npm pack`), keep it under `.venv/bun/`, and
-switch off everything that phones home (see ../shared/design/REFLEX.md).
+switch off everything that phones home (the `REFLEX_*` settings of `reflex_env`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The Discord side effects workers need, behind one small interface.
 
-Workers never talk to the bot process: they call Discord's REST API directly (the bot issue
-implements `DiscordActions` over REST with the bot token). `RecordingDiscord` implements it
+Workers never talk to the bot process: they call Discord's REST API directly with the bot
+token (`RestDiscord`, workers/discord_rest.py). `RecordingDiscord` implements it
 by recording into Redis, so tests and the engine-only mode can watch what would be sent.
 
 Every message carries a `nonce`: Discord, with `enforce_nonce`, returns the earlier message

@@ -1,7 +1,8 @@
 """One Discord request budget per bot token, shared through Redis by every process that talks
 to Discord with it: the bot, any number of worker processes, the dashboard.
 
-Discord's rules (/work/discord-docs/developers/topics/rate-limits.mdx):
+Discord's rules (its developer docs, topics/rate-limits.mdx,
+https://discord.com/developers/docs/topics/rate-limits):
 - "Global Rate Limit": 50 requests per second per bot, whatever process sends them.
   Interaction callbacks and their follow-up webhooks are exempt
   (interactions/receiving-and-responding.mdx, "Endpoints").
