@@ -11,13 +11,14 @@ log channel and DMed to the buyer. A chat too big even so is posted shortened
 from __future__ import annotations
 
 import html
-from datetime import datetime
+import re
 
 from models.store import Store
 from models.ticket import Ticket
 from models.ticket_message import StoredAttachment, TicketMessage
 from workflows.i18n import text
 from workflows.money import format_amount
+from workflows.ticket_story import local_time, tell
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;background:#313338;color:#dbdee1;margin:0;padding:24px}
@@ -27,11 +28,78 @@ h1{font-size:20px;color:#fff}.meta{color:#949ba4;font-size:13px;margin-bottom:16
 .deleted{opacity:.5;text-decoration:line-through}.edit{color:#949ba4;font-size:12px}
 .content{white-space:pre-wrap}.attachment a{color:#00a8fc}.omitted{color:#f0b232;padding:12px 0}
 table{border-collapse:collapse;margin:12px 0}td{padding:2px 12px 2px 0;color:#b5bac1}
+code{background:#2b2d31;border-radius:3px;padding:0 3px;font-family:ui-monospace,monospace}
+pre{background:#2b2d31;border-radius:4px;padding:8px;white-space:pre-wrap}
+.mention{background:#3c4270;color:#c9cdfb;border-radius:3px;padding:0 2px}
+.spoiler{background:#1e1f22;color:transparent;border-radius:3px}.spoiler:hover{color:inherit}
+a{color:#00a8fc}
 """
 
+# Discord's markdown as the client shows it (https://support.discord.com/hc/en-us/articles/
+# 210298617, and reference.mdx "Message Formatting" for mentions): code first (nothing inside
+# code is formatted), then links, then the inline styles. Everything else is escaped text.
+_CODE_BLOCK = re.compile(r"```(?:[A-Za-z0-9_+-]*\n)?(.*?)```", re.S)
+_CODE = re.compile(r"`([^`\n]+)`")
+_LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^\s)]+)\)")
+_URL = re.compile(r"(?<![\"'=>])\bhttps?://[^\s<]+[^\s<.,;:!?)'\"]")
+_STYLES = [
+    (re.compile(r"\*\*(.+?)\*\*", re.S), r"<strong>\1</strong>"),
+    (re.compile(r"__(.+?)__", re.S), r"<u>\1</u>"),
+    (re.compile(r"(?<![*\w])\*(?!\s)(.+?)(?<!\s)\*(?![*\w])", re.S), r"<em>\1</em>"),
+    (re.compile(r"(?<![_\w])_(?!\s)(.+?)(?<!\s)_(?![_\w])", re.S), r"<em>\1</em>"),
+    (re.compile(r"~~(.+?)~~", re.S), r"<s>\1</s>"),
+    (re.compile(r"\|\|(.+?)\|\|", re.S), r'<span class="spoiler">\1</span>'),
+]
+_MENTION = re.compile(r"&lt;(@!?|@&amp;|#)(\d{1,20})&gt;")
 
-def _time(at: datetime) -> str:
-    return at.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+def _mentions(escaped: str, names: dict[int, str]) -> str:
+    """`<@id>`, `<@!id>`, `<@&id>`, `<#id>` (already escaped) as the names the store knows."""
+
+    def name(match: re.Match[str]) -> str:
+        kind, known = match.group(1), names.get(int(match.group(2)))
+        sigil = "#" if kind == "#" else "@"
+        shown = html.escape(known) if known else ("channel" if sigil == "#" else "someone")
+        return f'<span class="mention">{sigil}{shown}</span>'
+
+    return _MENTION.sub(name, escaped)
+
+
+def render_markdown(content: str, names: dict[int, str] | None = None) -> str:
+    """A Discord message's text as safe HTML: markdown rendered, mentions as names, every other
+    character escaped (a message is the buyer's to write: no tag of theirs reaches the page)."""
+    names = names or {}
+    content = content.replace("\x00", "")  # the marker of the pieces set aside below
+    kept: list[str] = []
+
+    def keep(fragment: str) -> str:
+        kept.append(fragment)
+        return f"\x00{len(kept) - 1}\x00"
+
+    # Code is shown as typed: set aside before anything else is formatted.
+    work = _CODE_BLOCK.sub(lambda m: keep(f"<pre><code>{html.escape(m.group(1))}</code></pre>"), content)
+    work = _CODE.sub(lambda m: keep(f"<code>{html.escape(m.group(1))}</code>"), work)
+    work = _LINK.sub(
+        lambda m: keep(f'<a href="{html.escape(m.group(2))}">{html.escape(m.group(1))}</a>'), work
+    )
+    work = _URL.sub(
+        lambda m: keep(f'<a href="{html.escape(m.group(0))}">{html.escape(m.group(0))}</a>'), work
+    )
+    work = html.escape(work)
+    for pattern, replacement in _STYLES:
+        work = pattern.sub(replacement, work)
+    work = _mentions(work, names)
+    return re.sub("\x00(\\d+)\x00", lambda m: kept[int(m.group(1))], work)
+
+
+def known_names(ticket: Ticket, messages: list[TicketMessage]) -> dict[int, str]:
+    """The people and the channel a transcript can name: the buyer on the ticket, every
+    message's author, and the ticket's own channel."""
+    names = {m.author_id: m.author_name for m in messages}
+    names[ticket.buyer_id] = ticket.buyer_name or names.get(ticket.buyer_id, "")
+    if ticket.channel_id:
+        names[ticket.channel_id] = f"ticket-{ticket.number}"
+    return {k: v for k, v in names.items() if v}
 
 
 def attachment_path(ticket_id: object, message_id: int, index: int) -> str:
@@ -58,16 +126,20 @@ def _attachment(message: TicketMessage, index: int, item: StoredAttachment, base
     return f'<div class="attachment"><a href="{html.escape(url)}">{name}</a></div>'
 
 
-def _message(m: TicketMessage, base_url: str) -> str:
+def _message(m: TicketMessage, base_url: str, locale: str, names: dict[int, str]) -> str:
     esc = html.escape
     classes = "msg deleted" if m.deleted_at else "msg"
     author = f'<span class="author{" bot" if m.author_is_bot else ""}">{esc(m.author_name)}</span>'
-    edits = "".join(f'<div class="edit">before edit: {esc(e.content)}</div>' for e in m.edits)
-    embeds = "".join(f'<div class="content">{esc(e)}</div>' for e in m.embeds_text)
+    edits = "".join(
+        f'<div class="edit">{esc(text(locale, "story.facts.before_edit", text="")).rstrip()} '
+        f"{render_markdown(e.content, names)}</div>"
+        for e in m.edits
+    )
+    embeds = "".join(f'<div class="content">{render_markdown(e, names)}</div>' for e in m.embeds_text)
     files = "".join(_attachment(m, i, a, base_url) for i, a in enumerate(m.attachments))
     return (
-        f'<div class="{classes}">{author}<span class="time">{_time(m.created_at)}</span>'
-        f'{edits}<div class="content">{esc(m.content)}</div>{embeds}{files}</div>'
+        f'<div class="{classes}">{author}<span class="time">{local_time(m.created_at, locale)}</span>'
+        f'{edits}<div class="content">{render_markdown(m.content, names)}</div>{embeds}{files}</div>'
     )
 
 
@@ -98,31 +170,32 @@ def render_html(
     bigger keeps the first and last messages that fit and says, in the store's language, how
     many were left out and where the full transcript is."""
     esc = html.escape
+    locale = store.locale
+    fact = lambda key: text(locale, f"story.facts.{key}")  # noqa: E731
+    state = ticket.outcome.value if ticket.outcome else ticket.state.value
+    outcome = fact(state) if state in ("open", "paid") else text(locale, f"outcome.{state}")
     rows = [
-        ("Ticket", f"#{ticket.number}"),
-        ("Buyer", f"{ticket.buyer_name} ({ticket.buyer_id})"),
-        ("Product", f"{ticket.product.name} × {ticket.quantity}"),
-        ("Amount due", format_amount(ticket.amount_due, ticket.currency)),
-        ("Outcome", ticket.outcome.value if ticket.outcome else ticket.state.value),
-        ("Opened", _time(ticket.created_at)),
+        (fact("ticket"), f"#{ticket.number}"),
+        (fact("buyer"), ticket.buyer_name),
+        (fact("product"), f"{ticket.product.name} × {ticket.quantity}"),
+        (fact("amount"), format_amount(ticket.amount_due, ticket.currency)),
+        (fact("outcome"), outcome),
+        (fact("opened"), local_time(ticket.created_at, locale)),
     ]
     if ticket.closed_at:
-        rows.append(("Closed", _time(ticket.closed_at)))
+        rows.append((fact("closed"), local_time(ticket.closed_at, locale)))
     facts = "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows)
-    history = "".join(
-        f"<tr><td>{_time(h.at)}</td><td>{esc(h.trigger)}</td>"
-        f"<td>{esc(h.source.value if h.source else '-')} → {esc(h.dest.value)}</td>"
-        f"<td>{esc(h.by.kind)} {esc(h.by.name)}</td><td>{esc(h.reason)}</td></tr>"
-        for h in ticket.history
-    )
+    history = "".join(f"<tr><td>{esc(c.at)}</td><td>{esc(c.says)}</td></tr>" for c in tell(ticket, locale))
+    title = esc(text(locale, "story.facts.title", store=store.name, number=ticket.number))
     head = (
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>{esc(store.name)} ticket #{ticket.number}</title><style>{_STYLE}</style></head><body>"
-        f"<h1>{esc(store.name)} — ticket #{ticket.number}</h1><table>{facts}</table>"
-        f"<h2>History</h2><table>{history}</table><h2>Messages</h2>"
+        f"<!doctype html><html lang='{esc(locale)}'><head><meta charset='utf-8'>"
+        f"<title>{title}</title><style>{_STYLE}</style></head><body>"
+        f"<h1>{title}</h1><table>{facts}</table>"
+        f"<h2>{esc(fact('history'))}</h2><table>{history}</table><h2>{esc(fact('messages'))}</h2>"
     )
     end = "</body></html>"
-    bodies = [_message(m, base_url) for m in messages]
+    names = known_names(ticket, messages)
+    bodies = [_message(m, base_url, locale, names) for m in messages]
     page = head + "".join(bodies) + end
     if max_bytes is None or len(page.encode()) <= max_bytes:
         return page

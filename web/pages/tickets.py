@@ -14,6 +14,7 @@ from web import access, live
 from web.components.frame import frame
 from web.components.widgets import data_table
 from web.seller import SellerState, day_bound
+from workflows import ticket_story
 from workflows.errors import StoreError
 from workflows.money import format_amount
 from workflows.ticket_search import find_tickets
@@ -33,7 +34,8 @@ def ticket_row(t: Ticket) -> dict[str, str]:
         "outcome": t.outcome.value if t.outcome else "",
         "color": STATE_COLORS.get(t.state.value, "gray"),
         "created": t.created_at.strftime("%Y-%m-%d %H:%M"),
-        "reported": "yes" if t.payment_report else "",
+        # Only while a seller still has to answer: a verified or closed ticket is past that.
+        "reported": "yes" if ticket_story.awaiting_verification(t) else "",
         "undelivered": "yes" if t.delivery_problem else "",
     }
 
