@@ -410,7 +410,7 @@ async def test_the_sandbox_page_shows_the_guild_and_clicks_as_the_buyer(page: Pa
     await expect(channel).to_contain_text("Netflix Premium 1 Bulan")
     await snap(page, "14-sandbox")
     before = await Ticket.find({"guild_id": GUILD}).count()
-    await channel.locator(".sandbox-button", has_text="Buy").last.click()
+    await channel.locator(".sandbox-button", has_text="Beli").last.click()
     await eventually(lambda: _more_tickets(before), "a ticket opened from the Sandbox page's Buy button")
     # The new ticket's channel shows up in the channel list by itself.
     await expect(page.locator(".sandbox-channel", has_text="ticket-budi")).to_have_count(before + 1)
@@ -424,7 +424,7 @@ async def test_seller_changes_the_ticket_rules_in_settings(page: Page, shop):
     await page.goto(store_url(shop, "settings"))
     await page.fill("#setting-max_open_tickets_per_buyer", "")
     await page.click("#save-settings")
-    await expect(page.locator("#error")).to_contain_text("Open tickets per buyer: a whole number")
+    await expect(page.locator("#error")).to_contain_text("Tiket terbuka per pembeli: harus bilangan bulat")
     await page.fill("#setting-max_open_tickets_per_buyer", "2")
     await page.fill("#setting-unpaid_expiry_s", "1800")
     await page.click("#save-settings")

@@ -87,7 +87,12 @@ async def verify_payment(ticket_id: str, outbox_entry_id: str | None = None) -> 
         OutgoingMessage(
             content=f"{mentions} {content}".strip(),
             components=[
-                _buttons([("Verify", f"verify:{ticket.id}", 3), ("Reject", f"reject:{ticket.id}", 4)])
+                _buttons(
+                    [
+                        (text(store.locale, "story.verify"), f"verify:{ticket.id}", 3),
+                        (text(store.locale, "story.reject"), f"reject:{ticket.id}", 4),
+                    ]
+                )
             ],
             nonce=_nonce("p", ticket.id, report.reported_at.isoformat()),
         ),

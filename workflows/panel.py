@@ -10,7 +10,7 @@ from typing import Any
 from models.product import DeliveryMode, Product
 from models.rating import Rating
 from models.stock_item import StockItem, StockItemStatus
-from models.store import Store
+from models.store import PanelSettings, Store
 from workflows import emoji
 from workflows.i18n import text
 from workflows.message_limits import (
@@ -136,6 +136,14 @@ def _fields(store: Store, shown: list[ProductLine]) -> list[dict[str, Any]]:
     return fields
 
 
+def _label(store: Store, field: str, key: str) -> str:
+    """A button's label: the seller's own words, or, while they kept the default ("Buy"), the
+    default in the store's language, so an Indonesian panel does not say "Buy" beside "Stok"."""
+    written = getattr(store.panel, field)
+    default = PanelSettings.model_fields[field].default
+    return text(store.locale, f"story.{key}") if written in ("", default) else written
+
+
 def _button(style: str, label: str, custom_id: str, emoji_value: str) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": 2,
@@ -173,8 +181,10 @@ def render(store: Store, lines: list[ProductLine], page: int = 0) -> dict[str, A
     if len(split) > 1:
         embed["footer"] = {"text": text(store.locale, "panel.page", page=page + 1, pages=len(split))}
     buttons = [
-        _button(panel.buy_style, panel.buy_label, "buy_btn", panel.buy_emoji),
-        _button(panel.payment_style, panel.payment_label, "payment_btn", panel.payment_emoji),
+        _button(panel.buy_style, _label(store, "buy_label", "buy"), "buy_btn", panel.buy_emoji),
+        _button(
+            panel.payment_style, _label(store, "payment_label", "payment"), "payment_btn", panel.payment_emoji
+        ),
     ]
     if len(split) > 1:
         buttons.append(
