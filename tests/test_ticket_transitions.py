@@ -227,7 +227,8 @@ async def test_a_follow_up_handled_while_another_transition_runs_stays_handled(s
 
     assert result.applied
     stored = await tickets.get_ticket(ticket.id)
-    assert [e.actor for e in stored.outbox] == ["archive_transcript"]
+    # The consumed prompt stays consumed; the close asks for the rating again, by DM.
+    assert [e.actor for e in stored.outbox] == ["archive_transcript", "prompt_rating"]
     assert [h.trigger for h in stored.history][-2:] == ["complete", "close"]
 
 

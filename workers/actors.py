@@ -198,31 +198,45 @@ async def _report_delivery_problem(ticket: Ticket, store: Store, error: Exceptio
 
 
 @_actor
-async def prompt_rating(ticket_id: str, outbox_entry_id: str | None = None) -> None:
-    """Ask the buyer for 1–5 stars, in the ticket (or by DM when there is no channel)."""
+async def prompt_rating(ticket_id: str, by_dm: bool = False, outbox_entry_id: str | None = None) -> None:
+    """Ask the buyer for 1–5 stars: in the ticket when it completes, and by DM (`by_dm`, sent
+    when the ticket closes unrated) since the ticket's channel, and the prompt in it, is deleted
+    then. The star buttons work in a DM: the router finds the store from the ticket."""
     ticket = await _ticket(ticket_id)
     if ticket is None:
         return
     if ticket.delivery is None or ticket.rating is not None:
         return await outbox.consume(ticket.id, outbox_entry_id)
+    in_channel = ticket.channel_id is not None and ticket.state is TicketState.COMPLETED
+    if not by_dm and not in_channel and ticket.state is TicketState.CLOSED:
+        # Closed before this prompt went out: the close asks by DM itself (one DM, not two).
+        return await outbox.consume(ticket.id, outbox_entry_id)
     store = await cached_store(ticket.guild_id)
-    message = OutgoingMessage(
-        content=text(store.locale, "rating.prompt", number=ticket.number),
-        components=[
-            _buttons([("⭐" * n, f"rate:{ticket.id}:{n}", 2) for n in range(1, 6)]),
-            _buttons([(text(store.locale, "ticket.close"), f"close:{ticket.id}", 4)]),
-        ],
-        nonce=_nonce("r", ticket.id),
-    )
+    stars = _buttons([("⭐" * n, f"rate:{ticket.id}:{n}", 2) for n in range(1, 6)])
     discord = runtime.current().discord
-    # A ticket that closed first (a short auto-close delay) is losing its channel: ask by DM.
-    if ticket.channel_id is not None and ticket.state is TicketState.COMPLETED:
+    if in_channel and not by_dm:
+        message = OutgoingMessage(
+            content=text(store.locale, "rating.prompt", number=ticket.number),
+            components=[stars, _buttons([(text(store.locale, "ticket.close"), f"close:{ticket.id}", 4)])],
+            nonce=_nonce("r", ticket.id),
+        )
         await discord.post(ticket.channel_id, message)
     else:
+        message = OutgoingMessage(
+            content=text(
+                store.locale,
+                "story.rating_dm",
+                store=store.name,
+                number=ticket.number,
+                product=ticket.product.name,
+            ),
+            components=[stars],  # no Close button: in a DM the ticket is closed or closing
+            nonce=_nonce("s", ticket.id),  # Discord: a nonce is at most 25 characters
+        )
         try:
             await discord.send_dm(ticket.buyer_id, message)
         except DMsClosed:
-            log.info("ticket %s: no channel and DMs closed, no rating prompt", ticket.id)
+            log.info("ticket %s: DMs closed, no rating prompt by DM", ticket.id)
     await outbox.consume(ticket.id, outbox_entry_id)
 
 

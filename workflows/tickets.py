@@ -628,13 +628,17 @@ async def _end(
 ) -> TransitionResult:
     """Every way into `closed`: the outcome is recorded and the transcript archived."""
     now = now or utcnow()
+    effects = [outbox.entry("archive_transcript")]
+    if trigger == "close" and ticket.rating is None:
+        # The prompt in the ticket's channel goes with the channel: ask the buyer by DM, once.
+        effects.append(outbox.entry("prompt_rating", by_dm=True))
     return await _apply(
         ticket,
         trigger,
         by,
         reason,
         changes={"outcome": outcome, "closed_at": now},
-        effects=[outbox.entry("archive_transcript")],
+        effects=effects,
         now=now,
     )
 

@@ -1,0 +1,126 @@
+"""Issue 17 (6, 8): the buyer can still rate when auto-close comes first, by DM with star
+buttons that work there; and every Discord text of an Indonesian store is Indonesian (the
+panel's buttons, the Verify/Reject prompt). Real bot, real workers, the Discord sandbox."""
+
+from __future__ import annotations
+
+from models.rating import Rating
+from models.store import Store
+from models.ticket import Actor, Ticket, TicketState
+from tests.bot_driver import (
+    answered,
+    answers,
+    click,
+    messages,
+    on_sandbox,
+    open_shop,
+    panel_message,
+    responded,
+    submit,
+)
+from tests.waiting import eventually
+from workflows import tickets
+
+
+def _dms(sandbox, user, needle):
+    s = sandbox.server
+    return on_sandbox(
+        sandbox,
+        lambda: [
+            m
+            for c in s.channels.values()
+            if c.type == 1 and c.recipient_id == user.id
+            for m in s.messages[c.id].values()
+            if needle in str(m.components) or needle in m.content
+        ],
+    )
+
+
+async def test_auto_close_first_the_buyer_rates_by_dm_once(
+    sandbox, world, store, cipher, settings, start_worker, start_bot, relay_to_workers
+):
+    await open_shop(sandbox, world, store, settings, cipher)
+    # The ticket closes a second after the key is delivered, before the buyer gets to rate in
+    # the ticket: its channel, and the prompt in it, goes.
+    await Store.get_pymongo_collection().update_one(
+        {"guild_id": store.guild_id}, {"$set": {"tickets.auto_close_s": 1}}
+    )
+    start_worker()
+    start_bot()
+    buyer, seller = world["buyer"], world["seller"]
+    panel = await panel_message(sandbox, world)
+    click(sandbox, buyer, world["shop"].id, panel.id, "buy_btn")
+
+    async def ticket_open():
+        return await Ticket.find_one({"guild_id": store.guild_id, "channel_id": {"$ne": None}})
+
+    ticket = await eventually(ticket_open, "a ticket with its channel")
+    await tickets.verify(ticket.id, Actor(kind="seller", user_id=seller.id, name="seller"))
+
+    async def prompt_in_ticket():
+        current = await messages(sandbox, ticket.channel_id)
+        return [m for m in current if f"rate:{ticket.id}:4" in str(m.components)]
+
+    await eventually(prompt_in_ticket, "the rating prompt in the ticket channel")
+
+    async def closed():
+        current = await Ticket.get(ticket.id)
+        return current if current.state is TicketState.CLOSED and current.transcript else None
+
+    await eventually(closed, "the ticket auto-closed and archived")
+
+    async def prompt_by_dm():
+        return _dms(sandbox, buyer, f"rate:{ticket.id}:4")
+
+    [prompt] = await eventually(prompt_by_dm, "the rating prompt in the buyer's DMs")
+    assert f"#{ticket.number}" in prompt.content and "bintang" in prompt.content  # the store's language
+    rate = click(sandbox, buyer, prompt.channel_id, prompt.id, f"rate:{ticket.id}:4")
+    await eventually(responded(rate), "the rating modal, in the DM")
+    assert rate.response_type == 9
+    done = submit(sandbox, buyer, prompt.channel_id, f"rating:{ticket.id}:4", {"comment": "oke"})
+
+    async def rated():
+        return await Rating.find_one({"ticket_id": ticket.id})
+
+    assert ((await eventually(rated, "the rating")).stars, (await rated()).comment) == (4, "oke")
+    await eventually(answered(sandbox, done), "the thanks")
+    assert "Terima kasih" in answers(sandbox, done)[0].content
+    # Asked once: the completion's prompt, racing the close, did not DM a second time.
+    assert len(_dms(sandbox, buyer, f"rate:{ticket.id}:1")) == 1
+
+
+async def test_an_indonesian_store_speaks_indonesian_on_discord(
+    sandbox, world, store, cipher, settings, start_worker, start_bot
+):
+    await open_shop(sandbox, world, store, settings, cipher)
+    start_worker()
+    start_bot()
+    buyer = world["buyer"]
+    panel = await panel_message(sandbox, world)
+    labels = [b["label"] for b in panel.components[0]["components"]]
+    assert labels[:2] == ["Beli", "Pembayaran"] and "Stok: 1" in panel.embeds[0]["fields"][0]["value"]
+
+    click(sandbox, buyer, world["shop"].id, panel.id, "buy_btn")
+
+    async def ticket_open():
+        return await Ticket.find_one({"guild_id": store.guild_id, "channel_id": {"$ne": None}})
+
+    ticket = await eventually(ticket_open, "a ticket with its channel")
+
+    async def instructions():
+        return [m for m in await messages(sandbox, ticket.channel_id) if "paid:" in str(m.components)]
+
+    opening = (await eventually(instructions, "the purchase instructions"))[0]
+    paid = click(sandbox, buyer, ticket.channel_id, opening.id, f"paid:{ticket.id}")
+    await eventually(responded(paid), "the payment modal")
+    submit(sandbox, buyer, ticket.channel_id, f"report:{ticket.id}", {"reference": "BCA a.n. BUDI"})
+
+    async def verify_request():
+        return [
+            m
+            for m in await messages(sandbox, ticket.channel_id)
+            if f"verify:{ticket.id}" in str(m.components)
+        ]
+
+    request = (await eventually(verify_request, "sellers asked to verify"))[0]
+    assert [b["label"] for b in request.components[0]["components"]] == ["Verifikasi", "Tolak"]
