@@ -29,10 +29,18 @@ from workflows import outbox
 log = logging.getLogger("bot")
 
 
-def build(data_dir: Path) -> discord.Bot:
+def build(data_dir: Path, shards: tuple[int, list[int]] | None = None) -> discord.Bot:
+    """The bot with its handlers. `shards`: (shards in all, the ones this process runs), from
+    `Settings.shard_plan`; each process then gets only its shards' guilds' events (Discord
+    sends a guild's events to shard `(guild_id >> 22) % shards`, events/gateway.mdx
+    "Sharding"), so several bot processes split the guilds between them."""
     intents = discord.Intents.default()
     intents.message_content = True
-    bot = discord.Bot(intents=intents)
+    if shards is None:
+        bot: discord.Bot = discord.Bot(intents=intents)
+    else:
+        count, ids = shards
+        bot = discord.AutoShardedBot(intents=intents, shard_count=count, shard_ids=ids)
     bot.add_listener(on_interaction, "on_interaction")
     panel_command.register(bot)
     setup_check_command.register(bot)
@@ -54,7 +62,7 @@ async def run() -> None:
     # and blocking enqueues would delay the 3 s acknowledgements of the clicks behind them.
     plain = Sender.for_redis(settings.redis_url or "", settings.redis_namespace)
     outbox.configure(Sender(plain.broker, AsyncRedis.from_url(settings.redis_url or "")).dispatch)
-    bot = build(settings.data_dir)
+    bot = build(settings.data_dir, settings.shard_plan())
     # The bot's REST calls draw on the budget its token shares with the workers and the dashboard.
     budget = RequestBudget(settings.redis_url, token) if settings.redis_url else None
     if budget is not None:
@@ -63,7 +71,8 @@ async def run() -> None:
     bot.add_listener(refresher.on_raw_message_delete, "on_raw_message_delete")
 
     async def on_ready() -> None:
-        log.info("bot ready as %s in %d guilds", bot.user, len(bot.guilds))
+        shards = getattr(bot, "shard_ids", None)
+        log.info("bot ready as %s in %d guilds (shards %s)", bot.user, len(bot.guilds), shards or "all")
         if not hasattr(bot, "_refresh_task"):
             bot._refresh_task = asyncio.create_task(refresher.run_forever())  # type: ignore[attr-defined]
 

@@ -32,6 +32,16 @@ SURVEY_EVERY_S = 60.0
 WATCHED = ["products", "stock_items", "stores", "ratings"]
 
 
+def owns(bot: discord.Bot, guild_id: int) -> bool:
+    """Whether this bot process runs the shard of `guild_id` (always, when not sharded): each
+    process refreshes the panels of its own guilds only, as it gets only their events
+    (events/gateway.mdx "Sharding": shard_id = (guild_id >> 22) % num_shards)."""
+    count, ids = getattr(bot, "shard_count", None), getattr(bot, "shard_ids", None)
+    if not count or ids is None:
+        return True
+    return (guild_id >> 22) % count in ids
+
+
 class PanelRefresher:
     """Parameters:
     bot: the running bot.
@@ -131,6 +141,8 @@ class PanelRefresher:
         seen: set[int] = set()
         async for store in Store.find(query):
             gid = store.guild_id
+            if not owns(self.bot, gid):
+                continue  # another bot process's shard
             seen.add(gid)
             due = self.due_at.get(gid, now) <= now  # a store not seen before is due
             if not (everything or gid in self.dirty or due):

@@ -134,6 +134,8 @@ class SandboxServer:
         self.limiter = RateLimiter(self.clock)
         self.privileged_intents: dict[int, int] = {}  # bot user id → privileged intents enabled
         self.session_intents: dict[str, int] = {}
+        self.session_shards: dict[str, tuple[int, int]] = {}  # session → [shard_id, num_shards]
+        self.recommended_shards = 1  # what GET /gateway/bot answers in "shards"
         # (channel id, author id, nonce) → (message id, clock time) for `enforce_nonce`
         self.nonces: dict[tuple[int, int, str], tuple[int, float]] = {}
         self.commands: dict[int, list[dict[str, Any]]] = {}
@@ -324,11 +326,15 @@ class SandboxServer:
         return body_object(payload), files
 
     async def dispatch(self, event: str, data: dict[str, Any], user_ids: set[int] | None = None) -> None:
-        """Send a gateway event to every connected bot (or those in `user_ids`)."""
+        """Send a gateway event to every connected bot (or those in `user_ids`), on the shard
+        that owns its guild."""
         self.events.append({"t": event, "d": data})
+        guild_id = data.get("guild_id") or (data.get("id") if event.startswith("GUILD_") else None)
         for session_id, ws in list(self.sessions.items()):
             bot_id = self.session_users.get(session_id, 0)
             if user_ids is not None and bot_id not in user_ids:
+                continue
+            if not self._shard_owns(session_id, int(guild_id) if guild_id else None):
                 continue
             intents = self.session_intents.get(session_id, 0)
             if not gateway_intents.receives(event, data, intents):
@@ -337,6 +343,14 @@ class SandboxServer:
                 await self._send_event(ws, event, gateway_intents.as_seen_by(event, data, bot_id, intents))
             except ConnectionError:
                 self.sessions.pop(session_id, None)
+
+    def _shard_owns(self, session_id: str, guild_id: int | None) -> bool:
+        """events/gateway.mdx "Sharding": a guild's events go to shard
+        `(guild_id >> 22) % num_shards`; events without a guild_id (DMs) to shard 0 only."""
+        shard_id, num_shards = self.session_shards.get(session_id, (0, 1))
+        if guild_id is None:
+            return shard_id == 0
+        return (guild_id >> 22) % num_shards == shard_id
 
     async def _send_event(self, ws: web.WebSocketResponse, event: str, data: dict[str, Any]) -> None:
         """One op-0 dispatch on one gateway connection, with the next sequence number."""
@@ -459,7 +473,7 @@ class SandboxServer:
         return _json(
             {
                 "url": url,
-                "shards": 1,
+                "shards": self.recommended_shards,
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 999,
@@ -880,10 +894,22 @@ class SandboxServer:
                 if refused is not None:
                     await ws.close(code=refused[0], message=refused[1].encode())
                     break
+                # events/gateway.mdx "Sharding": IDENTIFY's `shard` is [shard_id, num_shards];
+                # an invalid one closes with 4010 (opcodes-and-status-codes.mdx).
+                shard = packet["d"].get("shard") or [0, 1]
+                if not (
+                    isinstance(shard, list)
+                    and len(shard) == 2
+                    and all(type(n) is int for n in shard)
+                    and 0 <= shard[0] < shard[1]
+                ):
+                    await ws.close(code=4010, message=b"Invalid shard")
+                    break
                 session_id = secrets.token_hex(16)
                 self.sessions[session_id] = ws
                 self.session_users[session_id] = user_id
                 self.session_intents[session_id] = intents
+                self.session_shards[session_id] = (shard[0], shard[1])
                 await self._ready(ws, session_id, user_id)
             elif op == 6:
                 await ws.send_str(json.dumps({"op": 9, "d": False}))  # start a new session
@@ -901,11 +927,14 @@ class SandboxServer:
         if session_id:
             self.sessions.pop(session_id, None)
             self.session_intents.pop(session_id, None)
+            self.session_shards.pop(session_id, None)
         return ws
 
     async def _ready(self, ws: web.WebSocketResponse, session_id: str, user_id: int) -> None:
         bot = self.users[user_id]
-        guilds = [g for g in self.guilds.values() if user_id in g.members]
+        guilds = [
+            g for g in self.guilds.values() if user_id in g.members and self._shard_owns(session_id, g.id)
+        ]
         ready = {
             "v": 10,
             "user": bot.to_json(),
@@ -918,6 +947,7 @@ class SandboxServer:
             },
             "private_channels": [],
             "relationships": [],
+            "shard": list(self.session_shards.get(session_id, (0, 1))),
         }
         await self._send_event(ws, "READY", ready)
         intents = self.session_intents.get(session_id, 0)

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
       discord_api_base_url: Discord's REST base URL; empty is Discord itself (the sandbox
         sets its own, e.g. http://127.0.0.1:PORT/api/v10).
       discord_client_id, discord_client_secret: the OAuth2 client for the dashboard login.
+      discord_shard_count: how many gateway shards the bot runs in all (every bot process
+        gets the same number); 0 is one unsharded connection. Discord requires sharding from
+        2,500 guilds (its docs, events/gateway.mdx "Sharding").
+      discord_shard_ids: the shards this bot process runs (comma-separated, e.g. "0,1");
+        empty runs all of them.
       data_dir: where the embedded databases, uploads and transcripts live.
       public_url: the dashboard's address as browsers reach it; the OAuth2 redirect URL is
         `<public_url>/auth/callback` and product images are linked from it.
@@ -77,6 +82,8 @@ class Settings(BaseSettings):
     discord_api_base_url: str = Field(default="", pattern=r"^(https?://\S+)?$")
     discord_client_id: str = ""
     discord_client_secret: SecretStr = SecretStr("")
+    discord_shard_count: int = Field(default=0, ge=0, le=100_000)
+    discord_shard_ids: str = Field(default="", pattern=r"^[0-9, ]*$")
     data_dir: Path = Path("data")
     public_url: str = Field(default="http://localhost:3000", pattern=r"^https?://[^\s/]+(/\S*)?$")
     operator_ids: str = Field(default="", pattern=r"^[0-9, ]*$")
@@ -97,6 +104,21 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip().encode()
+
+    def shard_plan(self) -> tuple[int, list[int]] | None:
+        """(shards in all, the shards this bot process runs), or None for one unsharded
+        connection. Raises SettingsError naming the variable when the two disagree."""
+        ids = sorted({int(part) for part in self.discord_shard_ids.replace(" ", "").split(",") if part})
+        count = self.discord_shard_count
+        if not count:
+            if ids:
+                problem = f"needs {ENV_PREFIX}DISCORD_SHARD_COUNT (how many shards in all)"
+                raise SettingsError(f"Invalid configuration:\n  {ENV_PREFIX}DISCORD_SHARD_IDS: {problem}")
+            return None
+        if any(i >= count for i in ids):
+            problem = f"shard ids go from 0 to {count - 1} ({ENV_PREFIX}DISCORD_SHARD_COUNT is {count})"
+            raise SettingsError(f"Invalid configuration:\n  {ENV_PREFIX}DISCORD_SHARD_IDS: {problem}")
+        return count, ids or list(range(count))
 
     def stock_encryption_key(self) -> bytes:
         """A Fernet key for stock items, derived from the secret key (never stored)."""
