@@ -4,6 +4,7 @@ panel's buttons, the Verify/Reject prompt). Real bot, real workers, the Discord 
 
 from __future__ import annotations
 
+from models.payment_method import PaymentKind, PaymentMethod
 from models.rating import Rating
 from models.store import Store
 from models.ticket import Actor, Ticket, TicketState
@@ -93,12 +94,25 @@ async def test_an_indonesian_store_speaks_indonesian_on_discord(
     sandbox, world, store, cipher, settings, start_worker, start_bot
 ):
     await open_shop(sandbox, world, store, settings, cipher)
+    await PaymentMethod(
+        guild_id=store.guild_id,
+        kind=PaymentKind.EWALLET,
+        provider="DANA",
+        details={"number": "081234567890", "account_name": "Toko Dana"},
+        order=1,
+    ).insert()
     start_worker()
     start_bot()
     buyer = world["buyer"]
     panel = await panel_message(sandbox, world)
     labels = [b["label"] for b in panel.components[0]["components"]]
     assert labels[:2] == ["Beli", "Pembayaran"] and "Stok: 1" in panel.embeds[0]["fields"][0]["value"]
+
+    # The e-wallet is shown with its holder, as the bank account is (issue 17, 3).
+    listing = click(sandbox, buyer, world["shop"].id, panel.id, "payment_btn")
+    await eventually(answered(sandbox, listing), "the payment methods")
+    described = answers(sandbox, listing)[0].embeds[0]["description"]
+    assert "**DANA** 081234567890 a.n. Toko Dana" in described and "None" not in described
 
     click(sandbox, buyer, world["shop"].id, panel.id, "buy_btn")
 
@@ -111,6 +125,11 @@ async def test_an_indonesian_store_speaks_indonesian_on_discord(
         return [m for m in await messages(sandbox, ticket.channel_id) if "paid:" in str(m.components)]
 
     opening = (await eventually(instructions, "the purchase instructions"))[0]
+    methods = click(sandbox, buyer, ticket.channel_id, opening.id, f"methods:{ticket.id}")
+    await eventually(answered(sandbox, methods), "the payment method menu")
+    menu = answers(sandbox, methods)[0].components[0]["components"][0]
+    assert [o["description"] for o in menu["options"]] == ["Transfer bank", "E-wallet"]
+    assert menu["placeholder"] == "Metode pembayaran"
     paid = click(sandbox, buyer, ticket.channel_id, opening.id, f"paid:{ticket.id}")
     await eventually(responded(paid), "the payment modal")
     submit(sandbox, buyer, ticket.channel_id, f"report:{ticket.id}", {"reference": "BCA a.n. BUDI"})

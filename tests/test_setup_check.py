@@ -159,10 +159,10 @@ async def test_without_manage_channels_buy_says_the_shop_cannot_open_a_ticket_an
     assert await StockItem.find({"product_id": shop["product"].id, "status": "available"}).count() == 1
 
     async def alert():
-        return [m for m in await messages(sandbox, shop["log"].id) if "menekan Buy" in m.content]
+        return [m for m in await messages(sandbox, shop["log"].id) if "menekan Beli" in m.content]
 
     told = (await eventually(alert, "the seller's alert in the log channel"))[0].content
-    assert f"<@{world['buyer'].id}> menekan Buy" in told and f"tiket #{ticket.number} dibatalkan" in told
+    assert f"<@{world['buyer'].id}> menekan Beli" in told and f"tiket #{ticket.number} dibatalkan" in told
     assert "Kategori tiket — tickets: bot tidak bisa Manage Channels. Aktifkan Manage Channels" in told
 
 

@@ -20,6 +20,7 @@ from models.ticket import (
     TicketState,
 )
 from models.ticket_message import TicketMessage
+from workflows.i18n import text
 from workflows.ticket_story import awaiting_verification, tell
 from workflows.transcript import render_html, render_markdown
 
@@ -184,3 +185,9 @@ def test_the_transcript_shows_names_markdown_and_each_messages_own_time():
         assert f'<span class="time">{stamp}</span>' in page
     assert "Yang terjadi" in page and "budi memilih BCA" in page and "choose_payment_method" not in page
     assert "<td>Pembeli</td><td>budi</td>" in page and "<td>Hasil</td><td>selesai</td>" in page
+
+
+def test_the_dm_that_a_ticket_opened_names_its_number_not_a_channel_that_will_be_deleted():
+    for locale in ("id", "en"):
+        said = text(locale, "opening.ready_dm", number=7, store="Toko Budi", channel=CHANNEL)
+        assert "#7" in said and "<#" not in said and str(CHANNEL) not in said

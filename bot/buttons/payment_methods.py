@@ -73,7 +73,11 @@ async def on_choose_method(interaction: discord.Interaction, store: Store, ticke
         await replies.say(interaction, text(store.locale, "payment.none"))
         return
     options = [
-        discord.SelectOption(label=f"{m.provider}"[:100], value=str(m.id), description=m.kind.value)
+        discord.SelectOption(
+            label=f"{m.provider}"[:100],
+            value=str(m.id),
+            description=text(store.locale, f"story.kind.{m.kind.value}"),
+        )
         for m in methods[:25]
     ]
     view = discord.ui.View(timeout=None)
