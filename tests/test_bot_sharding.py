@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from models.payment_method import PaymentKind
 from models.settings import Settings, SettingsError
+from models.store import Store
 from models.ticket import Ticket
 from tests.bot_driver import answered, answers, click, messages, on_sandbox, responded, settled, submit
 from tests.conftest import bot_process, worker_env
@@ -167,6 +168,35 @@ async def test_two_bot_processes_each_owning_two_of_four_shards_sell_in_their_ow
             process.terminate()
         for process in bots:
             process.wait(20)
+
+
+async def test_a_bot_process_leaves_the_panels_of_other_shards_guilds_alone(
+    sandbox, settings, db, cipher, tmp_path
+):
+    """Only the process for shards 0 and 1 runs: guild A (shard 0) gets its panel, kept current;
+    guild B (shard 3) gets none until a process for its shard runs."""
+    world = two_guilds(sandbox)
+    settings.discord_token = SecretStr(world["token"])
+    settings.discord_api_base_url = sandbox.api_base
+    a, b = world["guilds"]["a"], world["guilds"]["b"]
+    await open_store(a, cipher, "KEY-OF-GUILD-A")
+    await open_store(b, cipher, "KEY-OF-GUILD-B")
+    env = {**worker_env(settings), "STORE_DISCORD_SHARD_COUNT": str(SHARDS), "STORE_DISCORD_SHARD_IDS": "0,1"}
+    process = bot_process(env, (tmp_path / "bot.log").open("wb"))
+    try:
+        await eventually(lambda: panels(sandbox, a), "guild A's panel", within=40)
+        # A later change is shown too, so the pass that first read every store is over.
+        stores = Store.get_pymongo_collection()
+        await stores.update_one({"guild_id": GUILD_A}, {"$set": {"panel.title": "BARU"}})
+
+        async def retitled():
+            return [p for p in await panels(sandbox, a) if p.embeds[0].get("title") == "BARU"]
+
+        await eventually(retitled, "guild A's panel with its new title")
+        assert await panels(sandbox, b) == []
+    finally:
+        process.terminate()
+        process.wait(20)
 
 
 def test_shard_settings_that_disagree_stop_the_bot_naming_the_variable():
