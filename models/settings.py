@@ -62,7 +62,8 @@ class Settings(BaseSettings):
         (JSON), which the dashboard's Sandbox page reads.
       worker_timeout_ms: how long an idle worker waits on Redis before looking again; sets
         the idle latency of every step of a ticket (100 ms gives ~30 ms p50).
-      queue_prefetch: messages a worker process holds ahead (throughput, see ARCHITECTURE.md).
+      queue_prefetch: messages a worker process holds ahead per queue (0: Dramatiq's default,
+        twice the threads).
       heartbeat_timeout_ms: after this long without a heartbeat, a worker's unacknowledged
         messages are given to another worker (crash recovery).
       maintenance_chance: out of a million broker commands, how many run that recovery.
