@@ -213,7 +213,7 @@ async def test_seller_adds_a_product_with_an_image_and_stock_items(page: Page, s
     secrets = [f"user{n}@mail.test:rahasia{n}" for n in range(3)]
     await page.fill("#stock-lines", "\n".join(secrets) + "\n\n")
     await page.click("#add-stock")
-    await expect(page.locator("#notice")).to_contain_text("Added 3 stock item(s)")
+    await expect(page.locator("#notice")).to_contain_text("3 item stok ditambahkan")  # store locale id
     await expect(page.locator("#stock-summary")).to_contain_text("3 / 0 / 0")
     await expect(page.locator("#stock-lines")).to_have_value("")
     shown = await page.content()

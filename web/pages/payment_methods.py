@@ -99,7 +99,9 @@ class PaymentMethodsState(SellerState):
         self.qris_payload = self.qris_image_ref = ""
         self.form_key += 1
         await self._reload(checked.guild_id)
-        return self._done(f"{method.provider} added")
+        # The chosen QRIS image lives in the browser's upload state, not in the form: without
+        # clearing it the file stayed under the drop zone after "QRIS added", inviting a second.
+        return [self._done(f"{method.provider} added"), rx.clear_selected_files("qris_image")]
 
     async def toggle(self, method_id: str):
         try:

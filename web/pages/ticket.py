@@ -15,6 +15,7 @@ from web.components.frame import frame
 from web.seller import SellerState
 from workflows import ticket_story, tickets
 from workflows.errors import StoreError
+from workflows.i18n import text
 from workflows.machine import allowed_triggers
 from workflows.money import format_amount
 
@@ -38,6 +39,7 @@ class TicketDetailState(SellerState):
     timeline: list[dict[str, str]] = []
     actions: list[str] = []
     watching: int = 0
+    last_done: str = ""  # "<ticket id>:<action>" this page last did (one success per double click)
 
     def _show(self, t: Ticket) -> None:
         report, delivery, rating = t.payment_report, t.delivery, t.rating
@@ -98,6 +100,8 @@ class TicketDetailState(SellerState):
         try:
             checked, ticket = await self._ticket()
             seller = self._seller(checked)
+            if action in ("verify", "reject_payment") and tickets.already_done(ticket, action):
+                return self._already(ticket, action, checked.store.locale)
             if action == "verify":
                 result = await tickets.verify(ticket, seller, reason="verified in the dashboard")
             elif action == "reject_payment":
@@ -112,8 +116,24 @@ class TicketDetailState(SellerState):
             return self._failed(error)
         self._show(result.ticket)
         if not result.applied:
+            if tickets.already_done(result.ticket, action):  # lost the race to the same result
+                return self._already(result.ticket, action, checked.store.locale)
             return self._failed(StoreError(result.message or "someone else acted on this ticket first"))
+        self.last_done = f"{result.ticket.id}:{action}"
         return self._done(f"Ticket #{result.ticket.number} is now {result.ticket.state.value}")
+
+    def _already(self, ticket: Ticket, action: str, locale: str):
+        """Verify/Reject pressed when the ticket already is as asked: a success, not a red
+        error. Said once: a double click in this page adds nothing to the first answer."""
+        self._show(ticket)
+        if self.last_done == f"{ticket.id}:{action}":
+            return None
+        self.last_done = f"{ticket.id}:{action}"
+        if action == "verify" and ticket.verification is not None:
+            v = ticket.verification
+            name = text(locale, "clicks.automatic_match") if v.automatic else v.by.name or "?"
+            return self._done(text(locale, "clicks.already_verified", number=ticket.number, name=name))
+        return self._done(text(locale, "clicks.already_rejected", number=ticket.number))
 
     async def verify(self):
         return await self._act("verify")
