@@ -13,6 +13,7 @@ from models.stock_item import StockItem, StockItemStatus
 from models.store import utcnow
 from tests.conftest import GUILD
 from tests.helpers import buyer
+from tests.waiting import eventually
 from workflows import products, stock, tickets
 from workflows.errors import InvalidInput, SoldOut
 
@@ -170,3 +171,28 @@ def test_masks_show_enough_to_tell_items_apart_and_not_to_use_them():
     assert stock.mask("ABCD-EFGH-IJKL") == "ABC***"
     assert stock.mask("ab") == "***"
     assert stock.mask("user|secret") == "use***|***"
+
+
+async def test_a_worker_start_fingerprints_old_items_of_products_nobody_opened(store, cipher, start_worker):
+    product = await _product()
+    legacy = [
+        {
+            "guild_id": GUILD,
+            "product_id": product.id,
+            "secret": cipher.seal(text),
+            "status": StockItemStatus.AVAILABLE.value,
+            "created_at": utcnow(),
+        }
+        for text in [CANVA[0], CANVA[0], CANVA[1]]  # canva-a pasted twice before fingerprints
+    ]
+    await StockItem.get_pymongo_collection().insert_many(legacy)
+    start_worker()
+
+    async def fingerprinted():
+        return await StockItem.get_pymongo_collection().count_documents({"fingerprint": None}) == 0
+
+    await eventually(fingerprinted, "the old items fingerprinted by the worker's sweeper")
+    assert await stock.available(product) == 2  # the second canva-a can no longer be sold
+    budi = await tickets.open_ticket(GUILD, product.id, buyer(501, "budi"))
+    sari = await tickets.open_ticket(GUILD, product.id, buyer(502, "sari"))
+    assert {cipher.open(budi.sealed_items[0]), cipher.open(sari.sealed_items[0])} == set(CANVA[:2])

@@ -61,6 +61,7 @@ async def run_forever(runtime: Runtime, interval: float) -> None:
     (`outbox.UNSENT`)."""
     last_repair = 0.0
     redis_away = False
+    fingerprinted = False  # stock items saved before fingerprints: given one on the first pass
     while True:
         try:
             try:
@@ -79,6 +80,9 @@ async def run_forever(runtime: Runtime, interval: float) -> None:
                 log.info("sweeper sent %d messages", sent)
             if time.monotonic() - last_repair >= REPAIR_EVERY_S:
                 last_repair = time.monotonic()
+                if not fingerprinted:  # once per start (every product; `stock.backfill`)
+                    await stock.backfill(runtime.cipher)
+                    fingerprinted = True
                 repaired = await repair_once()
                 if repaired:
                     log.warning("sweeper released %d orphaned reservations/slots", repaired)
