@@ -99,7 +99,9 @@ async def test_a_ticket_lives_from_open_to_closed_through_real_workers(
     delivered = [a for a in dms if "user0@mail.test:pass0" in a["content"]]
     assert len(delivered) == 1 and "#1" in delivered[0]["content"]
     prompts = [a for a in actions if "Beri nilai" in a.get("content", "")]  # locale id
-    assert len(prompts) == 1 and prompts[0]["target"] in (TICKET_CHANNEL, 501)
+    # Closed unrated: asked by DM once; a prompt posted in the channel before the close went with it.
+    assert [p["target"] for p in prompts if p["target"] == 501] == [501]
+    assert {p["target"] for p in prompts} <= {TICKET_CHANNEL, 501}
     log_posts = [a for a in actions if a["target"] == LOG_CHANNEL]
     assert len(log_posts) == 1 and log_posts[0]["files"][0]["filename"] == "ticket-1.html"
     assert any(a["kind"] == "delete_channel" and a["target"] == TICKET_CHANNEL for a in actions)
