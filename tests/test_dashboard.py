@@ -351,7 +351,11 @@ async def test_a_ticket_bought_in_discord_appears_live_and_the_seller_verifies_i
     await page.click("#action-verify")
     await expect(page.locator("#ticket-state")).to_have_text("completed")  # delivered by a worker
     await expect(page.locator("#delivery")).to_contain_text("by dm")
-    await expect(page.locator("#timeline")).to_contain_text("verify")
+    # The history in the shop's words, with names (issue 17, 5), never the machine's triggers.
+    await expect(page.locator("#timeline")).to_contain_text("seller memverifikasi pembayaran")
+    await expect(page.locator("#timeline")).to_contain_text("budi melaporkan pembayaran")
+    await expect(page.locator("#timeline")).not_to_contain_text("report_payment")
+    await expect(page.locator("#ticket-buyer")).not_to_contain_text(str(buyer.id))
     await snap(page, "08-ticket")
 
     def delivered():

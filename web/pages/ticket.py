@@ -240,7 +240,7 @@ def ticket_page() -> rx.Component:
         ),
         rx.card(
             rx.vstack(
-                _fact("Buyer", t["buyer"]),
+                _fact("Buyer", t["buyer"], id="ticket-buyer"),
                 _fact("Product", t["product"]),
                 _fact("Amount due", t["amount"]),
                 _fact("Unique code", t["unique_code"]),
