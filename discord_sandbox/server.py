@@ -758,6 +758,7 @@ class SandboxServer:
         payload, files = await self._body(request)
         kind, data = self._interaction_response(payload, files)
         interaction.response_type = kind
+        interaction.responded_at = self.clock.monotonic()
         bot = self.users[interaction.application_id]
         channel = self.channels.get(interaction.channel_id)
         resource: dict[str, Any] = {"type": kind}

@@ -340,6 +340,7 @@ class Interaction:
     message_id: int | None
     created: float = field(default_factory=time.monotonic)
     response_type: int | None = None
+    responded_at: float | None = None  # sandbox clock, for how fast a bot acknowledges
     original_message_id: int | None = None
     late: bool = False
     followed_up: bool = False
