@@ -4,6 +4,8 @@ whoever did it. A real bot process, a real worker process and the Discord sandbo
 
 from __future__ import annotations
 
+import pytest
+
 from models.ticket import Actor, Ticket
 from tests.bot_driver import answered, answers, click, messages, on_sandbox, open_shop, panel_message, submit
 from tests.conftest import GUILD
@@ -91,25 +93,31 @@ async def test_i_have_paid_twice_asks_once_and_a_double_verify_clears_the_button
     assert edited.content == f"✅ Pembayaran tiket #{ticket.number} diverifikasi oleh seller."
 
 
-async def test_a_rejection_from_the_dashboard_clears_the_prompt_in_discord(
-    sandbox, world, store, cipher, settings, start_worker, start_bot, relay_to_workers
+@pytest.mark.parametrize("outcome", ["rejected on the dashboard", "matched automatically"])
+async def test_a_report_settled_elsewhere_clears_the_prompt_in_discord(
+    sandbox, world, store, cipher, settings, start_worker, start_bot, relay_to_workers, outcome
 ):
     await open_shop(sandbox, world, store, settings, cipher)
     start_worker()
     start_bot()
     ticket, _ = await _ticket_with_instructions(sandbox, world)
     prompt = await _report_twice(sandbox, world, ticket)
-    # As the dashboard's Reject does: the domain call, from another process than the bot.
-    owner = Actor(kind="seller", user_id=world["seller"].id, name="Sari")
-    result = await tickets.reject_payment(ticket.id, owner, "belum ada transfer masuk")
-    again = await tickets.reject_payment(ticket.id, owner, "belum ada transfer masuk")
-    assert result.applied and not again.applied and tickets.already_done(again.ticket, "reject_payment")
+    # As the dashboard's Reject or a bank notification does: the domain call, from another
+    # process than the bot.
+    if outcome == "rejected on the dashboard":
+        owner = Actor(kind="seller", user_id=world["seller"].id, name="Sari")
+        result = await tickets.reject_payment(ticket.id, owner, "belum ada transfer masuk")
+        again = await tickets.reject_payment(ticket.id, owner, "belum ada transfer masuk")
+        assert result.applied and not again.applied and tickets.already_done(again.ticket, "reject_payment")
+        expected = f"❌ Pembayaran tiket #{ticket.number} ditolak oleh Sari: belum ada transfer masuk"
+    else:
+        result = await tickets.verify(ticket.id, Actor.system("payment match"), reason="amount received")
+        assert result.applied
+        expected = f"✅ Pembayaran tiket #{ticket.number} diverifikasi oleh pencocokan pembayaran otomatis."
 
     async def prompt_settled():
         edited = on_sandbox(sandbox, lambda: sandbox.server.messages[ticket.channel_id][prompt.id])
         return edited if not edited.components else None
 
     edited = await eventually(prompt_settled, "the prompt without its buttons")
-    assert edited.content == (
-        f"❌ Pembayaran tiket #{ticket.number} ditolak oleh Sari: belum ada transfer masuk"
-    )
+    assert edited.content == expected

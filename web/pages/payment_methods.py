@@ -5,6 +5,7 @@ it is decoded and checked before it is saved."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import reflex as rx
 
@@ -36,6 +37,7 @@ class PaymentMethodsState(SellerState):
     qris_payload: str = ""
     qris_image_ref: str = ""
     form_key: int = 0
+    add_token: str = ""  # one per drawing of the form: a double click adds one method
 
     async def _reload(self, guild_id: int) -> None:
         self.methods = [
@@ -56,6 +58,7 @@ class PaymentMethodsState(SellerState):
         if not isinstance(checked, access.SellerAccess):
             return checked
         await self._reload(checked.guild_id)
+        self.add_token = uuid.uuid4().hex
         return None
 
     def set_kind(self, kind: str | list[str]):
@@ -77,12 +80,13 @@ class PaymentMethodsState(SellerState):
         return self._done("QRIS read and checked: merchant " + dict(qris.parse(payload)).get("59", "?"))
 
     async def add(self, form: dict):
+        if form.get("add_token") != self.add_token:
+            return None  # the same form submitted again (a double click): already added
         try:
             checked = await self._access()
             # A field of another kind's form, not on the page, arrives as None: not a value.
-            details = {
-                k: str(v) for k, v in form.items() if v is not None and k not in ("provider", "instructions")
-            }
+            not_details = ("provider", "instructions", "add_token")
+            details = {k: str(v) for k, v in form.items() if v is not None and k not in not_details}
             if self.kind == "qris":
                 details["payload"] = details.get("payload") or self.qris_payload
                 if self.qris_image_ref and details["payload"] == self.qris_payload:
@@ -98,6 +102,7 @@ class PaymentMethodsState(SellerState):
             return self._failed(error)
         self.qris_payload = self.qris_image_ref = ""
         self.form_key += 1
+        self.add_token = uuid.uuid4().hex
         await self._reload(checked.guild_id)
         # The chosen QRIS image lives in the browser's upload state, not in the form: without
         # clearing it the file stayed under the drop zone after "QRIS added", inviting a second.
@@ -249,6 +254,12 @@ def payment_methods_page() -> rx.Component:
                             name="instructions",
                             placeholder="Instructions for the buyer (optional)",
                             width="100%",
+                        ),
+                        rx.el.input(
+                            type="hidden",
+                            name="add_token",
+                            id="add_token",
+                            value=PaymentMethodsState.add_token,
                         ),
                         rx.button("Add method", type="submit", id="add-method"),
                         width="100%",
