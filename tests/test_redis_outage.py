@@ -21,7 +21,7 @@ import models
 from launcher.embedded import EmbeddedService, start_redis
 from models.settings import Settings
 from models.store import Store
-from models.ticket import TicketState
+from models.ticket import Ticket, TicketState
 from tests.conftest import GUILD, WorkerProcess, isolated_settings
 from tests.helpers import SELLER, automatic_product, buyer
 from tests.waiting import eventually
@@ -146,3 +146,49 @@ async def test_a_bank_notification_while_redis_is_down_answers_200_and_delivers_
     own_redis.start_again()
     done = await eventually(lambda: _delivered(ticket.id), "the delivery after Redis is back", BACK_WITHIN_S)
     assert done.verification.automatic and done.delivery.item_count == 1
+
+
+async def test_buyers_pressing_buy_while_redis_is_down_get_their_channels_when_it_is_back(
+    sandbox, world, outage_settings, own_redis, seller_process, tmp_path
+):
+    """A flash sale with the queues' Redis down for a while: every buyer's click is answered
+    at once ("being opened"), nothing is lost, and the ticket channels are made within seconds
+    of Redis coming back."""
+    from tests.bot_driver import answers, click, open_shop, panel_message, settled
+    from tests.conftest import bot_process, worker_env
+    from workflows.i18n import text
+
+    cipher = StockCipher(outage_settings.stock_encryption_key())
+    await open_shop(sandbox, world, await products.get_store(GUILD), outage_settings, cipher, items=3)
+    worker = WorkerProcess(outage_settings, tmp_path / "worker.log")
+    log = (tmp_path / "bot.log").open("wb")
+    bot = bot_process(worker_env(outage_settings), log)
+    try:
+        panel = await panel_message(sandbox, world)
+        own_redis.stop()
+        crowd = [world["buyer"], world["stranger"]]
+        clicks = [click(sandbox, person, world["shop"].id, panel.id, "buy_btn") for person in crowd]
+
+        being_opened = [text("id", "opening.in_progress")]
+
+        async def told_being_opened():
+            return all([m.content for m in answers(sandbox, c)] == being_opened for c in clicks)
+
+        await eventually(told_being_opened, "every buyer told the ticket is being opened")
+        assert all(c.response_type == 5 and not c.late for c in clicks)
+
+        own_redis.start_again()
+
+        async def all_settled():
+            return all([await settled(sandbox, c)() for c in clicks])
+
+        await eventually(all_settled, "every buyer's channel after Redis is back", BACK_WITHIN_S + 10)
+        finals = [answers(sandbox, c)[-1].content for c in clicks]
+        assert all(f.startswith("Tiket Anda sudah dibuka") for f in finals), finals
+        opened = await Ticket.find({"state": TicketState.OPEN.value}).to_list()
+        assert len(opened) == 2 and all(t.channel_id for t in opened)
+    finally:
+        bot.terminate()
+        bot.wait(20)
+        log.close()
+        worker.stop()
