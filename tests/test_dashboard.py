@@ -261,7 +261,7 @@ async def test_seller_configures_a_bank_transfer(page: Page, shop):
     await page.fill("#account-number", "12ab")
     await page.fill("#account-name", "Toko Budi")
     await page.click("#add-method")
-    await expect(page.locator("#error")).to_contain_text("account number: 5 to 20 digits")
+    await expect(page.locator("#error")).to_contain_text("Nomor rekening: harus 5–20 digit angka")
     await expect(page.locator("#account-name")).to_have_value("Toko Budi")  # nothing typed is lost
 
     await page.fill("#account-number", "123 456 7890")

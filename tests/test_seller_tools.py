@@ -69,11 +69,11 @@ async def test_publishing_in_a_new_channel_forgets_the_old_panel_message(store):
 @pytest.mark.parametrize(
     ("kind", "details", "problem"),
     [
-        (PaymentKind.BANK, {"account_number": "12-ab", "account_name": "Toko"}, "account number"),
-        (PaymentKind.BANK, {"account_number": "1234567890"}, "account holder: required"),
-        (PaymentKind.EWALLET, {"number": "12345", "account_name": "Toko"}, "phone number"),
+        (PaymentKind.BANK, {"account_number": "12-ab", "account_name": "Toko"}, "Account number: 5–20"),
+        (PaymentKind.BANK, {"account_number": "1234567890"}, "Account holder: required"),
+        (PaymentKind.EWALLET, {"number": "12345", "account_name": "Toko"}, "Phone number: an Indonesian"),
         (PaymentKind.QRIS, {"payload": "000201010211" + "6304ABCD"}, "CRC"),
-        (PaymentKind.CRYPTO, {"address": "short", "network": "TRC20"}, "wallet address"),
+        (PaymentKind.CRYPTO, {"address": "short", "network": "TRC20"}, "Wallet address: 20 to 128"),
     ],
 )
 async def test_payment_method_fields_are_checked(store, kind, details, problem):

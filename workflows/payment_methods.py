@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from models.payment_method import PaymentKind, PaymentMethod
 from workflows import qris
-from workflows.errors import InvalidInput
+from workflows.errors import InvalidInput, Problem
 
 BANKS = ["BCA", "BNI", "BRI", "Mandiri", "BSI", "CIMB Niaga", "Permata", "Danamon", "BTN", "Jago", "SeaBank"]
 EWALLETS = ["GoPay", "OVO", "DANA", "ShopeePay", "LinkAja"]
@@ -23,36 +23,41 @@ _CRYPTO_ADDRESS = re.compile(r"^[A-Za-z0-9:_-]{20,128}$")
 _NAME = re.compile(r"^[^\n\r]{2,80}$")
 
 
-def _required(details: dict[str, str], key: str, label: str) -> str:
+def _refuse(field: str, kind: str, limit: object = None) -> InvalidInput:
+    """A refusal naming the field in the shop's words, said in the seller's language."""
+    return InvalidInput(problems=(Problem(field, kind, limit),))
+
+
+def _required(details: dict[str, str], key: str) -> str:
     given = details.get(key)
     # Only text counts: a form that lost a field sends None, which must not become "None".
     value = given.strip() if isinstance(given, str) else ""
     if not value:
-        raise InvalidInput(f"{label}: required")
+        raise _refuse(key, "missing")
     return value
 
 
 def _holder(details: dict[str, str]) -> str:
-    name = _required(details, "account_name", "account holder")
+    name = _required(details, "account_name")
     if not _NAME.match(name):
-        raise InvalidInput("account holder: 2 to 80 characters on one line")
+        raise _refuse("account_name", "one_line", "2–80")
     return name
 
 
 def check_details(kind: PaymentKind, details: dict[str, str]) -> dict[str, str]:
     """The fields a buyer needs for this kind of method, cleaned; InvalidInput names a bad one."""
     if kind is PaymentKind.BANK:
-        number = re.sub(r"[\s.-]", "", _required(details, "account_number", "account number"))
+        number = re.sub(r"[\s.-]", "", _required(details, "account_number"))
         if not _ACCOUNT_NUMBER.match(number):
-            raise InvalidInput("account number: 5 to 20 digits")
+            raise _refuse("account_number", "digits", "5–20")
         return {"account_number": number, "account_name": _holder(details)}
     if kind is PaymentKind.EWALLET:
-        number = re.sub(r"[\s.-]", "", _required(details, "number", "phone number"))
+        number = re.sub(r"[\s.-]", "", _required(details, "number"))
         if not _PHONE.match(number):
-            raise InvalidInput("phone number: an Indonesian mobile number such as 081234567890")
+            raise _refuse("number", "phone")
         return {"number": number, "account_name": _holder(details)}
     if kind is PaymentKind.QRIS:
-        payload = _required(details, "payload", "QRIS code")
+        payload = _required(details, "payload")
         merchant = dict(qris.check_static(payload)).get("59", "")
         cleaned = {"payload": payload.strip()}
         if details.get("image_ref"):
@@ -60,12 +65,12 @@ def check_details(kind: PaymentKind, details: dict[str, str]) -> dict[str, str]:
         if merchant:
             cleaned["merchant_name"] = merchant
         return cleaned
-    address = _required(details, "address", "wallet address")
+    address = _required(details, "address")
     if not _CRYPTO_ADDRESS.match(address):
-        raise InvalidInput("wallet address: 20 to 128 letters and digits, no spaces")
-    network = _required(details, "network", "network")
+        raise _refuse("address", "wallet_address")
+    network = _required(details, "network")
     if len(network) > 30:
-        raise InvalidInput("network: at most 30 characters")
+        raise _refuse("network", "too_long", 30)
     return {"address": address, "network": network}
 
 
@@ -86,10 +91,10 @@ async def add_method(
     try:
         kind = PaymentKind(kind)
     except ValueError:
-        raise InvalidInput("kind: bank, ewallet, qris or crypto") from None
+        raise _refuse("kind", "one_of", "bank, ewallet, qris, crypto") from None
     provider = (provider or "").strip() or ("QRIS" if kind is PaymentKind.QRIS else "")
     if not provider:
-        raise InvalidInput("provider: say which bank, e-wallet or coin")
+        raise _refuse("provider", "missing")
     cleaned = check_details(kind, details)
     last = await PaymentMethod.find(PaymentMethod.guild_id == guild_id).sort("-order").first_or_none()
     try:
