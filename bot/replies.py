@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from workflows.errors import CooldownActive, SoldOut, StoreError, TooManyOpenTickets
+from workflows.errors import CooldownActive, InvalidInput, SoldOut, StoreError, TooManyOpenTickets
 from workflows.i18n import text
 
 
@@ -30,4 +30,6 @@ def refusal(locale: str, error: StoreError) -> str:
         return text(locale, "error.too_many_open_tickets")
     if isinstance(error, CooldownActive):
         return text(locale, "error.cooldown", seconds=error.retry_after_s)
+    if isinstance(error, InvalidInput):  # a field named in the shop's words, in the store's language
+        return text(locale, "error.generic", reason=error.in_locale(locale))
     return text(locale, "error.generic", reason=str(error))
