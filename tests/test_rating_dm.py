@@ -4,10 +4,13 @@ panel's buttons, the Verify/Reject prompt). Real bot, real workers, the Discord 
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta
+
 from models.payment_method import PaymentKind, PaymentMethod
 from models.rating import Rating
-from models.store import Store
+from models.store import Store, utcnow
 from models.ticket import Actor, Ticket, TicketState
+from models.ticket_message import TicketMessage
 from tests.bot_driver import (
     answered,
     answers,
@@ -125,6 +128,13 @@ async def test_an_indonesian_store_speaks_indonesian_on_discord(
         return [m for m in await messages(sandbox, ticket.channel_id) if "paid:" in str(m.components)]
 
     opening = (await eventually(instructions, "the purchase instructions"))[0]
+
+    async def recorded():
+        return await TicketMessage.find_one({"message_id": opening.id})
+
+    # The transcript's time of a message is when it was sent (its id says so, as Discord's do).
+    sent_at = (await eventually(recorded, "the instructions in the transcript log")).created_at
+    assert abs(sent_at.replace(tzinfo=UTC) - utcnow()) < timedelta(minutes=1)
     methods = click(sandbox, buyer, ticket.channel_id, opening.id, f"methods:{ticket.id}")
     await eventually(answered(sandbox, methods), "the payment method menu")
     menu = answers(sandbox, methods)[0].components[0]["components"][0]
