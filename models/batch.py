@@ -18,8 +18,8 @@ filter (see `conditional_update`), a read returns its own document.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
@@ -28,6 +28,8 @@ from pymongo.errors import BulkWriteError
 from models.coalescer import Coalescer
 
 DUPLICATE_KEY = 11000
+
+Result = TypeVar("Result")
 
 
 # --- one coalescer per collection and event loop (the async client is bound to its loop) ---
@@ -150,3 +152,29 @@ def _updates(collection: AsyncCollection) -> Coalescer[tuple[Any, dict[str, Any]
         return outcome
 
     return _for("update", collection, lambda: Coalescer(run))
+
+
+async def insert(collection: AsyncCollection, document: dict[str, Any]) -> None:
+    """Insert a raw document; concurrent calls go as one unordered `insert_many`."""
+
+    async def run(documents: list[dict[str, Any]]) -> list[None]:
+        await collection.insert_many(documents, ordered=False)
+        return [None] * len(documents)
+
+    await _for("insert", collection, lambda: Coalescer(run)).submit(document)
+
+
+async def shared_read(
+    kind: str, collection: AsyncCollection, key: Any, read: Callable[[Any], Awaitable[Result]]
+) -> Result:
+    """`read(key)`, shared by the concurrent callers asking for the same `key`: each distinct
+    key is read once per batch. A batch starts after its callers asked, so no caller gets an
+    answer read before it asked (a Buy during a rush is told "sold out" only by a count
+    taken after it clicked)."""
+
+    async def run(keys: list[Any]) -> list[Result]:
+        distinct = list(dict.fromkeys(keys))
+        results = dict(zip(distinct, await asyncio.gather(*(read(k) for k in distinct)), strict=True))
+        return [results[k] for k in keys]
+
+    return await _for(f"shared:{kind}", collection, lambda: Coalescer(run)).submit(key)

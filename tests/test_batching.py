@@ -156,3 +156,39 @@ async def test_concurrent_hand_overs_take_their_own_keys_in_one_write(store, cip
     assert await stock.counts(product_id) == {"available": 0, "reserved": 0, "delivered": 30}
     delivered = StockItem.find({"product_id": product_id, "status": "delivered"})
     assert {item.ticket_id async for item in delivered} == {t.id for t in opened}
+
+
+async def test_buyers_clicking_together_share_one_stock_read_never_one_taken_before_they_clicked(db):
+    """A rush of Buy clicks reads the shop's stock once per batch; a click that comes while a
+    read is in flight waits for the next read, so "sold out" is never said from a count taken
+    before the click (a unit released meanwhile is seen)."""
+    collection = StockItem.get_pymongo_collection()
+    reads: list[int] = []
+    first_read_started, release_first = asyncio.Event(), asyncio.Event()
+
+    async def read(guild_id: int) -> int:
+        reads.append(guild_id)
+        if len(reads) == 1:
+            first_read_started.set()
+            await release_first.wait()
+        return len(reads)  # which read answered
+
+    early = [asyncio.create_task(batch.shared_read("stock", collection, GUILD, read)) for _ in range(5)]
+    await first_read_started.wait()
+    late = [asyncio.create_task(batch.shared_read("stock", collection, GUILD, read)) for _ in range(5)]
+    release_first.set()
+    assert await asyncio.gather(*early) == [1] * 5  # five clicks, one read
+    assert await asyncio.gather(*late) == [2] * 5  # came during it: the next read, not the old one
+    assert reads == [GUILD, GUILD]
+
+
+async def test_a_rush_of_panel_clicks_is_recorded_click_by_click(db):
+    from datetime import UTC, datetime
+
+    from models.event import Event, EventKind
+    from workflows import analytics
+
+    at = datetime(2026, 12, 3, tzinfo=UTC)
+    await asyncio.gather(*(analytics.record_panel_click(GUILD, 700 + n, at) for n in range(40)))
+    clicks = await Event.find({"guild_id": GUILD, "kind": EventKind.PANEL_CLICK.value}).to_list()
+    assert sorted(e.user_id for e in clicks) == list(range(700, 740))
