@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import discord
@@ -31,19 +32,29 @@ async def _acknowledge(interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, invisible=False)
 
 
+# Buy clicks being worked on at once, after their acknowledgement. In a rush the bot's event
+# loop would otherwise hold hundreds of half-done purchases whose database round trips all
+# queue ahead of the next click's acknowledgement, and a click not acknowledged within 3 s is
+# lost ("This interaction failed"). Bounded, a new click is acknowledged at once and waits
+# its turn for the rest; its answer comes by editing the acknowledgement (valid 15 minutes).
+IN_PROGRESS_AT_ONCE = 16
+_in_progress = asyncio.Semaphore(IN_PROGRESS_AT_ONCE)
+
+
 async def on_buy_button(interaction: discord.Interaction, store: Store) -> None:
     """buy_btn: with one product buy it; with several, offer a choice."""
     await _acknowledge(interaction)
-    await analytics.record_panel_click(store.guild_id, interaction.user.id, utcnow())
-    # Counted now, from the stock collection: "sold out" is said only of what nobody can buy
-    # at this moment (a unit released a second ago by a ticket that failed to open counts).
-    lines = [line for line in await product_lines(store) if line.stock > 0]
-    if len(lines) == 1:
-        await buy(interaction, store, str(lines[0].product.id))
-    elif not lines:
-        await replies.say(interaction, text(store.locale, "error.all_sold_out"))
-    else:
-        await replies.say(interaction, text(store.locale, "panel.choose"), view=_choice(store, lines))
+    async with _in_progress:
+        await analytics.record_panel_click(store.guild_id, interaction.user.id, utcnow())
+        # Counted now, from the stock collection: "sold out" is said only of what nobody can
+        # buy at this moment (a unit released a second ago by a ticket that failed to open).
+        lines = [line for line in await product_lines(store) if line.stock > 0]
+        if len(lines) == 1:
+            await buy(interaction, store, str(lines[0].product.id))
+        elif not lines:
+            await replies.say(interaction, text(store.locale, "error.all_sold_out"))
+        else:
+            await replies.say(interaction, text(store.locale, "panel.choose"), view=_choice(store, lines))
 
 
 def _choice(store: Store, lines: list) -> discord.ui.View:  # type: ignore[type-arg]
@@ -66,7 +77,8 @@ async def on_buy_select(interaction: discord.Interaction, store: Store) -> None:
     await _acknowledge(interaction)
     values = (interaction.data or {}).get("values") or []
     if values:
-        await buy(interaction, store, values[0])
+        async with _in_progress:
+            await buy(interaction, store, values[0])
 
 
 async def buy(interaction: discord.Interaction, store: Store, product_id: str) -> None:
