@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import discord
 
 from bot import replies
 from bot.people import actor, is_seller
 from models.store import Store
+from models.ticket import Actor
 from workflows import tickets
 from workflows.errors import TransitionNotAllowed
 from workflows.i18n import text
+from workflows.tickets import TransitionResult
 
 
 async def _settled(ticket_id: str, trigger: str, store: Store) -> str | None:
@@ -27,41 +31,52 @@ async def _settled(ticket_id: str, trigger: str, store: Store) -> str | None:
 
 
 async def on_verify(interaction: discord.Interaction, store: Store, ticket_id: str) -> None:
-    if not is_seller(interaction.user, store):
-        await replies.say(interaction, text(store.locale, "ticket.not_seller"))
-        return
-    await replies.ack(interaction)
-    try:
-        result = await tickets.verify(ticket_id, actor(interaction.user, store))
-    except TransitionNotAllowed:
-        message = await _settled(ticket_id, "verify", store)
-        if message is None:
-            raise
-        await replies.say(interaction, message)
-        return
-    if result.applied:
-        message = text(store.locale, "ticket.verified", number=result.ticket.number)
-    else:
-        message = await _settled(ticket_id, "verify", store) or result.message
-    await replies.say(interaction, message)
+    await _answer(
+        interaction,
+        store,
+        ticket_id,
+        lambda seller: tickets.verify(ticket_id, seller),
+        lambda done: text(store.locale, "ticket.verified", number=done.ticket.number),
+        own_trigger="verify",
+    )
 
 
 async def on_reject(interaction: discord.Interaction, store: Store, ticket_id: str) -> None:
+    await _answer(
+        interaction,
+        store,
+        ticket_id,
+        lambda seller: tickets.reject_payment(ticket_id, seller, "payment not received"),
+        lambda done: text(store.locale, "clicks.already_rejected", number=done.ticket.number),
+        own_trigger="reject_payment",
+    )
+
+
+async def _answer(
+    interaction: discord.Interaction,
+    store: Store,
+    ticket_id: str,
+    attempt: Callable[[Actor], Awaitable[TransitionResult]],
+    applied: Callable[[TransitionResult], str],
+    own_trigger: str,
+) -> None:
+    """Sellers only; one answer whoever came first. A transition refused because the ticket
+    was verified meanwhile, or a lost race that left the ticket as this seller asked, is
+    answered as the success it is."""
     if not is_seller(interaction.user, store):
         await replies.say(interaction, text(store.locale, "ticket.not_seller"))
         return
     await replies.ack(interaction)
     try:
-        seller = actor(interaction.user, store)
-        result = await tickets.reject_payment(ticket_id, seller, "payment not received")
+        result = await attempt(actor(interaction.user, store))
     except TransitionNotAllowed:
-        message = await _settled(ticket_id, "verify", store)  # verified first: Reject came too late
+        message = await _settled(ticket_id, "verify", store)  # verified first: a Reject came too late
         if message is None:
             raise
         await replies.say(interaction, message)
         return
     if result.applied:
-        message = text(store.locale, "clicks.already_rejected", number=result.ticket.number)
+        message = applied(result)
     else:
-        message = await _settled(ticket_id, "reject_payment", store) or result.message
+        message = await _settled(ticket_id, own_trigger, store) or result.message
     await replies.say(interaction, message)
