@@ -133,14 +133,13 @@ class RestDiscord:
         channel seen once is known for good; an unknown one makes the list be read again."""
         known = self._guild_channels.setdefault(guild_id, set())
         if channel_id not in known:
-            channels = await self._call(self.http.get_all_guild_channels(guild_id))
-            known.update(int(c["id"]) for c in channels)
+            known.update(int(c["id"]) for c in await self.guild_channels(guild_id))
         return channel_id in known
 
     async def channel_name(self, guild_id: int, channel_id: int) -> str | None:
         """A guild channel's name, from the guild's channel list (which, unlike Get Channel,
         also answers for a channel the bot may not view)."""
-        channels = await self._call(self.http.get_all_guild_channels(guild_id))
+        channels = await self.guild_channels(guild_id)
         return next((c["name"] for c in channels if int(c["id"]) == channel_id), None)
 
     async def bot_user_id(self) -> int:
