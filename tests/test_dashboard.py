@@ -375,7 +375,11 @@ async def test_a_ticket_bought_in_discord_appears_live_and_the_seller_verifies_i
 async def test_another_guilds_store_is_refused(page: Page, shop):
     await products.create_product(OTHER_GUILD, name="Someone else's key", price=10_000)
     await page.goto(f"{shop['url']}/store/{OTHER_GUILD}/products")
+    # Said in the store's language until the seller picks another, then in that one.
+    await expect(page.locator("#refusal")).to_contain_text("tidak dapat mengelola toko ini")
+    await page.click("#lang-en")
     await expect(page.locator("#refusal")).to_contain_text("cannot manage this store")
+    await page.click("#lang-id")
     assert "Someone else's key" not in await page.content()
     await snap(page, "09-refused")
 

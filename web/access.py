@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 
 import httpx
 
@@ -23,8 +24,33 @@ MANAGE_GUILD = 1 << 5
 ROLES_FRESH_FOR = timedelta(minutes=5)  # a seller role removed in Discord stops working by then
 
 
+class Why(StrEnum):
+    """Why a request is refused; each has its sentence under `access.` in web/locales/."""
+
+    LOG_IN = "log_in"  # no session: the page sends the browser to /login
+    NO_STORE = "no_store"
+    NOT_SELLER = "not_seller"
+    NOT_OPERATOR = "not_operator"
+    OTHER_STORE = "other_store"  # a ticket, product or method of another store's address
+    NOT_FOUND = "not_found"  # an address naming something that does not exist
+
+
+_ENGLISH = {
+    Why.LOG_IN: "please log in with Discord",
+    Why.NO_STORE: "no such store",
+    Why.NOT_SELLER: "you cannot manage this store: ask its owner for Manage Server or a seller role",
+    Why.NOT_OPERATOR: "only the store's operators can see the worker queues",
+    Why.OTHER_STORE: "this belongs to another store",
+    Why.NOT_FOUND: "there is nothing at this address",
+}
+
+
 class Refused(Exception):
-    """The request is not allowed; the message says why, for the seller to read."""
+    """The request is not allowed; `why` says why (str(refused) in English, for logs)."""
+
+    def __init__(self, why: Why) -> None:
+        self.why = why
+        super().__init__(_ENGLISH[why])
 
 
 @dataclass(frozen=True)
@@ -50,7 +76,7 @@ def may_manage(guild: GuildMembership, store: Store | None) -> bool:
 async def logged_in(cookie_header: str | None) -> DashboardSession:
     found = await sessions.find(sessions.cookie_from_header(cookie_header))
     if found is None:
-        raise Refused("please log in with Discord")
+        raise Refused(Why.LOG_IN)
     return found
 
 
@@ -66,13 +92,13 @@ async def check(cookie_header: str | None, guild_id: int | str | None) -> Seller
     try:
         gid = int(str(guild_id))
     except ValueError:
-        raise Refused("no such store") from None
+        raise Refused(Why.NO_STORE) from None
     membership = next((g for g in session.guilds if g.id == gid), None)
     store = await Store.find_one(Store.guild_id == gid)
     if membership is not None and store is not None:
         await _refresh_roles(session, membership, store)
     if membership is None or store is None or not may_manage(membership, store):
-        raise Refused("you cannot manage this store: ask its owner for Manage Server or a seller role")
+        raise Refused(Why.NOT_SELLER)
     return SellerAccess(session, store)
 
 
@@ -108,8 +134,8 @@ async def check_operator(cookie_header: str | None) -> DashboardSession:
     operators = {int(x) for x in get_settings().operator_ids.replace(" ", "").split(",") if x}
     if operators:
         if session.user_id not in operators:
-            raise Refused("only the store's operators can see the worker queues")
+            raise Refused(Why.NOT_OPERATOR)
         return session
     if not any(may_manage(g, s) for g, s in await manageable(session)):
-        raise Refused("only the store's operators can see the worker queues")
+        raise Refused(Why.NOT_OPERATOR)
     return session

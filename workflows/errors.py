@@ -12,9 +12,27 @@ from pydantic import ValidationError
 
 
 class StoreError(Exception):
-    """Base of every refusal the store gives. `code` is stable for translations and APIs."""
+    """Base of every refusal the store gives. `code` is stable for translations and APIs.
+
+    Raised with `key` (a text under `errors.` in workflows/locales/) and its `values`, the
+    refusal can be said in the language of whoever reads it (`in_locale`); `str(error)` is the
+    English text, for logs. One raised with a bare message says that message in any language.
+    """
 
     code = "store_error"
+
+    def __init__(self, message: str = "", *, key: str = "", **values: object) -> None:
+        self.key, self.values = key, values
+        super().__init__(message or (self._text("en") if key else ""))
+
+    def _text(self, locale: str) -> str:
+        from workflows.i18n import text  # i18n sits beside this module; every module imports errors
+
+        return text(locale, f"errors.{self.key}", **self.values)
+
+    def in_locale(self, locale: str, currency: str = "IDR") -> str:
+        """The refusal in `locale`."""
+        return self._text(locale) if self.key else str(self)
 
 
 class InvalidInput(StoreError):
@@ -27,9 +45,11 @@ class InvalidInput(StoreError):
 
     code = "invalid_input"
 
-    def __init__(self, message: str = "", problems: tuple[Problem, ...] = ()) -> None:
+    def __init__(
+        self, message: str = "", problems: tuple[Problem, ...] = (), *, key: str = "", **values: object
+    ) -> None:
         self.problems = problems
-        super().__init__(message or self.in_locale("en"))
+        super().__init__(message or (self.in_locale("en") if problems else ""), key=key, **values)
 
     @classmethod
     def explaining(cls, error: ValidationError, prefix: str = "") -> InvalidInput:
@@ -39,7 +59,7 @@ class InvalidInput(StoreError):
     def in_locale(self, locale: str, currency: str = "IDR") -> str:
         """The refusal in `locale`; messages written by hand (already in the shop's words) as is."""
         if not self.problems:
-            return str(self)
+            return super().in_locale(locale, currency)
         return "; ".join(problem.in_locale(locale, currency) for problem in self.problems)
 
 

@@ -6,21 +6,23 @@ import reflex as rx
 
 from web import styles
 from web.components.widgets import logout_button
-from web.seller import SellerState
+from web.i18n import language_switch, tx
+from web.seller import SellerState, refusal_text
 
 SECTIONS = [
-    ("Tickets", "tickets", "ticket"),
-    ("Products", "products", "package"),
-    ("Payment methods", "payment-methods", "wallet"),
-    ("Payments", "payments", "banknote"),
-    ("Panel", "panel", "layout-panel-top"),
-    ("Analytics", "analytics", "chart-line"),
-    ("Settings", "settings", "settings"),
-    ("Setup check", "setup", "shield-check"),
+    ("tickets", "ticket"),
+    ("products", "package"),
+    ("payment-methods", "wallet"),
+    ("payments", "banknote"),
+    ("panel", "layout-panel-top"),
+    ("analytics", "chart-line"),
+    ("settings", "settings"),
+    ("setup", "shield-check"),
 ]
 
 
-def _link(label: str, slug: str, icon: str, active: str, href: str = "") -> rx.Component:
+def _link(slug: str, icon: str, active: str, href: str = "") -> rx.Component:
+    label = tx(f"frame.nav.{slug}")
     return rx.link(
         rx.hstack(rx.icon(icon, size=16), rx.text(label, white_space="nowrap"), align="center"),
         href=href or f"/store/{SellerState.store_guild}/{slug}",
@@ -39,22 +41,28 @@ def _sidebar(active: str) -> rx.Component:
     """A column on wide screens; on a phone a header with one scrolling row of sections."""
     return rx.flex(
         rx.hstack(
-            rx.link(rx.heading("Discord Store", size="4"), href="/", underline="none"),
+            rx.link(rx.heading(tx("frame.brand"), size="4"), href="/", underline="none"),
             rx.text(SellerState.store_name, size="2", color_scheme="gray", id="store-name"),
             align="baseline",
             wrap="wrap",
         ),
         rx.flex(
-            *[_link(label, slug, icon, active) for label, slug, icon in SECTIONS],
-            _link("Ops", "ops", "activity", active, href="/ops"),
-            _link("Sandbox", "sandbox", "gamepad-2", active, href="/sandbox"),
+            *[_link(slug, icon, active) for slug, icon in SECTIONS],
+            _link("ops", "activity", active, href="/ops"),
+            _link("sandbox", "gamepad-2", active, href="/sandbox"),
             direction=rx.breakpoints(initial="row", md="column"),
             overflow_x="auto",
             spacing="1",
             width="100%",
         ),
         rx.spacer(),
-        rx.hstack(rx.text(SellerState.user_name, size="2"), logout_button(), align="center"),
+        rx.hstack(
+            rx.text(SellerState.user_name, size="2"),
+            logout_button(),
+            language_switch(),
+            align="center",
+            wrap="wrap",
+        ),
         direction="column",
         spacing="3",
         padding="1em",
@@ -69,8 +77,9 @@ def _sidebar(active: str) -> rx.Component:
 
 def refused() -> rx.Component:
     return rx.center(
-        rx.callout(SellerState.refusal, icon="shield-alert", color_scheme="red", id="refusal"),
-        rx.link("Back to my stores", href="/"),
+        rx.callout(refusal_text(SellerState.refusal), icon="shield-alert", color_scheme="red", id="refusal"),
+        rx.link(tx("access.back_to_stores"), href="/"),
+        language_switch(),
         direction="column",
         spacing="3",
         padding="3em",

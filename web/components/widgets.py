@@ -7,6 +7,8 @@ from typing import Any
 
 import reflex as rx
 
+from web.i18n import tx
+
 
 def drop_zone(upload_id: str, prompt: str, *, single: bool = True) -> rx.Component:
     """A file drop zone (click to choose) showing the chosen file names under it."""
@@ -45,7 +47,7 @@ def data_table(
 def logout_button() -> rx.Component:
     # A full page load: the single-page app's router must not swallow the navigation.
     return rx.button(
-        "Log out",
+        tx("frame.log_out"),
         size="1",
         variant="ghost",
         on_click=rx.call_script("window.location.assign('/auth/logout')"),

@@ -13,7 +13,7 @@ from models.payment_method import PaymentKind
 from web import access, media, styles
 from web.components.frame import frame
 from web.components.widgets import data_table, drop_zone
-from web.seller import SellerState
+from web.seller import SellerAccess, SellerState, page_entry, seller_action
 from workflows import payment_methods, qris
 from workflows.errors import InvalidInput, StoreError
 from workflows.images import MAX_BYTES
@@ -53,13 +53,10 @@ class PaymentMethodsState(SellerState):
             for m in await payment_methods.list_methods(guild_id)
         ]
 
-    async def load(self):
-        checked = await self._enter()
-        if not isinstance(checked, access.SellerAccess):
-            return checked
+    @page_entry
+    async def load(self, checked: SellerAccess):
         await self._reload(checked.guild_id)
         self.add_token = uuid.uuid4().hex
-        return None
 
     def set_kind(self, kind: str | list[str]):
         self.kind = kind if isinstance(kind, str) else kind[0]
@@ -118,14 +115,10 @@ class PaymentMethodsState(SellerState):
         await self._reload(checked.guild_id)
         return None
 
-    async def move(self, method_id: str, step: int):
-        try:
-            checked = await self._access()
-            await payment_methods.move_method(checked.guild_id, method_id, step)
-        except (access.Refused, StoreError) as error:
-            return self._failed(error)
+    @seller_action
+    async def move(self, checked: SellerAccess, method_id: str, step: int):
+        await payment_methods.move_method(checked.guild_id, method_id, step)
         await self._reload(checked.guild_id)
-        return None
 
     async def delete(self, method_id: str):
         try:

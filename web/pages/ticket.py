@@ -68,7 +68,7 @@ class TicketDetailState(SellerState):
             "transcript_problem": (t.transcript.post_problem or "") if t.transcript else "",
         }
         # The history in the shop's words (workflows/ticket_story.py), never trigger names.
-        self.timeline = [{"at": c.at, "says": c.says} for c in ticket_story.tell(t, self._locale)]
+        self.timeline = [{"at": c.at, "says": c.says} for c in ticket_story.tell(t, self.lang)]
         allowed = set(allowed_triggers(t.state))
         self.actions = [
             a for a in ["verify", "reject_payment", "complete", "close", "cancel"] if a in allowed
@@ -78,7 +78,7 @@ class TicketDetailState(SellerState):
         checked = await self._access()
         ticket = await tickets.get_ticket(self._path_part(3))
         if ticket.guild_id != checked.guild_id:
-            raise access.Refused("this ticket belongs to another store")
+            raise access.Refused(access.Why.OTHER_STORE)
         return checked, ticket
 
     async def load(self):
@@ -88,7 +88,7 @@ class TicketDetailState(SellerState):
         try:
             _, ticket = await self._ticket()
         except (access.Refused, StoreError) as error:
-            self.refusal = str(error)
+            self.refusal = error.why if isinstance(error, access.Refused) else access.Why.NOT_FOUND
             return None
         self._show(ticket)
         return TicketDetailState.watch
