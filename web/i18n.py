@@ -12,12 +12,15 @@ locale decides (Indonesian for a store whose locale is `id`).
 from __future__ import annotations
 
 import string
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import reflex as rx
 import yaml
+from babel.dates import format_date, format_time
 
 LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
 DEFAULT = "id"
@@ -52,6 +55,21 @@ def _template(lang: str, key: str) -> str:
 def say(lang: str, key: str, **values: Any) -> str:
     """The text `key` in `lang`, filled with `values` (for toasts, refusals and rows)."""
     return _template(lang, key).format(**values)
+
+
+# Sellers are in Indonesia: times are shown in Western Indonesia Time unless a store says otherwise.
+SHOWN_ZONE = "Asia/Jakarta"
+
+
+def when(moment: datetime | None, lang: str, zone: str = SHOWN_ZONE) -> str:
+    """A moment as the seller reads it: "3 Des 2026 19.05" / "Dec 3, 2026 7:05 PM" (WIB)."""
+    if moment is None:
+        return "—"
+    if moment.tzinfo is None:  # MongoDB hands back naive UTC
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(ZoneInfo(zone))
+    locale = lang if lang in LANGUAGES else DEFAULT
+    return f"{format_date(local, 'medium', locale=locale)} {format_time(local, 'short', locale=locale)}"
 
 
 def placeholders(lang: str, key: str) -> set[str]:
