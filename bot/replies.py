@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import discord
 
+from bot.components import view
+from workflows.discord_contract import components, custom_ids
+from workflows.discord_contract.components import ButtonStyle
+from workflows.discord_contract.custom_ids import Action
 from workflows.errors import CooldownActive, InvalidInput, SoldOut, StoreError, TooManyOpenTickets
 from workflows.i18n import text
 
@@ -20,6 +24,18 @@ async def say(interaction: discord.Interaction, message: str, **extra: object) -
         await interaction.followup.send(message, ephemeral=True, **extra)
     else:
         await interaction.response.send_message(message, ephemeral=True, **extra)
+
+
+Answer = tuple[Action, str, ButtonStyle]  # what the button does, its label, its style
+
+
+async def ask(interaction: discord.Interaction, question: str, ticket_id: str, *answers: Answer) -> None:
+    """An ephemeral question about a ticket with its answers as buttons (a confirmation before
+    something that cannot be undone); the router answers the buttons by their custom ids."""
+    buttons = [
+        components.button(custom_ids.ticket(does, ticket_id), label, style) for does, label, style in answers
+    ]
+    await say(interaction, question, view=view([components.row(*buttons)]))
 
 
 def refusal(locale: str, error: StoreError) -> str:

@@ -13,19 +13,19 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import dramatiq
-
 from models import batch
 from models.store import Store, utcnow
 from models.ticket import Actor, DeliveryRecord, Ticket, TicketState, TranscriptRecord
 from models.ticket_message import TicketMessage
 from workers import prompts, retry_policy, runtime, ticket_opening  # prompts, ticket_opening: actors
-from workers.broker import broker  # noqa: F401  (sets the global broker before the actors)
 from workers.discord import Attachment, ChannelOutsideStore, DiscordRejected, DMsClosed, OutgoingMessage
 from workers.discord_budget import low_priority
-from workers.queues import ACTOR_QUEUES
+from workers.ticket_actor import registered, with_ticket
 from workflows import delivery, outbox, payments, tickets, timers
-from workflows.errors import TicketNotFound, TransitionNotAllowed
+from workflows.discord_contract import components, custom_ids
+from workflows.discord_contract.components import ButtonStyle
+from workflows.discord_contract.custom_ids import Action
+from workflows.errors import TransitionNotAllowed
 from workflows.i18n import text
 from workflows.message_limits import UPLOAD_MAX_BYTES
 from workflows.money import format_amount
@@ -44,36 +44,21 @@ MISSING_PERMISSIONS = 50013
 FILE_TOO_LARGE = 40005
 
 
-def _actor(fn):  # type: ignore[no-untyped-def]
-    return dramatiq.actor(fn, queue_name=ACTOR_QUEUES[fn.__name__], actor_name=fn.__name__)
-
-
-async def _ticket(ticket_id: str) -> Ticket | None:
-    try:
-        return await tickets.get_ticket(ticket_id)
-    except TicketNotFound:
-        log.warning("ticket %s does not exist; message dropped", ticket_id)
-        return None
-
-
 def _nonce(kind: str, *parts: object) -> str:
     return kind + hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()[:24]
 
 
-@_actor
-async def verify_payment(ticket_id: str, outbox_entry_id: str | None = None) -> None:
+@registered
+@with_ticket([TicketState.OPEN], when=lambda ticket: ticket.payment_report is not None)
+async def verify_payment(ticket: Ticket, outbox_entry_id: str | None = None) -> None:
     """A buyer reported a payment: verify it automatically if the money is seen, else ask sellers."""
-    ticket = await _ticket(ticket_id)
-    if ticket is None:
-        return
-    if ticket.state is not TicketState.OPEN or ticket.payment_report is None:
-        return await outbox.consume(ticket.id, outbox_entry_id)
     if await payments.verify_automatically(ticket, outbox_entry_id):
         return
     if ticket.channel_id is None:
         return await outbox.consume(ticket.id, outbox_entry_id)
     store = await cached_store(ticket.guild_id)
     report = ticket.payment_report
+    assert report is not None  # `with_ticket`'s condition
     mentions = " ".join(f"<@&{role}>" for role in store.tickets.seller_role_ids)
     content = text(
         store.locale,
@@ -87,11 +72,17 @@ async def verify_payment(ticket_id: str, outbox_entry_id: str | None = None) -> 
         OutgoingMessage(
             content=f"{mentions} {content}".strip(),
             components=[
-                _buttons(
-                    [
-                        (text(store.locale, "story.verify"), f"verify:{ticket.id}", 3),
-                        (text(store.locale, "story.reject"), f"reject:{ticket.id}", 4),
-                    ]
+                components.row(
+                    components.button(
+                        custom_ids.ticket(Action.VERIFY, ticket.id),
+                        text(store.locale, "story.verify"),
+                        ButtonStyle.SUCCESS,
+                    ),
+                    components.button(
+                        custom_ids.ticket(Action.REJECT, ticket.id),
+                        text(store.locale, "story.reject"),
+                        ButtonStyle.DANGER,
+                    ),
                 )
             ],
             nonce=_nonce("p", ticket.id, report.reported_at.isoformat()),
@@ -101,14 +92,10 @@ async def verify_payment(ticket_id: str, outbox_entry_id: str | None = None) -> 
     await outbox.consume(ticket.id, outbox_entry_id)
 
 
-@_actor
-async def deliver_product(ticket_id: str, outbox_entry_id: str | None = None) -> None:
+@registered
+@with_ticket([TicketState.PAID])
+async def deliver_product(ticket: Ticket, outbox_entry_id: str | None = None) -> None:
     """Send the product to the buyer by DM (in the ticket when DMs are closed), then complete."""
-    ticket = await _ticket(ticket_id)
-    if ticket is None:
-        return
-    if ticket.state is not TicketState.PAID:
-        return await outbox.consume(ticket.id, outbox_entry_id)
     rt = runtime.current()
     store = await cached_store(ticket.guild_id)
     content = await delivery.compose(ticket, store, rt.cipher)
@@ -197,27 +184,37 @@ async def _report_delivery_problem(ticket: Ticket, store: Store, error: Exceptio
         log.exception("ticket %s: could not tell the log channel about its failed delivery", ticket.id)
 
 
-@_actor
-async def prompt_rating(ticket_id: str, by_dm: bool = False, outbox_entry_id: str | None = None) -> None:
+@registered
+@with_ticket(when=lambda ticket: ticket.delivery is not None and ticket.rating is None)
+async def prompt_rating(ticket: Ticket, by_dm: bool = False, outbox_entry_id: str | None = None) -> None:
     """Ask the buyer for 1–5 stars: in the ticket when it completes, and by DM (`by_dm`, sent
     when the ticket closes unrated) since the ticket's channel, and the prompt in it, is deleted
     then. The star buttons work in a DM: the router finds the store from the ticket."""
-    ticket = await _ticket(ticket_id)
-    if ticket is None:
-        return
-    if ticket.delivery is None or ticket.rating is not None:
-        return await outbox.consume(ticket.id, outbox_entry_id)
     in_channel = ticket.channel_id is not None and ticket.state is TicketState.COMPLETED
     if not by_dm and not in_channel and ticket.state is TicketState.CLOSED:
         # Closed before this prompt went out: the close asks by DM itself (one DM, not two).
         return await outbox.consume(ticket.id, outbox_entry_id)
     store = await cached_store(ticket.guild_id)
-    stars = _buttons([("⭐" * n, f"rate:{ticket.id}:{n}", 2) for n in range(1, 6)])
+    stars = components.row(
+        *(
+            components.button(custom_ids.stars(Action.RATE, ticket.id, n), "⭐" * n, ButtonStyle.SECONDARY)
+            for n in custom_ids.STARS
+        )
+    )
     discord = runtime.current().discord
     if in_channel and not by_dm:
         message = OutgoingMessage(
             content=text(store.locale, "rating.prompt", number=ticket.number),
-            components=[stars, _buttons([(text(store.locale, "ticket.close"), f"close:{ticket.id}", 4)])],
+            components=[
+                stars,
+                components.row(
+                    components.button(
+                        custom_ids.ticket(Action.CLOSE, ticket.id),
+                        text(store.locale, "ticket.close"),
+                        ButtonStyle.DANGER,
+                    )
+                ),
+            ],
             nonce=_nonce("r", ticket.id),
         )
         await discord.post(ticket.channel_id, message)
@@ -240,20 +237,17 @@ async def prompt_rating(ticket_id: str, by_dm: bool = False, outbox_entry_id: st
     await outbox.consume(ticket.id, outbox_entry_id)
 
 
-@_actor
+@registered
+@with_ticket(when=lambda ticket: ticket.channel_id is not None)
 async def notify_ticket(
-    ticket_id: str,
+    ticket: Ticket,
     notice: str,
     reason: str = "",
     nonce: str | None = None,
     outbox_entry_id: str | None = None,
 ) -> None:
     """Tell the people in a ticket what happened (e.g. a rejected payment)."""
-    ticket = await _ticket(ticket_id)
-    if ticket is None:
-        return
-    if ticket.channel_id is None:
-        return await outbox.consume(ticket.id, outbox_entry_id)
+    assert ticket.channel_id is not None  # `with_ticket`'s condition
     store = await cached_store(ticket.guild_id)
     content = text(
         store.locale,
@@ -271,12 +265,10 @@ async def notify_ticket(
     await outbox.consume(ticket.id, outbox_entry_id)
 
 
-@_actor
-async def auto_close(ticket_id: str) -> None:
+@registered
+@with_ticket([TicketState.COMPLETED])
+async def auto_close(ticket: Ticket) -> None:
     """Close a completed ticket once the store's auto-close delay has passed."""
-    ticket = await _ticket(ticket_id)
-    if ticket is None or ticket.state is not TicketState.COMPLETED:
-        return
     if ticket.auto_close_at and ticket.auto_close_at > utcnow():
         return
     try:
@@ -285,29 +277,23 @@ async def auto_close(ticket_id: str) -> None:
         pass
 
 
-@_actor
-async def expire_unpaid(ticket_id: str) -> None:
+@registered
+@with_ticket([TicketState.OPEN])
+async def expire_unpaid(ticket: Ticket) -> None:
     """Expire an unpaid ticket whose time ran out; its stock goes back on the shelf."""
-    ticket = await _ticket(ticket_id)
-    if ticket is None or ticket.state is not TicketState.OPEN:
-        return
     try:
         await tickets.expire(ticket)
     except TransitionNotAllowed:
         pass  # not due yet (the expiry was moved) or already moved on
 
 
-@_actor
-async def archive_transcript(ticket_id: str, outbox_entry_id: str | None = None) -> None:
+@registered
+@with_ticket([TicketState.CLOSED])
+async def archive_transcript(ticket: Ticket, outbox_entry_id: str | None = None) -> None:
     """Render the closed ticket's transcript, keep it, post it to the log, DM the buyer a copy,
     then delete the ticket channel. A log channel that refuses the post (the bot cannot see it,
     may not post there, it is gone) does not stop the rest: the refusal is recorded on the
     ticket for the dashboard and the seller is alerted once in the log channel."""
-    ticket = await _ticket(ticket_id)
-    if ticket is None:
-        return
-    if ticket.state is not TicketState.CLOSED:
-        return await outbox.consume(ticket.id, outbox_entry_id)
     rt = runtime.current()
     store = await cached_store(ticket.guild_id)
     path = _transcript_path(rt.settings.data_dir, ticket)
@@ -443,16 +429,6 @@ def _read_if_exists(path: Path) -> bytes | None:
 
 def _transcript_path(data_dir: Path, ticket: Ticket) -> Path:
     return data_dir / "transcripts" / str(ticket.guild_id) / f"{ticket.number:06d}-{ticket.id}.html"
-
-
-def _buttons(items: list[tuple[str, str, int]]) -> dict[str, object]:
-    """One Discord action row of buttons: (label, custom_id, style)."""
-    return {
-        "type": 1,
-        "components": [
-            {"type": 2, "label": label, "custom_id": cid, "style": style} for label, cid, style in items
-        ],
-    }
 
 
 __all__ = [

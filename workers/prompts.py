@@ -7,15 +7,11 @@ from __future__ import annotations
 
 import logging
 
-import dramatiq
-
 from models.ticket import Ticket
 from workers import runtime
-from workers.broker import broker  # noqa: F401  (sets the global broker before the actor)
 from workers.discord import DiscordRejected
-from workers.queues import ACTOR_QUEUES
+from workers.ticket_actor import registered, with_ticket
 from workflows import outbox, tickets
-from workflows.errors import TicketNotFound
 from workflows.i18n import text
 from workflows.products import cached_store
 
@@ -52,13 +48,10 @@ async def settle(ticket: Ticket) -> bool:
     return True
 
 
-@dramatiq.actor(queue_name=ACTOR_QUEUES["settle_payment_prompt"], actor_name="settle_payment_prompt")
-async def settle_payment_prompt(ticket_id: str, outbox_entry_id: str | None = None) -> None:
+@registered
+@with_ticket()
+async def settle_payment_prompt(ticket: Ticket, outbox_entry_id: str | None = None) -> None:
     """The ticket was verified or its report rejected: its prompt says so (`settle`)."""
-    try:
-        ticket = await tickets.get_ticket(ticket_id)
-    except TicketNotFound:
-        return
     # A prompt still being posted (verify_payment) has no id yet: that actor settles it
     # itself right after noting the id, so nothing is missed.
     await settle(ticket)

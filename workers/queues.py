@@ -3,18 +3,21 @@ and let operators see, per concern, what is waiting."""
 
 from __future__ import annotations
 
-ACTOR_QUEUES: dict[str, str] = {
+from workflows.actor_names import ActorName
+
+ACTOR_QUEUES: dict[ActorName, str] = {
     # Its own queue: a flash sale's channels wait on Discord's channel-creation limit, and
     # must not hold up deliveries or notices meanwhile.
-    "open_ticket_channel": "opening",
-    "verify_payment": "payments",
-    "deliver_product": "delivery",
-    "prompt_rating": "delivery",
-    "notify_ticket": "notices",
-    "settle_payment_prompt": "notices",
-    "auto_close": "timers",
-    "expire_unpaid": "timers",
-    "archive_transcript": "archive",
+    ActorName.OPEN_TICKET_CHANNEL: "opening",
+    ActorName.VERIFY_PAYMENT: "payments",
+    ActorName.DELIVER_PRODUCT: "delivery",
+    ActorName.PROMPT_RATING: "delivery",
+    ActorName.NOTIFY_TICKET: "notices",
+    ActorName.SETTLE_PAYMENT_PROMPT: "notices",
+    ActorName.AUTO_CLOSE: "timers",
+    ActorName.EXPIRE_UNPAID: "timers",
+    ActorName.ARCHIVE_TRANSCRIPT: "archive",
 }
+assert set(ACTOR_QUEUES) == set(ActorName), "every actor has a queue"
 
 QUEUES = sorted(set(ACTOR_QUEUES.values()))

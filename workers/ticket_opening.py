@@ -39,6 +39,10 @@ from workers.discord import DiscordRejected, DMsClosed, OutgoingMessage
 from workers.queues import ACTOR_QUEUES
 from workers.setup_check import tell_seller_tickets_blocked
 from workflows import outbox, ticket_channel, tickets
+from workflows.actor_names import ActorName
+from workflows.discord_contract import components, custom_ids
+from workflows.discord_contract.components import ButtonStyle
+from workflows.discord_contract.custom_ids import Action
 from workflows.errors import TicketNotFound, TransitionNotAllowed
 from workflows.i18n import text
 from workflows.money import format_amount
@@ -55,8 +59,6 @@ INVALID_FORM_BODY = 50035  # also "Maximum number of channels in category reache
 # but not Dramatiq's 120 s time limit of the message holding it.
 LOCK_HOLD_S = 100
 LOCK_WAIT_S = 60
-# Button styles (components/reference.mdx "Button Styles").
-SECONDARY, SUCCESS, DANGER = 2, 3, 4
 
 
 def _nonce(kind: str, ticket: Ticket) -> str:
@@ -69,7 +71,9 @@ def _lock(guild_id: int):  # type: ignore[no-untyped-def]
     return rt.redis.lock(name, timeout=LOCK_HOLD_S, blocking_timeout=LOCK_WAIT_S)
 
 
-@dramatiq.actor(queue_name=ACTOR_QUEUES["open_ticket_channel"], actor_name="open_ticket_channel")
+@dramatiq.actor(
+    queue_name=ACTOR_QUEUES[ActorName.OPEN_TICKET_CHANNEL], actor_name=ActorName.OPEN_TICKET_CHANNEL.value
+)
 async def open_ticket_channel(ticket_id: str, outbox_entry_id: str | None = None) -> None:
     """Make the ticket's channel, post its instructions and tell the buyer where it is."""
     try:
@@ -99,8 +103,8 @@ async def open_ticket_channel(ticket_id: str, outbox_entry_id: str | None = None
 
 
 def instructions(store: Store, ticket: Ticket) -> OutgoingMessage:
-    """The ticket's opening message: what to pay, and its buttons (custom ids as the bot's
-    router expects them: methods:/paid:/cancel:<ticket id>)."""
+    """The ticket's opening message: what to pay, and its buttons (choose a method, I have
+    paid, cancel; their custom ids from `workflows.discord_contract.custom_ids`)."""
     content = text(
         store.locale,
         "ticket.instructions",
@@ -112,16 +116,16 @@ def instructions(store: Store, ticket: Ticket) -> OutgoingMessage:
         minutes=store.tickets.unpaid_expiry_s // 60,
     )
     buttons = [
-        (text(store.locale, "ticket.choose_method"), f"methods:{ticket.id}", SECONDARY),
-        (text(store.locale, "ticket.paid"), f"paid:{ticket.id}", SUCCESS),
-        (text(store.locale, "ticket.cancel"), f"cancel:{ticket.id}", DANGER),
+        (Action.CHOOSE_METHOD, "ticket.choose_method", ButtonStyle.SECONDARY),
+        (Action.PAID, "ticket.paid", ButtonStyle.SUCCESS),
+        (Action.CANCEL, "ticket.cancel", ButtonStyle.DANGER),
     ]
-    row = {
-        "type": 1,
-        "components": [
-            {"type": 2, "label": label, "custom_id": cid, "style": style} for label, cid, style in buttons
-        ],
-    }
+    row = components.row(
+        *(
+            components.button(custom_ids.ticket(action, ticket.id), text(store.locale, label), style)
+            for action, label, style in buttons
+        )
+    )
     return OutgoingMessage(content=content, components=[row], nonce=_nonce("o", ticket))
 
 

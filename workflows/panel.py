@@ -13,6 +13,10 @@ from models.rating import Rating
 from models.stock_item import StockItem, StockItemStatus
 from models.store import PanelSettings, Store
 from workflows import emoji
+from workflows.discord_contract import components, custom_ids
+from workflows.discord_contract.components import ButtonStyle, Option
+from workflows.discord_contract.custom_ids import CustomId
+from workflows.discord_contract.embeds import Field, embed
 from workflows.i18n import text
 from workflows.message_limits import (
     EMBED_DESCRIPTION_MAX,
@@ -25,9 +29,10 @@ from workflows.message_limits import (
 )
 from workflows.money import format_amount
 
-BUTTON_STYLES = {"primary": 1, "secondary": 2, "success": 3, "danger": 4}
 FIELDS_PER_PAGE = EMBED_FIELDS_MAX
-OPTIONS_PER_SELECT = 25
+OPTIONS_PER_SELECT = components.OPTIONS_MAX
+# Product menus offered at once when Buy is pressed: one row is kept free of the 5 a message has.
+PRODUCT_MENUS_MAX = components.ROWS_MAX - 1
 DESCRIPTION_SHOWN = 200  # of a product's description, when the embed has room for it
 DESCRIPTION_MIN = 24  # a description cut shorter than this says nothing: it is left out
 # The longest product row of the "list" layout: a name of at most 256, its price, stock and
@@ -124,7 +129,7 @@ def _description_caps(wanted: list[int], room: int) -> list[int]:
     return [min(w, cap) for w in wanted]
 
 
-def _fields(store: Store, shown: list[ProductLine]) -> list[dict[str, Any]]:
+def _fields(store: Store, shown: list[ProductLine]) -> list[Field]:
     room = _room(store) - sum(_cost(store, line) for line in shown)
     descriptions = [shorten(line.product.description, DESCRIPTION_SHOWN) for line in shown]
     caps = _description_caps([len(d) + 1 if d else 0 for d in descriptions], max(room, 0))
@@ -133,7 +138,7 @@ def _fields(store: Store, shown: list[ProductLine]) -> list[dict[str, Any]]:
         value = _summary(store, line)
         if description and cap - 1 >= DESCRIPTION_MIN:
             value += "\n" + shorten(description, cap - 1)
-        fields.append({"name": _name(line), "value": shorten(value, FIELD_VALUE_MAX), "inline": True})
+        fields.append(Field(_name(line), shorten(value, FIELD_VALUE_MAX), inline=True))
     return fields
 
 
@@ -145,17 +150,10 @@ def _label(store: Store, field: str, key: str) -> str:
     return text(store.locale, f"story.{key}") if written in ("", default) else written
 
 
-def _button(style: str, label: str, custom_id: str, emoji_value: str) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": 2,
-        "style": BUTTON_STYLES[style],
-        "label": label,
-        "custom_id": custom_id,
-    }
-    partial = emoji.as_component(emoji_value)  # an invalid stored emoji is left out, not sent
-    if partial:
-        button["emoji"] = partial
-    return button
+def _button(style: str, label: str, custom_id: CustomId, emoji_value: str) -> dict[str, Any]:
+    """A panel button as the seller designed it (style by name, `PanelSettings`); an invalid
+    stored emoji is left out, not sent."""
+    return components.button(custom_id, label, ButtonStyle[style.upper()], emoji.as_component(emoji_value))
 
 
 def render(store: Store, lines: list[ProductLine], page: int = 0) -> dict[str, Any]:
@@ -166,61 +164,53 @@ def render(store: Store, lines: list[ProductLine], page: int = 0) -> dict[str, A
     page = page if 0 <= page < len(split) else 0  # a page button from before the catalogue shrank
     shown = split[page]
     intro = _intro(store)
-    embed: dict[str, Any] = {
-        "title": shorten(panel.title, EMBED_TITLE_MAX),
-        "description": intro,
-        "color": panel.color,
-        "fields": _fields(store, shown)
-        or [{"name": text(store.locale, "panel.empty"), "value": "—", "inline": False}],
-    }
+    fields = _fields(store, shown) or [Field(text(store.locale, "panel.empty"), "—")]
+    description = intro
     if panel.layout == "list" and shown:
         # One line per product in the description: denser on phones than inline fields.
-        del embed["fields"]
-        embed["description"] = intro + "\n\n" + "\n".join(_row(store, line) for line in shown)
-    if panel.thumbnail_ref:
-        embed["thumbnail"] = {"url": panel.thumbnail_ref}
-    if len(split) > 1:
-        embed["footer"] = {"text": text(store.locale, "panel.page", page=page + 1, pages=len(split))}
+        fields = []
+        description = intro + "\n\n" + "\n".join(_row(store, line) for line in shown)
+    footer = text(store.locale, "panel.page", page=page + 1, pages=len(split)) if len(split) > 1 else ""
+    shown_embed = embed(
+        shorten(panel.title, EMBED_TITLE_MAX),
+        description,
+        fields=fields,
+        footer=footer,
+        color=panel.color,
+        thumbnail_url=panel.thumbnail_ref or "",
+    )
     buttons = [
-        _button(panel.buy_style, _label(store, "buy_label", "buy"), "buy_btn", panel.buy_emoji),
+        _button(panel.buy_style, _label(store, "buy_label", "buy"), custom_ids.BUY, panel.buy_emoji),
         _button(
-            panel.payment_style, _label(store, "payment_label", "payment"), "payment_btn", panel.payment_emoji
+            panel.payment_style,
+            _label(store, "payment_label", "payment"),
+            custom_ids.PAYMENT_METHODS,
+            panel.payment_emoji,
         ),
     ]
     if len(split) > 1:
-        buttons.append(
-            {"type": 2, "style": 2, "label": "›", "custom_id": f"panel_page:{(page + 1) % len(split)}"}
-        )
-    return {"embeds": [embed], "components": [{"type": 1, "components": buttons}]}
+        next_page = custom_ids.panel_page((page + 1) % len(split))
+        buttons.append(components.button(next_page, "›", ButtonStyle.SECONDARY))
+    return {"embeds": [shown_embed], "components": components.rows(components.row(*buttons))}
 
 
 def product_choice(store: Store, lines: list[ProductLine]) -> list[dict[str, Any]]:
     """Select menus (25 options each) of the products a buyer can buy now."""
     in_stock = [line for line in lines if line.stock > 0]
-    rows = []
-    for start in range(0, min(len(in_stock), 4 * OPTIONS_PER_SELECT), OPTIONS_PER_SELECT):
+    menus = []
+    for start in range(0, min(len(in_stock), PRODUCT_MENUS_MAX * OPTIONS_PER_SELECT), OPTIONS_PER_SELECT):
         options = [
-            {
-                "label": line.product.name[:100],
-                "value": str(line.product.id),
-                "description": format_amount(line.product.price, store.currency),
-            }
+            Option(
+                line.product.name,
+                str(line.product.id),
+                format_amount(line.product.price, store.currency),
+            )
             for line in in_stock[start : start + OPTIONS_PER_SELECT]
         ]
-        rows.append(
-            {
-                "type": 1,
-                "components": [
-                    {
-                        "type": 3,
-                        "custom_id": f"buy_select:{start}",
-                        "options": options,
-                        "placeholder": text(store.locale, "panel.choose"),
-                    }
-                ],
-            }
+        menus.append(
+            components.menu(custom_ids.product_menu(start), options, text(store.locale, "panel.choose"))
         )
-    return rows
+    return components.rows(*menus)
 
 
 async def product_lines(store: Store) -> list[ProductLine]:

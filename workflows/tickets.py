@@ -45,6 +45,7 @@ from models.ticket import (
     Verification,
 )
 from workflows import buyers, outbox, plain_text, stock
+from workflows.actor_names import ActorName
 from workflows.errors import (
     InvalidInput,
     NotPermitted,
@@ -65,7 +66,7 @@ DELIVERY_WATCHDOG = timedelta(seconds=60)
 # A ticket opened from Buy waits on its channel first: a process that died before relaying the
 # opening, or while making the channel, is covered by this timer (`workers.ticket_opening`).
 OPENING_WATCHDOG = timedelta(seconds=30)
-OPENING_ACTION = "open_ticket_channel"
+OPENING_ACTION = ActorName.OPEN_TICKET_CHANNEL
 ARCHIVE_WATCHDOG = timedelta(seconds=120)
 
 # What a ticket learns while it waits in one state, forgotten when it moves to another: how
@@ -74,10 +75,10 @@ _LEFT_BEHIND: dict[str, None] = {"due_attempts": None, "delivery_problem": None}
 
 # Which actor a ticket in a state is waiting for when its timer comes due.
 DUE_ACTION = {
-    TicketState.OPEN: "expire_unpaid",
-    TicketState.PAID: "deliver_product",
-    TicketState.COMPLETED: "auto_close",
-    TicketState.CLOSED: "archive_transcript",
+    TicketState.OPEN: ActorName.EXPIRE_UNPAID,
+    TicketState.PAID: ActorName.DELIVER_PRODUCT,
+    TicketState.COMPLETED: ActorName.AUTO_CLOSE,
+    TicketState.CLOSED: ActorName.ARCHIVE_TRANSCRIPT,
 }
 
 
@@ -491,7 +492,7 @@ async def report_payment(
         by,
         "payment reported",
         changes={"payment_report": report},
-        effects=[outbox.entry("verify_payment")],
+        effects=[outbox.entry(ActorName.VERIFY_PAYMENT)],
         now=now,
     )
 
@@ -517,7 +518,7 @@ async def verify(
         by,
         reason or "payment verified",
         changes={"verification": verification, "paid_at": now},
-        effects=[outbox.entry("deliver_product"), *_settle_prompt(ticket)],
+        effects=[outbox.entry(ActorName.DELIVER_PRODUCT), *_settle_prompt(ticket)],
         consumed=consumed,
         now=now,
     )
@@ -538,7 +539,9 @@ async def reject_payment(ticket_ref: TicketRef, by: Actor, reason: str) -> Trans
         reason,
         changes={"payment_report": None},
         effects=[
-            outbox.entry("notify_ticket", notice="payment_rejected", reason=reason, nonce=outbox.nonce("n")),
+            outbox.entry(
+                ActorName.NOTIFY_TICKET, notice="payment_rejected", reason=reason, nonce=outbox.nonce("n")
+            ),
             *_settle_prompt(ticket),
         ],
     )
@@ -549,7 +552,7 @@ def _settle_prompt(ticket: Ticket) -> list[OutboxEntry]:
     (`workers.prompts`), when a report may have one."""
     if ticket.payment_report is None and ticket.verify_prompt_id is None:
         return []
-    return [outbox.entry("settle_payment_prompt")]
+    return [outbox.entry(ActorName.SETTLE_PAYMENT_PROMPT)]
 
 
 async def complete(
@@ -569,10 +572,10 @@ async def complete(
     return await _apply(
         ticket,
         "complete",
-        by or Actor.system("deliver_product"),
+        by or Actor.system(ActorName.DELIVER_PRODUCT.value),
         f"delivered by {delivery.via}",
         changes={"delivery": delivery, "completed_at": delivery.delivered_at, **settle},
-        effects=[outbox.entry("prompt_rating")],
+        effects=[outbox.entry(ActorName.PROMPT_RATING)],
         consumed=consumed,
     )
 
@@ -628,10 +631,10 @@ async def _end(
 ) -> TransitionResult:
     """Every way into `closed`: the outcome is recorded and the transcript archived."""
     now = now or utcnow()
-    effects = [outbox.entry("archive_transcript")]
+    effects = [outbox.entry(ActorName.ARCHIVE_TRANSCRIPT)]
     if trigger == "close" and ticket.rating is None:
         # The prompt in the ticket's channel goes with the channel: ask the buyer by DM, once.
-        effects.append(outbox.entry("prompt_rating", by_dm=True))
+        effects.append(outbox.entry(ActorName.PROMPT_RATING, by_dm=True))
     return await _apply(
         ticket,
         trigger,

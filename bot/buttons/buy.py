@@ -8,7 +8,7 @@ import logging
 
 import discord
 
-from bot import replies
+from bot import components, replies
 from bot.panel import product_lines
 from bot.people import as_buyer
 from models.store import Store, utcnow
@@ -54,26 +54,13 @@ async def on_buy_button(interaction: discord.Interaction, store: Store) -> None:
         elif not lines:
             await replies.say(interaction, text(store.locale, "error.all_sold_out"))
         else:
-            await replies.say(interaction, text(store.locale, "panel.choose"), view=_choice(store, lines))
+            menus = components.view(product_choice(store, lines))
+            await replies.say(interaction, text(store.locale, "panel.choose"), view=menus)
 
 
-def _choice(store: Store, lines: list) -> discord.ui.View:  # type: ignore[type-arg]
-    """The product menus of `workflows.panel.product_choice` as a py-cord view."""
-    view = discord.ui.View(timeout=None)
-    for row in product_choice(store, lines):
-        menu = row["components"][0]
-        options = [
-            discord.SelectOption(label=o["label"], value=o["value"], description=o["description"])
-            for o in menu["options"]
-        ]
-        view.add_item(
-            discord.ui.Select(custom_id=menu["custom_id"], placeholder=menu["placeholder"], options=options)
-        )
-    return view
-
-
-async def on_buy_select(interaction: discord.Interaction, store: Store) -> None:
-    """buy_select:*: the buyer picked a product."""
+async def on_buy_select(interaction: discord.Interaction, store: Store, start: int) -> None:
+    """buy_select:<start>: the buyer picked a product in the menu of the products from `start`
+    on (the pick itself, the product's id, is the menu's value)."""
     await _acknowledge(interaction)
     values = (interaction.data or {}).get("values") or []
     if values:

@@ -10,22 +10,16 @@ from bot.people import actor
 from models.store import Store
 from models.ticket import TicketState
 from workflows import tickets
+from workflows.discord_contract.components import ButtonStyle
+from workflows.discord_contract.custom_ids import Action
 from workflows.i18n import text
 
 
 async def on_close(interaction: discord.Interaction, store: Store, ticket_id: str) -> None:
     ticket = await tickets.get_ticket(ticket_id)
-    view = discord.ui.View(timeout=None)
-    view.add_item(
-        discord.ui.Button(
-            label=text(store.locale, "ticket.close_confirm"),
-            custom_id=f"close_confirm:{ticket_id}",
-            style=discord.ButtonStyle.danger,
-        )
-    )
-    await replies.say(
-        interaction, text(store.locale, "ticket.close_question", number=ticket.number), view=view
-    )
+    question = text(store.locale, "ticket.close_question", number=ticket.number)
+    close = (Action.CLOSE_CONFIRM, text(store.locale, "ticket.close_confirm"), ButtonStyle.DANGER)
+    await replies.ask(interaction, question, ticket_id, close)
 
 
 async def on_close_confirm(interaction: discord.Interaction, store: Store, ticket_id: str) -> None:

@@ -7,6 +7,8 @@ import discord
 from bot import replies
 from models.store import Store
 from workflows import tickets
+from workflows.discord_contract import custom_ids
+from workflows.discord_contract.custom_ids import Action
 from workflows.i18n import text
 
 
@@ -14,10 +16,15 @@ class PaymentReportModal(discord.ui.Modal):
     """Reference field; answered by `bot.modals.payment_report` (survives restarts)."""
 
     def __init__(self, store: Store, ticket_id: str) -> None:
-        super().__init__(title=text(store.locale, "payment.modal_title"), custom_id=f"report:{ticket_id}")
+        super().__init__(
+            title=text(store.locale, "payment.modal_title"),
+            custom_id=custom_ids.ticket(Action.PAYMENT_REPORT, ticket_id).build(),
+        )
         self.add_item(
             discord.ui.InputText(
-                label=text(store.locale, "payment.reference"), custom_id="reference", max_length=200
+                label=text(store.locale, "payment.reference"),
+                custom_id=custom_ids.REFERENCE_FIELD,
+                max_length=200,
             )
         )
 

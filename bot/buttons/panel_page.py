@@ -10,7 +10,7 @@ from models.store import Store
 from workflows.panel import render
 
 
-async def on_panel_page(interaction: discord.Interaction, store: Store, page: str) -> None:
-    rendered = render(store, await product_lines(store), page=int(page))
+async def on_panel_page(interaction: discord.Interaction, store: Store, page: int) -> None:
+    rendered = render(store, await product_lines(store), page=page)
     embed = discord.Embed.from_dict(rendered["embeds"][0])
     await replies.say(interaction, "", embed=embed)

@@ -7,11 +7,15 @@ import io
 
 import discord
 
-from bot import replies
+from bot import components, replies
 from bot.people import actor
 from models.payment_method import PaymentKind, PaymentMethod
 from models.store import Store
 from workflows import qris, tickets
+from workflows.discord_contract import components as contract
+from workflows.discord_contract import custom_ids
+from workflows.discord_contract.custom_ids import Action
+from workflows.discord_contract.embeds import embed
 from workflows.i18n import text
 from workflows.money import format_amount
 
@@ -59,7 +63,8 @@ async def on_payment_methods(interaction: discord.Interaction, store: Store) -> 
         await replies.say(interaction, text(store.locale, "payment.none"))
         return
     description = "\n\n".join(describe(m, store.locale) for m in methods)
-    listing = discord.Embed(title=text(store.locale, "payment.title"), description=description)
+    # Many methods with long instructions: the description is cut at Discord's 4,096.
+    listing = discord.Embed.from_dict(embed(text(store.locale, "payment.title"), description))
     codes, files = qris_images(methods)
     await replies.say(
         interaction, "", embeds=[listing, *codes][:10], **({"files": files[:9]} if files else {})
@@ -73,22 +78,12 @@ async def on_choose_method(interaction: discord.Interaction, store: Store, ticke
         await replies.say(interaction, text(store.locale, "payment.none"))
         return
     options = [
-        discord.SelectOption(
-            label=f"{m.provider}"[:100],
-            value=str(m.id),
-            description=text(store.locale, f"story.kind.{m.kind.value}"),
-        )
-        for m in methods[:25]
+        contract.Option(m.provider, str(m.id), text(store.locale, f"story.kind.{m.kind.value}"))
+        for m in methods[: contract.OPTIONS_MAX]
     ]
-    view = discord.ui.View(timeout=None)
-    view.add_item(
-        discord.ui.Select(
-            custom_id=f"method:{ticket_id}",
-            options=options,
-            placeholder=text(store.locale, "ticket.choose_method"),
-        )
-    )
-    await replies.say(interaction, text(store.locale, "ticket.choose_method"), view=view)
+    question = text(store.locale, "ticket.choose_method")
+    menu = contract.menu(custom_ids.ticket(Action.METHOD_CHOSEN, ticket_id), options, question)
+    await replies.say(interaction, question, view=components.view([menu]))
 
 
 async def on_method_chosen(interaction: discord.Interaction, store: Store, ticket_id: str) -> None:
@@ -98,9 +93,11 @@ async def on_method_chosen(interaction: discord.Interaction, store: Store, ticke
     result = await tickets.choose_payment_method(ticket_id, actor(interaction.user, store), values[0])
     method = await PaymentMethod.get(result.ticket.payment_method_id)
     amount = format_amount(result.ticket.amount_due, result.ticket.currency)
-    embed = discord.Embed(
-        title=f"{text(store.locale, 'payment.title')}: {method.provider}",
-        description=f"{describe(method, store.locale)}\n\n**{amount}**",
+    how = discord.Embed.from_dict(
+        embed(
+            f"{text(store.locale, 'payment.title')}: {method.provider}",
+            f"{describe(method, store.locale)}\n\n**{amount}**",
+        )
     )
     files = []
     if method.kind is PaymentKind.QRIS and method.details.get("payload"):
@@ -108,8 +105,8 @@ async def on_method_chosen(interaction: discord.Interaction, store: Store, ticke
         payload = qris.with_amount(method.details["payload"], result.ticket.amount_due)
         name = f"qris-{result.ticket.number}.png"
         files.append(discord.File(io.BytesIO(qris.qr_png(payload)), filename=name))
-        embed.set_image(url=f"attachment://{name}")
-        await replies.say(interaction, "", embed=embed, files=files)
+        how.set_image(url=f"attachment://{name}")
+        await replies.say(interaction, "", embed=how, files=files)
         return
     codes, files = qris_images([method])
-    await replies.say(interaction, "", embeds=[embed, *codes], **({"files": files} if files else {}))
+    await replies.say(interaction, "", embeds=[how, *codes], **({"files": files} if files else {}))

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import discord
 
-from bot import replies
 from models.store import Store
-from workflows.errors import InvalidInput
+from workflows.discord_contract import custom_ids
+from workflows.discord_contract.custom_ids import Action
 from workflows.i18n import text
-from workflows.ratings import parse_stars
 
 
 class RatingModal(discord.ui.Modal):
     """Optional comment; answered by `bot.modals.rating` (survives restarts)."""
 
     def __init__(self, store: Store, ticket_id: str, stars: int) -> None:
-        super().__init__(title="⭐" * stars, custom_id=f"rating:{ticket_id}:{stars}")
+        modal_id = custom_ids.stars(Action.RATING, ticket_id, stars)
+        super().__init__(title="⭐" * stars, custom_id=modal_id.build())
         self.add_item(
             discord.ui.InputText(
                 label=text(store.locale, "rating.comment"),
-                custom_id="comment",
+                custom_id=custom_ids.COMMENT_FIELD,
                 required=False,
                 max_length=500,
                 style=discord.InputTextStyle.long,
@@ -30,11 +30,6 @@ class RatingModal(discord.ui.Modal):
         return None  # the router handles the submission
 
 
-async def on_rate(interaction: discord.Interaction, store: Store, ticket_id: str, stars: str) -> None:
-    try:
-        # The custom_id comes from the client: a forged one gets the same answer as a typed one.
-        count = parse_stars(stars)
-    except InvalidInput:
-        await replies.say(interaction, text(store.locale, "security.rating_whole_number"))
-        return
-    await interaction.response.send_modal(RatingModal(store, ticket_id, count))
+async def on_rate(interaction: discord.Interaction, store: Store, ticket_id: str, stars: int) -> None:
+    """rate:<ticket>:<stars> (a forged star count never gets here: the router answers it)."""
+    await interaction.response.send_modal(RatingModal(store, ticket_id, stars))

@@ -10,6 +10,7 @@ from bot.people import as_buyer
 from models.store import Store
 from models.ticket_message import TicketMessage
 from workflows import plain_text, tickets
+from workflows.discord_contract.custom_ids import REFERENCE_FIELD
 from workflows.i18n import text
 
 
@@ -37,7 +38,7 @@ async def latest_proof(ticket_id: str, buyer_id: int) -> str | None:
 
 async def on_payment_report(interaction: discord.Interaction, store: Store, ticket_id: str) -> None:
     await replies.ack(interaction)
-    reference = plain_text.clean(field(interaction, "reference"))
+    reference = plain_text.clean(field(interaction, REFERENCE_FIELD))
     if not reference:  # only control or bidi characters: nothing a seller could check
         await replies.say(interaction, text(store.locale, "security.reference_unreadable"))
         return

@@ -9,20 +9,15 @@ from bot.modals.payment_report import field
 from bot.people import as_buyer
 from models.store import Store
 from workflows import ratings
-from workflows.errors import InvalidInput
+from workflows.discord_contract.custom_ids import COMMENT_FIELD
 from workflows.i18n import text
 
 
-async def on_rating(interaction: discord.Interaction, store: Store, ticket_id: str, stars: str) -> None:
+async def on_rating(interaction: discord.Interaction, store: Store, ticket_id: str, stars: int) -> None:
+    """rating:<ticket>:<stars>, the stars checked by the grammar (a client can send anything)."""
     await replies.ack(interaction)
-    try:
-        # The stars come back in the modal's custom_id, which a client can send as anything.
-        count = ratings.parse_stars(stars)
-    except InvalidInput:
-        await replies.say(interaction, text(store.locale, "security.rating_whole_number"))
-        return
     buyer = as_buyer(interaction.user)
-    rating = await ratings.rate(ticket_id, buyer, count, field(interaction, "comment"))
+    rating = await ratings.rate(ticket_id, buyer, stars, field(interaction, COMMENT_FIELD))
     channel = store.testimonial_channel_id
     if channel and _in_store_guild(interaction, store, channel):
         post = text(

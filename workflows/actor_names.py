@@ -1,0 +1,20 @@
+"""The names of the Dramatiq actors that move tickets on (not the people who act on a ticket:
+those are `models.ticket.Actor`). The domain names them in outbox entries and timers
+(`workflows.tickets`), the workers register under them and route them to their queues
+(`workers.queues`); one enum, so a misspelt name fails at import, not in a queue."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ActorName(StrEnum):
+    OPEN_TICKET_CHANNEL = "open_ticket_channel"
+    VERIFY_PAYMENT = "verify_payment"
+    DELIVER_PRODUCT = "deliver_product"
+    PROMPT_RATING = "prompt_rating"
+    NOTIFY_TICKET = "notify_ticket"
+    SETTLE_PAYMENT_PROMPT = "settle_payment_prompt"
+    AUTO_CLOSE = "auto_close"
+    EXPIRE_UNPAID = "expire_unpaid"
+    ARCHIVE_TRANSCRIPT = "archive_transcript"
