@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from models.stock_item import StockItem, StockItemStatus
 from models.ticket import Ticket, TicketOutcome, TicketState
-from tests.bot_driver import answered, answers, click, messages, open_shop, panel_message
+from tests.bot_driver import answered, answers, click, messages, on_sandbox, open_shop, panel_message
 from tests.waiting import eventually
 
 
@@ -19,7 +19,7 @@ async def test_a_buyers_cancel_asks_first_and_yes_twice_cancels_once(
     sandbox, world, store, cipher, settings, start_worker, start_bot
 ):
     _, product = await open_shop(sandbox, world, store, settings, cipher)
-    start_worker()  # it makes the ticket channels
+    worker = start_worker()  # it makes the ticket channels
     start_bot()
     buyer = world["buyer"]
     panel = await panel_message(sandbox, world)
@@ -37,6 +37,14 @@ async def test_a_buyers_cancel_asks_first_and_yes_twice_cancels_once(
     opening = (await eventually(instructions, "the instructions with a Cancel button"))[0]
     assert await _available(product) == 0  # the one key is reserved for this ticket
 
+    async def ready():
+        return (await Ticket.get(ticket.id)).opening.done_at is not None
+
+    await eventually(ready, "the ticket's opening done")
+    # No worker until the answers are read: once cancelled, the archive deletes the ticket's
+    # channel, and the ephemeral answers in it with it.
+    worker.stop()
+
     asked = click(sandbox, buyer, ticket.channel_id, opening.id, f"cancel:{ticket.id}")
     await eventually(answered(sandbox, asked), "the confirmation question")
     question = answers(sandbox, asked)[0]
@@ -46,6 +54,12 @@ async def test_a_buyers_cancel_asks_first_and_yes_twice_cancels_once(
     # The first click only asks: the ticket is open, its key still reserved.
     assert (await Ticket.get(ticket.id)).state is TicketState.OPEN
     assert await _available(product) == 0
+
+    # A Yes forged by a client (a ticket id the store never made) is answered, and changes nothing.
+    forged = click(sandbox, buyer, ticket.channel_id, question.id, "cancel_confirm:../../tickets")
+    await eventually(answered(sandbox, forged), "the answer to a forged Yes")
+    assert "bukan buatan toko" in answers(sandbox, forged)[0].content
+    assert (await Ticket.get(ticket.id)).state is TicketState.OPEN
 
     kept = click(sandbox, buyer, ticket.channel_id, question.id, f"cancel_keep:{ticket.id}")
     await eventually(answered(sandbox, kept), "the answer to No")
@@ -64,7 +78,13 @@ async def test_a_buyers_cancel_asks_first_and_yes_twice_cancels_once(
     assert cancelled.state is TicketState.CLOSED and cancelled.outcome is TicketOutcome.CANCELLED
     assert [h.trigger for h in cancelled.history].count("cancel") == 1  # cancelled once
 
-    async def back_on_sale():
-        return await _available(product) == 1
+    assert await _available(product) == 1  # the key is back on sale
 
-    await eventually(back_on_sale, "the key back on sale")
+    start_worker()
+    await eventually(
+        lambda: _gone(sandbox, ticket.channel_id), "the cancelled ticket's channel archived and removed"
+    )
+
+
+async def _gone(sandbox, channel_id):
+    return channel_id not in on_sandbox(sandbox, lambda: set(sandbox.server.channels))

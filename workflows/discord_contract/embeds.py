@@ -22,8 +22,8 @@ class Field:
 
 
 def embed(
-    title: str = "",
-    description: str = "",
+    title: str | None = None,
+    description: str | None = None,
     *,
     fields: list[Field] | None = None,
     footer: str = "",
@@ -31,15 +31,16 @@ def embed(
     image_url: str = "",
     thumbnail_url: str = "",
 ) -> Embed:
-    """One embed; empty parts are left out (Discord refuses an empty field name or value, so
-    an empty one becomes "—")."""
+    """One embed. The title and description are kept when given, even empty (the panel's
+    seller may clear its title); the other parts only when they say something. Discord
+    refuses an empty field name or value, so an empty one becomes "—"."""
     fields = fields or []
     if len(fields) > limits.EMBED_FIELDS_MAX:
         raise ValueError(f"an embed holds at most {limits.EMBED_FIELDS_MAX} fields, not {len(fields)}")
     made: Embed = {}
-    if title:
+    if title is not None:
         made["title"] = shorten(title, limits.EMBED_TITLE_MAX)
-    if description:
+    if description is not None:
         made["description"] = shorten(description, limits.EMBED_DESCRIPTION_MAX)
     if color is not None:
         made["color"] = color
