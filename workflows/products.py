@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -12,7 +13,8 @@ from models.product import DeliveryMode, Product
 from models.stock_item import StockItem, StockItemStatus
 from models.store import Store, utcnow
 from models.ticket import Ticket, TicketState
-from workflows.errors import InvalidInput, ProductNotFound, StoreNotFound
+from workflows import stock
+from workflows.errors import InvalidInput, Problem, ProductNotFound, StoreNotFound
 
 
 async def get_store(guild_id: int) -> Store:
@@ -122,6 +124,63 @@ async def update_product(guild_id: int, product_id: PydanticObjectId | str, **ch
         {"$set": {key: getattr(updated, key) for key in [*changes, "updated_at"]}},
     )
     return updated
+
+
+async def set_delivery_mode(
+    guild_id: int, product_id: PydanticObjectId | str, mode: DeliveryMode | str
+) -> Product:
+    """Switch a product between automatic stock items and manual delivery.
+
+    Nothing on the shelf is lost either way: a product switched to manual keeps its stock items
+    (saved, not sold while manual: a manual sale counts `stock` instead), and switched back to
+    automatic it sells them again; the manual count is kept too. A ticket already open keeps
+    the mode it was bought with (the ticket's own copy of the product), so it is delivered and
+    released as it was sold."""
+    product = await get_product(guild_id, product_id)
+    try:
+        wanted = DeliveryMode(mode)
+    except ValueError:
+        choices = ", ".join(m.value for m in DeliveryMode)
+        raise InvalidInput(problems=(Problem("delivery_mode", "one_of", choices),)) from None
+    if wanted is not product.delivery_mode:
+        product.delivery_mode, product.updated_at = wanted, utcnow()
+        await Product.get_pymongo_collection().update_one(
+            {"_id": product.id},
+            {"$set": {"delivery_mode": wanted.value, "updated_at": product.updated_at}},
+        )
+    return product
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """A product with its stock, as the seller's catalogue lists it.
+
+    For an automatic product the counts are its stock items; for a manual one `available` is
+    its count, `reserved` what open tickets hold, `delivered` None (manual sales keep no items)
+    and `kept_items` the stock items saved from when it was automatic (sold again if switched
+    back)."""
+
+    product: Product
+    available: int
+    reserved: int
+    delivered: int | None
+    kept_items: int = 0
+
+
+async def catalogue(guild_id: int) -> list[CatalogueEntry]:
+    """Every product of the store in the panel's order with its stock: two queries however
+    many products there are (the products, then one aggregation of all their stock items)."""
+    found = await Product.find(Product.guild_id == guild_id).sort("sort_order", "created_at").to_list()
+    counts = await stock.counts_by_product([p.id for p in found])
+    entries = []
+    for p in found:
+        items = counts.get(p.id, stock.StockCounts())
+        if p.delivery_mode is DeliveryMode.MANUAL:
+            held = sum(r.quantity for r in p.reservations)
+            entries.append(CatalogueEntry(p, p.stock, held, None, kept_items=items.available))
+        else:
+            entries.append(CatalogueEntry(p, items.available, items.reserved, items.delivered))
+    return entries
 
 
 async def delete_product(guild_id: int, product_id: PydanticObjectId | str) -> None:

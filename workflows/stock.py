@@ -298,16 +298,36 @@ async def available(product: Product) -> int:
     )
 
 
+@dataclass(frozen=True)
+class StockCounts:
+    """A product's stock items by status."""
+
+    available: int = 0
+    reserved: int = 0
+    delivered: int = 0
+
+
+async def counts_by_product(product_ids: Iterable[PydanticObjectId]) -> dict[PydanticObjectId, StockCounts]:
+    """Stock items by status for many products in ONE aggregation (a catalogue page lists every
+    product's counts: one query per product made a page of 30 products cost 31 queries).
+    A product without items is absent from the answer: read it as `StockCounts()`."""
+    ids = list(product_ids)
+    if not ids:
+        return {}
+    pipeline = [
+        {"$match": {"product_id": {"$in": ids}}},
+        {"$group": {"_id": {"product": "$product_id", "status": "$status"}, "n": {"$sum": 1}}},
+    ]
+    by_product: dict[PydanticObjectId, dict[str, int]] = {}
+    async for row in await StockItem.get_pymongo_collection().aggregate(pipeline):
+        by_product.setdefault(row["_id"]["product"], {})[row["_id"]["status"]] = row["n"]
+    return {product_id: StockCounts(**found) for product_id, found in by_product.items()}
+
+
 async def counts(product_id: PydanticObjectId) -> dict[str, int]:
     """Stock items by status: available, reserved, delivered."""
-    result = {status.value: 0 for status in StockItemStatus}
-    pipeline = [
-        {"$match": {"product_id": product_id}},
-        {"$group": {"_id": "$status", "n": {"$sum": 1}}},
-    ]
-    async for row in await StockItem.get_pymongo_collection().aggregate(pipeline):
-        result[row["_id"]] = row["n"]
-    return result
+    found = (await counts_by_product([product_id])).get(product_id, StockCounts())
+    return {"available": found.available, "reserved": found.reserved, "delivered": found.delivered}
 
 
 async def reserve(product: Product, ticket_id: PydanticObjectId, quantity: int) -> list[bytes]:

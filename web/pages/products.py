@@ -9,91 +9,126 @@ of the same drawing (a double click) is the same request and is ignored, so one 
 product or one batch of stock, and the seller sees one result. A token (not a unique product
 name) because two products may share a name on purpose, and a store that already has two
 cannot be given a unique index without failing to start.
+
+Deleting a product and removing stock items ask first (an alert dialog); nothing happens
+until the seller confirms. Every text is in web/locales/<language>/products.yaml.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 import reflex as rx
 
-from models.product import DeliveryMode, Product
+from models.product import DeliveryMode
 from models.settings import get_settings
 from models.stock_item import StockItemStatus
-from web import access, media, styles
+from web import media, styles
 from web.components.frame import frame
 from web.components.widgets import data_table, drop_zone
-from web.seller import SellerState
+from web.i18n import tx
+from web.seller import SellerAccess, SellerState, page_entry, seller_action
 from workflows import products, stock
 from workflows.errors import StoreError
-from workflows.i18n import text
 from workflows.images import MAX_BYTES
-from workflows.money import format_amount, parse_amount
+from workflows.money import digits, format_amount, format_plain, parse_amount
 from workflows.stock_cipher import StockCipher
 
 MAX_STOCK_FILE_BYTES = 5 * 1024 * 1024
+MAX_MANUAL_STOCK = 1_000_000
+NEW_IMAGE = "new_product_image"  # the drop zone of the "New product" form
 
 
 def _cipher() -> StockCipher:
     return StockCipher(get_settings().stock_encryption_key())
 
 
-_LABELS = ["list_title", "search_placeholder", "search", "reveal", "remove"]
-
-
 def _token() -> str:
     return uuid.uuid4().hex
 
 
+@dataclass
+class ProductRow:
+    """A product as the catalogue shows it; amounts already written ("Rp 75.000")."""
+
+    id: str = ""
+    name: str = ""
+    price: str = ""  # "Rp 75.000", for lists
+    price_input: str = ""  # "75.000", as the price box shows it
+    description: str = ""
+    mode: str = DeliveryMode.AUTOMATIC.value
+    active: bool = True
+    available: int = 0
+    reserved: int = 0
+    delivered: str = ""  # "—" for a manual product: its sales keep no items
+    kept_items: int = 0  # a manual product's stock items saved from when it was automatic
+    manual_text: str = ""
+    image: str = ""
+
+
+@dataclass
+class StockItemRow:
+    """A stock item in the editor's list: masked, never the secret itself."""
+
+    id: str = ""
+    preview: str = ""
+    status: str = StockItemStatus.AVAILABLE.value
+    ticket: str = ""  # the number of the ticket holding or given it
+    available: bool = True
+
+
+def _product_row(entry: products.CatalogueEntry, currency: str) -> ProductRow:
+    p = entry.product
+    return ProductRow(
+        id=str(p.id),
+        name=p.name,
+        price=format_amount(p.price, currency),
+        price_input=format_plain(p.price, currency),
+        description=p.description,
+        mode=p.delivery_mode.value,
+        active=p.active,
+        available=entry.available,
+        reserved=entry.reserved,
+        delivered="—" if entry.delivered is None else str(entry.delivered),
+        kept_items=entry.kept_items,
+        manual_text=p.manual_delivery_text,
+        image=media.public_url(media.thumbnail_ref(p.image_ref)),
+    )
+
+
 class ProductsState(SellerState):
-    products: list[dict[str, str]] = []
+    products: list[ProductRow] = []
     editing: str = ""
     upload_progress: int = 0
     form_key: int = 0  # bumped after a success: the form is remounted empty
     # One token per drawing of the "New product" form and of the stock form (module docstring).
     create_token: str = ""
     stock_token: str = ""
+    # The product just created, waiting for the image chosen in the "New product" form; taken
+    # by the first upload that follows (a double click's second upload finds it empty).
+    _image_for: str = ""
     # The edited product's stock items, masked; the texts revealed on purpose; the ticked ones.
-    items: list[dict[str, str]] = []
+    items: list[StockItemRow] = []
     revealed: dict[str, str] = {}
     selected: list[str] = []
     query: str = ""
-    labels: dict[str, str] = {}
     just_removed: bool = False  # the last stock action removed the ticked items
 
     @rx.var
-    def editing_product(self) -> dict[str, str]:
-        return next((p for p in self.products if p["id"] == self.editing), {})
+    def editing_product(self) -> ProductRow:
+        return next((p for p in self.products if p.id == self.editing), ProductRow())
 
-    async def _reload(self, guild_id: int, currency: str) -> None:
-        rows = []
-        for p in await Product.find(Product.guild_id == guild_id).sort("sort_order", "created_at").to_list():
-            counts = await stock.counts(p.id)
-            manual = p.delivery_mode is DeliveryMode.MANUAL
-            rows.append(
-                {
-                    "id": str(p.id),
-                    "name": p.name,
-                    "price": format_amount(p.price, currency),
-                    "price_input": str(p.price),
-                    "description": p.description,
-                    "mode": p.delivery_mode.value,
-                    "active": "yes" if p.active else "no",
-                    "available": str(p.stock if manual else counts["available"]),
-                    "reserved": str(
-                        sum(r.quantity for r in p.reservations) if manual else counts["reserved"]
-                    ),
-                    "delivered": "—" if manual else str(counts["delivered"]),
-                    "manual_text": p.manual_delivery_text,
-                    "image": media.public_url(media.thumbnail_ref(p.image_ref)),
-                }
-            )
-        self.products = rows
+    async def _reload(self, checked: SellerAccess) -> None:
+        """The catalogue with every product's stock: a fixed number of queries however many
+        products (`products.catalogue`), never one per row."""
+        currency = checked.store.currency
+        self.products = [
+            _product_row(entry, currency) for entry in await products.catalogue(checked.guild_id)
+        ]
 
-    async def _reload_items(self, checked: access.SellerAccess, product: Product | None = None) -> None:
+    async def _reload_items(self, checked: SellerAccess, product=None) -> None:
         """The edited product's items as the list shows them (search results when searching)."""
-        locale = checked.store.locale
-        self.labels = {key: text(locale, f"stock.{key}") for key in _LABELS}
         if product is None:
             product = await products.get_product(checked.guild_id, self.editing)
         if product.delivery_mode is not DeliveryMode.AUTOMATIC:
@@ -105,157 +140,173 @@ class ProductsState(SellerState):
             else await stock.list_items(product, _cipher())
         )
         self.items = [
-            {
-                "id": row.id,
-                "preview": row.preview,
-                "status": row.status.value,
-                "status_text": text(
-                    locale, f"stock.status.{row.status.value}", number=row.ticket_number or "?"
-                ),
-                "available": "yes" if row.status is StockItemStatus.AVAILABLE else "",
-            }
+            StockItemRow(
+                id=row.id,
+                preview=row.preview,
+                status=row.status.value,
+                ticket=str(row.ticket_number or "?"),
+                available=row.status is StockItemStatus.AVAILABLE,
+            )
             for row in rows
         ]
-        self.selected = [item_id for item_id in self.selected if any(i["id"] == item_id for i in self.items)]
+        self.selected = [item_id for item_id in self.selected if any(i.id == item_id for i in self.items)]
 
-    async def load(self):
-        checked = await self._enter()
-        if checked is None or not isinstance(checked, access.SellerAccess):
-            return checked
-        await self._reload(checked.guild_id, checked.store.currency)
+    def _price(self, written: str, currency: str) -> int:
+        """A typed price ("75.000", "Rp 75.000") in the smallest unit, or a refusal naming the
+        field and what is allowed, in the seller's language."""
+        example = format_amount(75_000 * 10 ** digits(currency), currency)
+        if not written.strip():
+            raise StoreError(self._say("products.said.price_required", example=example))
+        try:
+            return parse_amount(written, currency)
+        except ValueError:
+            plain = format_plain(75_000 * 10 ** digits(currency), currency)
+            raise StoreError(self._say("products.said.price_invalid", example=example, plain=plain)) from None
+
+    def _manual_stock(self, written: object) -> int:
+        try:
+            count = int(str(written or "0").strip())
+        except ValueError:
+            count = -1
+        if not 0 <= count <= MAX_MANUAL_STOCK:
+            raise StoreError(self._say("products.said.stock_invalid"))
+        return count
+
+    @page_entry
+    async def load(self, checked: SellerAccess):
+        await self._reload(checked)
         self.create_token, self.stock_token = _token(), _token()
-        self.labels = {key: text(checked.store.locale, f"stock.{key}") for key in _LABELS}
-        return None
 
-    async def create(self, form: dict):
+    @seller_action
+    async def create(self, checked: SellerAccess, form: dict):
         if form.get("create_token") != self.create_token:
             return None  # the same form submitted again (a double click): already handled
-        try:
-            checked = await self._access()
-            mode = form.get("delivery_mode") or "automatic"
-            product = await products.create_product(
-                checked.guild_id,
-                name=str(form.get("name", "")),
-                price=parse_amount(str(form.get("price", "")), checked.store.currency),
-                description=str(form.get("description", "")),
-                delivery_mode=mode,
-                stock=int(form.get("stock") or 0) if mode == "manual" else 0,
-                manual_delivery_text=str(form.get("manual_delivery_text", "")),
-            )
-        except (access.Refused, StoreError, ValueError) as error:
-            return self._failed(error)
-        await self._reload(checked.guild_id, checked.store.currency)
-        self.editing = str(product.id)
+        mode = str(form.get("delivery_mode") or DeliveryMode.AUTOMATIC.value)
+        product = await products.create_product(
+            checked.guild_id,
+            name=str(form.get("name", "")),
+            price=self._price(str(form.get("price", "")), checked.store.currency),
+            description=str(form.get("description", "")),
+            delivery_mode=mode,
+            stock=self._manual_stock(form.get("stock")) if mode == DeliveryMode.MANUAL.value else 0,
+            manual_delivery_text=str(form.get("manual_delivery_text", "")),
+        )
+        await self._reload(checked)
+        self.editing = self._image_for = str(product.id)
         self.form_key += 1
         self.create_token = _token()
         self.items, self.revealed, self.selected, self.query = [], {}, [], ""
-        return self._done(text(checked.store.locale, "clicks.product_created", name=product.name))
+        return self._done(self._say("products.said.created", name=product.name))
 
-    async def edit(self, product_id: str):
+    @seller_action
+    async def attach_new_image(self, checked: SellerAccess, files: list[rx.UploadFile]):
+        """The image chosen in the "New product" form, sent right after the product is made."""
+        product_id, self._image_for = self._image_for, ""
+        if not product_id or not files:
+            return None  # no image chosen, the product was refused, or a double click's second
+        clear = rx.clear_selected_files(NEW_IMAGE)
+        try:
+            ref = await media.keep_image(checked.guild_id, await files[0].read(MAX_BYTES + 1))
+        except StoreError as refused:  # the product stays, without an image; the file is let go
+            return [self._failed(refused), clear]
+        await products.update_product(checked.guild_id, product_id, image_ref=ref)
+        await self._reload(checked)
+        return [self._done(self._say("products.said.image_saved")), clear]
+
+    @seller_action
+    async def edit(self, checked: SellerAccess, product_id: str):
         self.editing = product_id
         self.error = self.notice = ""
         self.revealed, self.selected, self.query = {}, [], ""
-        try:
-            checked = await self._access()
-            await self._reload_items(checked)
-        except (access.Refused, StoreError) as error:
-            return self._failed(error)
-        return None
+        await self._reload_items(checked)
 
-    async def search_items(self, form: dict):
+    @seller_action
+    async def search_items(self, checked: SellerAccess, form: dict):
         self.query = str(form.get("stock_query", ""))
-        try:
-            checked = await self._access()
-            await self._reload_items(checked)
-        except (access.Refused, StoreError) as error:
-            return self._failed(error)
-        return None
+        await self._reload_items(checked)
 
-    def toggle_item(self, item_id: str, checked: bool):
+    def toggle_item(self, item_id: str, ticked: bool):
         self.just_removed = False
         others = [i for i in self.selected if i != item_id]
-        self.selected = [*others, item_id] if checked else others
+        self.selected = [*others, item_id] if ticked else others
 
-    async def reveal(self, item_id: str):
+    @seller_action
+    async def reveal(self, checked: SellerAccess, item_id: str):
         """One item's text, shown because the seller clicked its Reveal (recorded: who, when)."""
-        try:
-            checked = await self._access()
-            product = await products.get_product(checked.guild_id, self.editing)
-            secret = await stock.reveal(product, item_id, checked.session.user_id, _cipher())
-        except (access.Refused, StoreError) as error:
-            return self._failed(error)
+        product = await products.get_product(checked.guild_id, self.editing)
+        secret = await stock.reveal(product, item_id, checked.session.user_id, _cipher())
         self.revealed = {**self.revealed, item_id: secret}
-        return self._done(text(checked.store.locale, "stock.revealed"))
+        return self._done(self._say("products.said.revealed"))
 
-    async def remove_selected(self):
+    @seller_action
+    async def remove_selected(self, checked: SellerAccess):
         if not self.selected and self.just_removed:
             return None  # the second click of a double click: the removal is already done
-        try:
-            checked = await self._access()
-            locale = checked.store.locale
-            if not self.selected:
-                raise StoreError(text(locale, "stock.none_selected"))
-            product = await products.get_product(checked.guild_id, self.editing)
-            removed, kept = await stock.remove_available(product, self.selected)
-        except (access.Refused, StoreError) as error:
-            return self._failed(error)
+        if not self.selected:
+            raise StoreError(self._say("products.said.none_selected"))
+        product = await products.get_product(checked.guild_id, self.editing)
+        removed, kept = await stock.remove_available(product, self.selected)
         self.selected, self.just_removed = [], True
-        await self._reload(checked.guild_id, checked.store.currency)
+        await self._reload(checked)
         await self._reload_items(checked, product)
-        message = text(locale, "stock.removed", count=removed)
-        return self._done(message + (" " + text(locale, "stock.kept", count=kept) if kept else ""))
+        message = self._say("products.said.removed", count=removed)
+        if kept:
+            message += " " + self._say("products.said.kept", count=kept)
+        return self._done(message)
 
-    async def save(self, form: dict):
-        try:
-            checked = await self._access()
-            product = await products.update_product(
-                checked.guild_id,
-                self.editing,
-                name=str(form.get("name", "")).strip(),
-                price=parse_amount(str(form.get("price", "")), checked.store.currency),
-                description=str(form.get("description", "")),
-                manual_delivery_text=str(form.get("manual_delivery_text", "")),
-            )
-            if product.delivery_mode is DeliveryMode.MANUAL and form.get("stock", "") != "":
-                await stock.set_manual_stock(product, int(form["stock"]))
-        except (access.Refused, StoreError, ValueError) as error:
-            return self._failed(error)
-        await self._reload(checked.guild_id, checked.store.currency)
-        return self._done(f"Saved “{product.name}”")
+    @seller_action
+    async def save(self, checked: SellerAccess, form: dict):
+        product = await products.get_product(checked.guild_id, self.editing)
+        manual = product.delivery_mode is DeliveryMode.MANUAL
+        count = self._manual_stock(form.get("stock")) if manual and form.get("stock", "") != "" else None
+        product = await products.update_product(
+            checked.guild_id,
+            self.editing,
+            name=str(form.get("name", "")).strip(),
+            price=self._price(str(form.get("price", "")), checked.store.currency),
+            description=str(form.get("description", "")),
+            manual_delivery_text=str(form.get("manual_delivery_text", "")),
+        )
+        if count is not None:
+            await stock.set_manual_stock(product, count)
+        await self._reload(checked)
+        return self._done(self._say("products.said.saved", name=product.name))
 
-    async def toggle_active(self, product_id: str):
-        try:
-            checked = await self._access()
-            product = await products.get_product(checked.guild_id, product_id)
-            await products.update_product(checked.guild_id, product_id, active=not product.active)
-        except (access.Refused, StoreError) as error:
-            return self._failed(error)
-        await self._reload(checked.guild_id, checked.store.currency)
-        return self._done(f"“{product.name}” is now {'hidden' if product.active else 'on sale'}")
+    @seller_action
+    async def change_mode(self, checked: SellerAccess, mode: str):
+        """Automatic ⇄ manual; the stock items stay saved either way (`products.set_delivery_mode`)."""
+        product = await products.set_delivery_mode(checked.guild_id, self.editing, mode)
+        await self._reload(checked)
+        self.selected, self.revealed = [], {}
+        await self._reload_items(checked, product)
+        return self._done(self._say(f"products.said.mode_{product.delivery_mode.value}", name=product.name))
 
-    async def delete(self, product_id: str):
-        try:
-            checked = await self._access()
-            product = await products.get_product(checked.guild_id, product_id)
-            await products.delete_product(checked.guild_id, product_id)
-        except (access.Refused, StoreError) as error:
-            return self._failed(error)
-        self.editing = ""
-        await self._reload(checked.guild_id, checked.store.currency)
-        return self._done(f"Deleted “{product.name}”")
+    @seller_action
+    async def toggle_active(self, checked: SellerAccess, product_id: str):
+        product = await products.get_product(checked.guild_id, product_id)
+        await products.update_product(checked.guild_id, product_id, active=not product.active)
+        await self._reload(checked)
+        said = "products.said.now_hidden" if product.active else "products.said.now_on_sale"
+        return self._done(self._say(said, name=product.name))
 
-    async def upload_image(self, files: list[rx.UploadFile]):
-        try:
-            checked = await self._access()
-            if not files:
-                raise StoreError("choose an image first")
-            data = await files[0].read(MAX_BYTES + 1)
-            ref = await media.keep_image(checked.guild_id, data)
-            await products.update_product(checked.guild_id, self.editing, image_ref=ref)
-        except (access.Refused, StoreError) as error:
-            return self._failed(error)
-        await self._reload(checked.guild_id, checked.store.currency)
-        return self._done("Image saved (metadata removed, thumbnail made)")
+    @seller_action
+    async def delete(self, checked: SellerAccess, product_id: str):
+        product = await products.get_product(checked.guild_id, product_id)
+        await products.delete_product(checked.guild_id, product_id)
+        if self.editing == product_id:
+            self.editing = ""
+        await self._reload(checked)
+        return self._done(self._say("products.said.deleted", name=product.name))
+
+    @seller_action
+    async def upload_image(self, checked: SellerAccess, files: list[rx.UploadFile]):
+        if not files:
+            raise StoreError(self._say("products.said.choose_image"))
+        data = await files[0].read(MAX_BYTES + 1)
+        ref = await media.keep_image(checked.guild_id, data)
+        await products.update_product(checked.guild_id, self.editing, image_ref=ref)
+        await self._reload(checked)
+        return [self._done(self._say("products.said.image_saved")), rx.clear_selected_files("product_image")]
 
     async def add_stock_lines(self, form: dict):
         if form.get("stock_token") != self.stock_token:
@@ -265,16 +316,21 @@ class ProductsState(SellerState):
     async def upload_stock(self, files: list[rx.UploadFile]):
         lines: list[str] = []
         for file in files:
-            name = (file.name or "").lower()
-            if not name.endswith((".txt", ".csv")):
-                return self._failed(StoreError(f"{file.name}: upload a .txt or .csv file, one item per line"))
-            data = await file.read(MAX_STOCK_FILE_BYTES + 1)
-            if len(data) > MAX_STOCK_FILE_BYTES:
-                return self._failed(StoreError(f"{file.name}: larger than 5 MB; split it"))
-            try:
-                lines += data.decode("utf-8-sig").splitlines()
-            except UnicodeDecodeError:
-                return self._failed(StoreError(f"{file.name}: not a UTF-8 text file"))
+            name = file.name or ""
+            refused = ""
+            if not name.lower().endswith((".txt", ".csv")):
+                refused = "products.said.file_type"
+            else:
+                data = await file.read(MAX_STOCK_FILE_BYTES + 1)
+                if len(data) > MAX_STOCK_FILE_BYTES:
+                    refused = "products.said.file_too_big"
+                else:
+                    try:
+                        lines += data.decode("utf-8-sig").splitlines()
+                    except UnicodeDecodeError:
+                        refused = "products.said.file_not_text"
+            if refused:
+                return self._failed(StoreError(self._say(refused, file=name)))
         self.upload_progress = 0
         # The chosen files stay in the browser's upload state: cleared, a second click has
         # nothing to upload again.
@@ -283,74 +339,115 @@ class ProductsState(SellerState):
     def stock_upload_progress(self, progress: dict):
         self.upload_progress = round(progress.get("progress", 0) * 100)
 
-    async def _add_stock(self, lines: list[str]):
-        try:
-            checked = await self._access()
-            locale = checked.store.locale
-            product = await products.get_product(checked.guild_id, self.editing)
-            result = await stock.add_items(product, lines, _cipher())
-            if not result.added and not result.duplicates:
-                raise StoreError(text(locale, "stock.nothing"))
-        except (access.Refused, StoreError) as error:
-            return self._failed(error)
-        await self._reload(checked.guild_id, checked.store.currency)
+    @seller_action
+    async def _add_stock(self, checked: SellerAccess, lines: list[str]):
+        product = await products.get_product(checked.guild_id, self.editing)
+        result = await stock.add_items(product, lines, _cipher())
+        if not result.added and not result.duplicates:
+            raise StoreError(self._say("products.said.nothing"))
+        await self._reload(checked)
         await self._reload_items(checked, product)
         self.form_key += 1
         self.stock_token = _token()
-        message = text(locale, "stock.added", added=result.added, product=product.name)
+        message = self._say("products.said.added", added=result.added, product=product.name)
         if result.duplicates:
-            message += " " + text(locale, "stock.duplicates", count=result.duplicates)
+            message += " " + self._say("products.said.duplicates", count=result.duplicates)
         return self._done(message)
 
 
-def _row(p: dict) -> rx.Component:
+def _label(key: str, for_id: str) -> rx.Component:
+    """A visible label tied to its input (screen readers, and `get_by_label`, find the field)."""
+    return rx.el.label(tx(key), html_for=for_id, style={"font_size": "0.85em", "font_weight": "500"})
+
+
+def _field(key: str, field: rx.Component, for_id: str, **box) -> rx.Component:
+    return rx.vstack(_label(key, for_id), field, spacing="1", **box)
+
+
+def _mode_select(for_id: str, **props) -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(id=for_id),
+        rx.select.content(
+            *[rx.select.item(tx(f"products.mode.{mode.value}"), value=mode.value) for mode in DeliveryMode]
+        ),
+        **props,
+    )
+
+
+def _confirm(
+    trigger: rx.Component, question: rx.Var, detail: rx.Var, yes: rx.Component, no_key: str
+) -> rx.Component:
+    """An action that asks first: nothing happens until `yes` is pressed (issue 17, 7)."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(trigger),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(question),
+            rx.alert_dialog.description(detail),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button(tx(no_key), variant="soft", class_name="confirm-no")),
+                rx.alert_dialog.action(yes),
+                justify="end",
+                spacing="2",
+                margin_top="1em",
+            ),
+        ),
+    )
+
+
+def _row(p: ProductRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
-            rx.cond(
-                p["image"] != "", rx.image(src=p["image"], width="40px", height="40px", border_radius="6px")
-            )
+            rx.cond(p.image != "", rx.image(src=p.image, width="40px", height="40px", border_radius="6px"))
         ),
-        rx.table.cell(rx.text(p["name"], weight="bold")),
-        rx.table.cell(p["price"]),
-        rx.table.cell(p["mode"]),
+        rx.table.cell(rx.text(p.name, weight="bold")),
+        rx.table.cell(p.price, class_name="product-price"),
         rx.table.cell(
-            rx.text(p["available"], " / ", p["reserved"], " / ", p["delivered"]), class_name="stock-counts"
+            rx.cond(p.mode == "manual", tx("products.mode.manual"), tx("products.mode.automatic")),
+            class_name="product-mode",
         ),
+        rx.table.cell(rx.text(p.available, " / ", p.reserved, " / ", p.delivered), class_name="stock-counts"),
         rx.table.cell(
             rx.badge(
-                rx.cond(p["active"] == "yes", "on sale", "hidden"),
-                color_scheme=rx.cond(p["active"] == "yes", "green", "gray"),
+                rx.cond(p.active, tx("products.on_sale"), tx("products.hidden")),
+                color_scheme=rx.cond(p.active, "green", "gray"),
             )
         ),
         rx.table.cell(
             rx.hstack(
-                rx.button("Edit", size="1", on_click=ProductsState.edit(p["id"]), class_name="edit-product"),
                 rx.button(
-                    rx.cond(p["active"] == "yes", "Hide", "Sell"),
+                    tx("products.edit"),
+                    size="1",
+                    on_click=ProductsState.edit(p.id),
+                    class_name="edit-product",
+                ),
+                rx.button(
+                    rx.cond(p.active, tx("products.hide"), tx("products.sell")),
                     size="1",
                     variant="soft",
-                    on_click=ProductsState.toggle_active(p["id"]),
+                    on_click=ProductsState.toggle_active(p.id),
                 ),
-                rx.alert_dialog.root(
-                    rx.alert_dialog.trigger(
-                        rx.button("Delete", size="1", color_scheme="red", variant="soft")
+                _confirm(
+                    rx.button(
+                        tx("products.delete"),
+                        size="1",
+                        color_scheme="red",
+                        variant="soft",
+                        class_name="delete-product",
                     ),
-                    rx.alert_dialog.content(
-                        rx.alert_dialog.title("Delete " + p["name"] + "?"),
-                        rx.alert_dialog.description("Unsold stock items are deleted too."),
-                        rx.hstack(
-                            rx.alert_dialog.cancel(rx.button("Keep", variant="soft")),
-                            rx.alert_dialog.action(
-                                rx.button(
-                                    "Delete", color_scheme="red", on_click=ProductsState.delete(p["id"])
-                                )
-                            ),
-                        ),
+                    tx("products.delete_question", name=p.name),
+                    tx("products.delete_detail"),
+                    rx.button(
+                        tx("products.delete"),
+                        color_scheme="red",
+                        on_click=ProductsState.delete(p.id),
+                        class_name="confirm-yes",
                     ),
+                    "products.keep",
                 ),
+                wrap="wrap",
             )
         ),
-        custom_attrs={"data-product": p["name"]},
+        custom_attrs={"data-product": p.name},
     )
 
 
@@ -358,92 +455,125 @@ def _create_form() -> rx.Component:
     return rx.card(
         rx.form(
             rx.vstack(
-                rx.heading("New product", size="4"),
+                rx.heading(tx("products.new.heading"), size="4"),
                 rx.flex(
-                    rx.input(
-                        name="name",
-                        placeholder="Name (e.g. Netflix Premium 1 bulan)",
-                        id="new-name",
+                    _field(
+                        "products.new.name",
+                        rx.input(
+                            name="name", placeholder=tx("products.new.name_hint"), id="new-name", width="100%"
+                        ),
+                        "new-name",
                         flex="2",
                         min_width="220px",
                     ),
-                    rx.input(
-                        name="price",
-                        placeholder="Price (e.g. 50.000)",
-                        id="new-price",
+                    _field(
+                        "products.new.price",
+                        rx.input(
+                            name="price",
+                            placeholder=tx("products.new.price_hint"),
+                            id="new-price",
+                            input_mode="numeric",
+                            width="100%",
+                        ),
+                        "new-price",
                         flex="1",
                         min_width="140px",
                     ),
-                    rx.select(
-                        ["automatic", "manual"],
-                        name="delivery_mode",
-                        default_value="automatic",
-                        id="new-mode",
+                    _field(
+                        "products.new.mode",
+                        _mode_select("new-mode", name="delivery_mode", default_value="automatic"),
+                        "new-mode",
                     ),
-                    rx.input(
-                        name="stock", placeholder="Stock (manual)", type="number", min="0", width="130px"
+                    _field(
+                        "products.new.stock",
+                        rx.input(name="stock", type="number", min="0", id="new-stock", width="130px"),
+                        "new-stock",
                     ),
                     wrap="wrap",
                     spacing="2",
                     width="100%",
                 ),
-                rx.text_area(
-                    name="description",
-                    placeholder="Short description shown on the panel",
-                    id="new-description",
+                _field(
+                    "products.new.description",
+                    rx.text_area(
+                        name="description",
+                        placeholder=tx("products.new.description_hint"),
+                        id="new-description",
+                        width="100%",
+                    ),
+                    "new-description",
                     width="100%",
                 ),
-                rx.text_area(
-                    name="manual_delivery_text",
-                    placeholder="Manual products: what the buyer receives",
+                _field(
+                    "products.new.manual_text",
+                    rx.text_area(
+                        name="manual_delivery_text",
+                        placeholder=tx("products.new.manual_text_hint"),
+                        id="new-manual-text",
+                        width="100%",
+                    ),
+                    "new-manual-text",
                     width="100%",
                 ),
+                rx.text(tx("products.new.image"), size="2", weight="medium"),
+                drop_zone(NEW_IMAGE, tx("products.new.image_drop")),
                 rx.el.input(
                     type="hidden", name="create_token", id="create_token", value=ProductsState.create_token
                 ),
-                rx.button("Create product", type="submit", id="create-product"),
+                rx.button(tx("products.new.create"), type="submit", id="create-product"),
                 width="100%",
             ),
-            on_submit=ProductsState.create,
+            # The product first, then the image chosen with it: the upload runs once the
+            # product exists, and only for the product this drawing of the form created.
+            on_submit=[
+                ProductsState.create,
+                ProductsState.attach_new_image(rx.upload_files(upload_id=NEW_IMAGE)),
+            ],
             key=ProductsState.form_key,
         ),
         style=styles.card,
     )
 
 
-def _item_row(item: dict) -> rx.Component:
+def _item_row(item: StockItemRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
             rx.cond(
-                item["available"] == "yes",
+                item.available,
                 rx.checkbox(
-                    checked=ProductsState.selected.contains(item["id"]),
-                    on_change=ProductsState.toggle_item(item["id"]),
-                    aria_label=item["preview"],
+                    checked=ProductsState.selected.contains(item.id),
+                    on_change=ProductsState.toggle_item(item.id),
+                    aria_label=item.preview,
                 ),
             )
         ),
         rx.table.cell(
             rx.code(
                 rx.cond(
-                    ProductsState.revealed.contains(item["id"]),
-                    ProductsState.revealed[item["id"]],
-                    item["preview"],
+                    ProductsState.revealed.contains(item.id), ProductsState.revealed[item.id], item.preview
                 )
             ),
             class_name="stock-item-text",
         ),
-        rx.table.cell(item["status_text"], class_name="stock-item-status"),
+        rx.table.cell(
+            rx.match(
+                item.status,
+                ("reserved", tx("products.items.status.reserved", number=item.ticket)),
+                ("delivered", tx("products.items.status.delivered", number=item.ticket)),
+                tx("products.items.status.available"),
+            ),
+            class_name="stock-item-status",
+        ),
         rx.table.cell(
             rx.button(
-                ProductsState.labels["reveal"],
+                tx("products.items.reveal"),
                 size="1",
                 variant="soft",
-                on_click=ProductsState.reveal(item["id"]),
+                on_click=ProductsState.reveal(item.id),
                 class_name="reveal-item",
             )
         ),
-        custom_attrs={"data-status": item["status"]},
+        custom_attrs={"data-status": item.status},
         class_name="stock-item",
     )
 
@@ -452,17 +582,22 @@ def _stock_list() -> rx.Component:
     """The product's items, masked; search, reveal one, remove the ticked available ones."""
     return rx.vstack(
         rx.divider(),
-        rx.text(ProductsState.labels["list_title"], weight="bold"),
+        rx.text(tx("products.items.title"), weight="bold"),
         rx.form(
-            rx.hstack(
-                rx.input(
-                    name="stock_query",
-                    id="stock_query",
-                    placeholder=ProductsState.labels["search_placeholder"],
-                    default_value=ProductsState.query,
-                    flex="1",
+            rx.vstack(
+                _label("products.items.search_label", "stock_query"),
+                rx.hstack(
+                    rx.input(
+                        name="stock_query",
+                        id="stock_query",
+                        placeholder=tx("products.items.search_hint"),
+                        default_value=ProductsState.query,
+                        flex="1",
+                    ),
+                    rx.button(tx("products.items.search"), type="submit", id="search-stock"),
+                    width="100%",
                 ),
-                rx.button(ProductsState.labels["search"], type="submit", id="search-stock"),
+                spacing="1",
                 width="100%",
             ),
             on_submit=ProductsState.search_items,
@@ -477,128 +612,184 @@ def _stock_list() -> rx.Component:
             overflow_y="auto",
             width="100%",
         ),
-        rx.button(
-            ProductsState.labels["remove"],
-            color_scheme="red",
-            variant="soft",
-            on_click=ProductsState.remove_selected,
-            id="remove-stock",
+        _confirm(
+            rx.button(
+                tx("products.items.remove"),
+                color_scheme="red",
+                variant="soft",
+                id="remove-stock",
+                disabled=ProductsState.selected.length() == 0,
+            ),
+            tx("products.items.remove_question", count=ProductsState.selected.length()),
+            tx("products.items.remove_detail"),
+            rx.button(
+                tx("products.items.remove"),
+                color_scheme="red",
+                on_click=ProductsState.remove_selected,
+                id="confirm-remove-stock",
+            ),
+            "products.items.cancel",
         ),
+        width="100%",
+    )
+
+
+def _automatic_stock(p: rx.Var) -> rx.Component:
+    return rx.vstack(
+        rx.divider(),
+        rx.text(
+            tx(
+                "products.editor.stock_summary",
+                available=p.available,
+                reserved=p.reserved,
+                delivered=p.delivered,
+            ),
+            id="stock-summary",
+        ),
+        rx.form(
+            rx.vstack(
+                _label("products.editor.stock_lines", "stock-lines"),
+                rx.text_area(
+                    name="items",
+                    placeholder=tx("products.editor.stock_lines_hint"),
+                    id="stock-lines",
+                    width="100%",
+                    rows="5",
+                ),
+                rx.el.input(
+                    type="hidden", name="stock_token", id="stock_token", value=ProductsState.stock_token
+                ),
+                rx.button(tx("products.editor.add_stock"), type="submit", id="add-stock"),
+                width="100%",
+            ),
+            on_submit=ProductsState.add_stock_lines,
+            key=ProductsState.form_key,
+            width="100%",
+        ),
+        drop_zone("stock_file", tx("products.editor.stock_file_drop"), single=False),
+        rx.button(
+            tx("products.editor.upload_stock"),
+            on_click=ProductsState.upload_stock(
+                rx.upload_files(
+                    upload_id="stock_file", on_upload_progress=ProductsState.stock_upload_progress
+                )
+            ),
+        ),
+        rx.progress(value=ProductsState.upload_progress, max=100, width="100%"),
+        _stock_list(),
         width="100%",
     )
 
 
 def _editor() -> rx.Component:
     p = ProductsState.editing_product
+    key = ProductsState.editing
     return rx.cond(
         ProductsState.editing != "",
         rx.card(
             rx.vstack(
-                rx.heading("Edit ", p["name"], size="4"),
+                rx.heading(tx("products.editor.heading", name=p.name), size="4"),
                 rx.form(
                     rx.vstack(
                         rx.flex(
-                            rx.input(
-                                name="name",
-                                default_value=p["name"],
-                                key=ProductsState.editing + "n",
+                            _field(
+                                "products.new.name",
+                                rx.input(
+                                    name="name",
+                                    default_value=p.name,
+                                    key=key + "n",
+                                    id="edit-name",
+                                    width="100%",
+                                ),
+                                "edit-name",
                                 flex="2",
+                                min_width="220px",
                             ),
-                            rx.input(
-                                name="price",
-                                default_value=p["price_input"],
-                                key=ProductsState.editing + "p",
+                            _field(
+                                "products.new.price",
+                                rx.input(
+                                    name="price",
+                                    default_value=p.price_input,
+                                    key=key + p.price_input,
+                                    id="edit-price",
+                                    input_mode="numeric",
+                                    width="100%",
+                                ),
+                                "edit-price",
                                 flex="1",
+                                min_width="140px",
                             ),
                             rx.cond(
-                                p["mode"] == "manual",
-                                rx.input(
-                                    name="stock",
-                                    default_value=p["available"],
-                                    type="number",
-                                    key=ProductsState.editing + "s",
-                                    width="130px",
+                                p.mode == "manual",
+                                _field(
+                                    "products.new.stock",
+                                    rx.input(
+                                        name="stock",
+                                        default_value=p.available.to_string(),
+                                        type="number",
+                                        min="0",
+                                        key=key + "s" + p.available.to_string(),
+                                        id="edit-stock",
+                                        width="130px",
+                                    ),
+                                    "edit-stock",
                                 ),
                             ),
                             spacing="2",
                             width="100%",
                             wrap="wrap",
                         ),
-                        rx.text_area(
-                            name="description",
-                            default_value=p["description"],
-                            key=ProductsState.editing + "d",
+                        _field(
+                            "products.new.description",
+                            rx.text_area(
+                                name="description",
+                                default_value=p.description,
+                                key=key + "d",
+                                id="edit-description",
+                                width="100%",
+                            ),
+                            "edit-description",
                             width="100%",
                         ),
-                        rx.text_area(
-                            name="manual_delivery_text",
-                            default_value=p["manual_text"],
-                            key=ProductsState.editing + "m",
+                        _field(
+                            "products.new.manual_text",
+                            rx.text_area(
+                                name="manual_delivery_text",
+                                default_value=p.manual_text,
+                                key=key + "m",
+                                id="edit-manual-text",
+                                width="100%",
+                            ),
+                            "edit-manual-text",
                             width="100%",
                         ),
-                        rx.button("Save", type="submit", id="save-product"),
+                        rx.button(tx("products.editor.save"), type="submit", id="save-product"),
                         width="100%",
                     ),
                     on_submit=ProductsState.save,
                 ),
                 rx.divider(),
-                rx.text("Image (PNG, JPEG, WebP or GIF, at most 5 MB)", weight="bold"),
-                drop_zone("product_image", "Drop an image here or click to choose"),
+                _field(
+                    "products.new.mode",
+                    _mode_select("edit-mode", value=p.mode, on_change=ProductsState.change_mode),
+                    "edit-mode",
+                ),
+                rx.text(tx("products.mode.note"), size="1", color_scheme="gray"),
+                rx.cond(
+                    (p.mode == "manual") & (p.kept_items > 0),
+                    rx.text(
+                        tx("products.editor.mode_changed_note", count=p.kept_items), size="2", id="kept-items"
+                    ),
+                ),
+                rx.divider(),
+                rx.text(tx("products.editor.image"), weight="bold"),
+                drop_zone("product_image", tx("products.new.image_drop")),
                 rx.button(
-                    "Upload image",
+                    tx("products.editor.upload_image"),
                     on_click=ProductsState.upload_image(rx.upload_files(upload_id="product_image")),
                     id="upload-image",
                 ),
-                rx.cond(
-                    p["mode"] == "automatic",
-                    rx.vstack(
-                        rx.divider(),
-                        rx.text(
-                            "Stock items: available / reserved / delivered = ",
-                            p["available"],
-                            " / ",
-                            p["reserved"],
-                            " / ",
-                            p["delivered"],
-                            id="stock-summary",
-                        ),
-                        rx.form(
-                            rx.vstack(
-                                rx.text_area(
-                                    name="items",
-                                    placeholder="One item per line (email:password, key…)",
-                                    id="stock-lines",
-                                    width="100%",
-                                    rows="5",
-                                ),
-                                rx.el.input(
-                                    type="hidden",
-                                    name="stock_token",
-                                    id="stock_token",
-                                    value=ProductsState.stock_token,
-                                ),
-                                rx.button("Add stock items", type="submit", id="add-stock"),
-                                width="100%",
-                            ),
-                            on_submit=ProductsState.add_stock_lines,
-                            key=ProductsState.form_key,
-                            width="100%",
-                        ),
-                        drop_zone("stock_file", "…or drop .txt / .csv files", single=False),
-                        rx.button(
-                            "Upload stock file",
-                            on_click=ProductsState.upload_stock(
-                                rx.upload_files(
-                                    upload_id="stock_file",
-                                    on_upload_progress=ProductsState.stock_upload_progress,
-                                )
-                            ),
-                        ),
-                        rx.progress(value=ProductsState.upload_progress, max=100, width="100%"),
-                        _stock_list(),
-                        width="100%",
-                    ),
-                ),
+                rx.cond(p.mode == "automatic", _automatic_stock(p)),
                 width="100%",
             ),
             style=styles.card,
@@ -610,11 +801,19 @@ def _editor() -> rx.Component:
 def products_page() -> rx.Component:
     return frame(
         "products",
-        "Products",
+        tx("products.title"),
         _create_form(),
         _editor(),
         data_table(
-            ["", "Name", "Price", "Delivery", "Stock (avail / held / sold)", "", ""],
+            [
+                "",
+                tx("products.column.name"),
+                tx("products.column.price"),
+                tx("products.column.mode"),
+                tx("products.column.stock"),
+                tx("products.column.status"),
+                tx("products.column.actions"),
+            ],
             ProductsState.products,
             _row,
             "products",
