@@ -207,7 +207,7 @@ async def test_seller_adds_a_product_with_an_image_and_stock_items(page: Page, s
     Image.new("RGB", (640, 480), (200, 30, 30)).save(photo, format="JPEG", exif=exif.tobytes())
     await _upload(page, "product_image", "netflix.jpg", photo.getvalue(), "image/jpeg")
     await page.click("#upload-image")
-    await expect(page.locator("#notice")).to_contain_text("Image saved")
+    await expect(page.locator("#notice")).to_contain_text("Gambar disimpan")  # store locale id
     await expect(row.locator("img")).to_be_visible()
 
     secrets = [f"user{n}@mail.test:rahasia{n}" for n in range(3)]
@@ -234,19 +234,19 @@ async def test_fake_oversized_and_bomb_images_are_refused_clearly(page: Page, sh
         page, "product_image", "totally-a-photo.png", b"MZ\x90\x00 this is a program, not a picture"
     )
     await page.click("#upload-image")
-    await expect(page.locator("#error")).to_contain_text("not an image")
+    await expect(page.locator("#error")).to_contain_text("Gambar: file ini bukan gambar")
 
     oversized = _png() + b"\0" * (6 * 1024 * 1024)
     await _upload(page, "product_image", "huge.png", oversized)
     await page.click("#upload-image")
-    await expect(page.locator("#error")).to_contain_text("larger than 5 MB")
+    await expect(page.locator("#error")).to_contain_text("Gambar: paling besar 5 MB")
     await snap(page, "04-products-refused-image")
 
     bomb = io.BytesIO()
     Image.new("1", (20_000, 20_000)).save(bomb, format="PNG")  # tiny file, 400 million pixels
     await _upload(page, "product_image", "bomb.png", bomb.getvalue())
     await page.click("#upload-image")
-    await expect(page.locator("#error")).to_contain_text("too large")
+    await expect(page.locator("#error")).to_contain_text("Gambar: terlalu besar")
     assert (await Product.find_one(Product.guild_id == GUILD)).image_ref == before  # nothing changed
 
 

@@ -144,7 +144,9 @@ async def test_seller_searches_reveals_one_on_purpose_and_removes_available_item
     await expect(reserved.get_by_role("checkbox")).to_have_count(0)  # never removable
     for box in await page.locator("#stock-items tr[data-status='available']").get_by_role("checkbox").all():
         await box.click()
-    await page.dblclick("#remove-stock")
+    await page.dblclick("#remove-stock")  # asks first (issue 17, 7): one dialog, nothing removed yet
+    await expect(items).to_have_count(3)
+    await page.click("#confirm-remove-stock")
     await expect(page.locator("#notice")).to_have_text("2 item stok dihapus.")
     await expect(items).to_have_count(1)
     await expect(page.locator("#stock-summary")).to_contain_text("0 / 1 / 0")

@@ -196,3 +196,79 @@ async def test_a_worker_start_fingerprints_old_items_of_products_nobody_opened(s
     budi = await tickets.open_ticket(GUILD, product.id, buyer(501, "budi"))
     sari = await tickets.open_ticket(GUILD, product.id, buyer(502, "sari"))
     assert {cipher.open(budi.sealed_items[0]), cipher.open(sari.sealed_items[0])} == set(CANVA[:2])
+
+
+async def test_the_catalogue_counts_every_products_stock_in_one_aggregation(store, cipher, settings):
+    """Issue 18: the products page read one count per product. The catalogue of 30 products is
+    read with two commands (the products, one aggregation of their items), as of one product."""
+    from beanie import init_beanie
+    from pymongo import AsyncMongoClient, monitoring
+
+    import models
+    from models.product import Product
+
+    canva = await _product()
+    await stock.add_items(canva, CANVA, cipher)
+    await tickets.open_ticket(GUILD, canva.id, buyer(501, "budi"))
+    manual = await products.create_product(
+        GUILD, name="Jasa Desain", price=50_000, delivery_mode="manual", stock=4
+    )
+    await products.create_product(GUILD, name="Belum Ada Stok", price=5_000)
+
+    class Commands(monitoring.CommandListener):
+        def __init__(self) -> None:
+            self.names: list[str] = []
+
+        def started(self, event: monitoring.CommandStartedEvent) -> None:
+            self.names.append(event.command_name)
+
+        def succeeded(self, event: monitoring.CommandSucceededEvent) -> None: ...
+
+        def failed(self, event: monitoring.CommandFailedEvent) -> None: ...
+
+    async def commands_for_catalogue() -> tuple[list[products.CatalogueEntry], list[str]]:
+        heard = Commands()
+        client = AsyncMongoClient(settings.mongodb_url, tz_aware=True, event_listeners=[heard])
+        own = Product.get_pymongo_collection().database  # the test's connection, bound back after
+        await init_beanie(database=client[settings.mongodb_database], document_models=models.DOCUMENTS)
+        heard.names.clear()  # index checks of init_beanie are not the catalogue's
+        try:
+            return await products.catalogue(GUILD), list(heard.names)
+        finally:
+            await init_beanie(database=own, document_models=models.DOCUMENTS)
+            await client.close()
+
+    entries, few = await commands_for_catalogue()
+    by_name = {e.product.name: e for e in entries}
+    assert (by_name["Canva Pro 1 Bulan"].available, by_name["Canva Pro 1 Bulan"].reserved) == (2, 1)
+    assert by_name["Canva Pro 1 Bulan"].delivered == 0
+    assert (by_name["Jasa Desain"].available, by_name["Jasa Desain"].delivered) == (4, None)
+    assert (by_name["Belum Ada Stok"].available, by_name["Belum Ada Stok"].reserved) == (0, 0)
+    assert manual.delivery_mode.value == "manual"
+
+    for n in range(27):
+        more = await products.create_product(GUILD, name=f"Voucher {n}", price=10_000)
+        await stock.add_items(more, [f"V-{n}-a", f"V-{n}-b"], cipher)
+    entries, many = await commands_for_catalogue()
+    assert len(entries) == 30 and all(
+        e.available == 2 for e in entries if e.product.name.startswith("Voucher")
+    )
+    print(f"catalogue commands: 3 products {few}, 30 products {many}")
+    assert many == few == ["find", "aggregate"]
+
+
+async def test_switching_to_manual_and_back_keeps_the_stock_items(store, cipher):
+    product = await _product()
+    await stock.add_items(product, CANVA, cipher)
+    switched = await products.set_delivery_mode(GUILD, product.id, "manual")
+    assert switched.delivery_mode.value == "manual"
+    with pytest.raises(SoldOut):  # a manual product sells its count (0), not the saved items
+        await tickets.open_ticket(GUILD, product.id, buyer(501, "budi"))
+    [entry] = await products.catalogue(GUILD)
+    assert (entry.available, entry.kept_items) == (0, 3)
+    await products.set_delivery_mode(GUILD, product.id, "automatic")
+    budi = await tickets.open_ticket(GUILD, product.id, buyer(501, "budi"))
+    assert cipher.open(budi.sealed_items[0]) in CANVA
+    with pytest.raises(InvalidInput) as refused:
+        await products.set_delivery_mode(GUILD, product.id, "by pigeon")
+    assert refused.value.in_locale("id").startswith("Jenis pengiriman:")

@@ -29,25 +29,39 @@ class CheckedImage:
     height: int
 
 
+NOT_AN_IMAGE = "the file is not an image (PNG, JPEG, WebP or GIF)"
+
+
 def check_image(data: bytes, max_bytes: int = MAX_BYTES) -> CheckedImage:
     """The image's format and size, or InvalidInput saying clearly what is wrong."""
     if len(data) > max_bytes:
-        raise InvalidInput(f"the image is larger than {max_bytes // (1024 * 1024)} MB")
+        mb = max_bytes // (1024 * 1024)
+        raise InvalidInput(f"the image is larger than {mb} MB", key="images_too_big", mb=mb)
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
             if width * height > MAX_PIXELS:
-                raise InvalidInput(f"the image is too large ({width}×{height} pixels)")
+                raise InvalidInput(
+                    f"the image is too large ({width}×{height} pixels)",
+                    key="images_too_many_pixels",
+                    size=f"{width}×{height}",
+                    millions=MAX_PIXELS // 1_000_000,
+                )
             image.verify()
             kind = image.format or ""
     except Image.DecompressionBombError:
+        millions = MAX_PIXELS // 1_000_000
         raise InvalidInput(
-            f"the image is too large (over {MAX_PIXELS // 1_000_000} million pixels)"
+            f"the image is too large (over {millions} million pixels)", key="images_bomb", millions=millions
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError):
-        raise InvalidInput("the file is not an image (PNG, JPEG, WebP or GIF)") from None
+        raise InvalidInput(NOT_AN_IMAGE, key="images_not_an_image") from None
     if kind not in FORMATS:
-        raise InvalidInput(f"{kind or 'this'} images are not accepted; use PNG, JPEG, WebP or GIF")
+        raise InvalidInput(
+            f"{kind or 'this'} images are not accepted; use PNG, JPEG, WebP or GIF",
+            key="images_format",
+            kind=kind or "?",
+        )
     return CheckedImage(kind, FORMATS[kind], width, height)
 
 
@@ -91,7 +105,7 @@ def prepare_upload(data: bytes, thumbnail_px: int = 256) -> PreparedImage:
         with Image.open(io.BytesIO(data)) as image:
             clean = _clean_copy(image)
     except (OSError, SyntaxError, Image.DecompressionBombError, ValueError):
-        raise InvalidInput("the file is not an image (PNG, JPEG, WebP or GIF)") from None
+        raise InvalidInput(NOT_AN_IMAGE, key="images_not_an_image") from None
     out = io.BytesIO()
     clean.save(out, format=checked.format)
     thumb = clean.convert("RGBA") if clean.mode not in ("RGB", "RGBA") else clean.copy()

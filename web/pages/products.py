@@ -532,6 +532,7 @@ def _create_form() -> rx.Component:
             key=ProductsState.form_key,
         ),
         style=styles.card,
+        id="new-product",
     )
 
 
