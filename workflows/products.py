@@ -56,10 +56,10 @@ async def get_product(guild_id: int, product_id: PydanticObjectId | str) -> Prod
     try:
         oid = PydanticObjectId(product_id)
     except Exception:
-        raise ProductNotFound(f"no product with id {product_id!r}") from None
+        raise ProductNotFound(f"no product with id {product_id!r}", key="products_gone") from None
     product = await Product.get(oid)
     if product is None or product.guild_id != guild_id:
-        raise ProductNotFound(f"no product with id {product_id!r} in this store")
+        raise ProductNotFound(f"no product with id {product_id!r} in this store", key="products_gone")
     return product
 
 
@@ -194,7 +194,11 @@ async def delete_product(guild_id: int, product_id: PydanticObjectId | str) -> N
         }
     ).count()
     if busy:
-        raise InvalidInput(f"{busy} unfinished ticket(s) are for this product: finish them or deactivate it")
+        raise InvalidInput(
+            f"{busy} unfinished ticket(s) are for this product: finish them or deactivate it",
+            key="products_busy",
+            count=busy,
+        )
     await StockItem.get_pymongo_collection().delete_many(
         {"product_id": product.id, "status": StockItemStatus.AVAILABLE.value}
     )

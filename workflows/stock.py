@@ -43,6 +43,7 @@ MAX_ITEM_LENGTH = 1800  # one item must fit in a Discord message with its headin
 SEARCH_DECRYPT_LIMIT = 5000
 LIST_LIMIT = 200
 _DUPLICATE_KEY = 11000
+ITEM_GONE = "that stock item is not in this product any more"
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,13 @@ async def add_items(product: Product, secrets: Iterable[str], cipher: StockCiphe
     lines = [line for line in lines if line]
     too_long = [i + 1 for i, line in enumerate(lines) if len(line) > MAX_ITEM_LENGTH]
     if too_long:
-        raise InvalidInput(f"items {too_long[:5]} are longer than {MAX_ITEM_LENGTH} characters")
+        lines_named = ", ".join(str(n) for n in too_long[:5])
+        raise InvalidInput(
+            f"items {too_long[:5]} are longer than {MAX_ITEM_LENGTH} characters",
+            key="stock_too_long",
+            lines=lines_named,
+            limit=MAX_ITEM_LENGTH,
+        )
     if not lines:
         return StockAdded(0, 0)
     # Items saved before fingerprints existed must carry one before the index can see them.
@@ -248,7 +255,7 @@ async def reveal(product: Product, item_id: str, by_user_id: int, cipher: StockC
         projection={"secret": 1},
     )
     if doc is None:
-        raise InvalidInput("that stock item is not in this product any more")
+        raise InvalidInput(ITEM_GONE, key="stock_item_gone")
     await Event(
         guild_id=product.guild_id,
         kind=EventKind.STOCK_REVEALED,
@@ -274,7 +281,7 @@ def _item_id(item_id: str) -> PydanticObjectId:
     try:
         return PydanticObjectId(item_id)
     except Exception:
-        raise InvalidInput("that stock item is not in this product any more") from None
+        raise InvalidInput(ITEM_GONE, key="stock_item_gone") from None
 
 
 async def set_manual_stock(product: Product, stock: int) -> None:
