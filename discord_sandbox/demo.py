@@ -8,6 +8,10 @@ listens. The bot's role gets the permissions N (the store passes what it needs, 
 knows nothing of the store). The guild, people and channels get the same ids at every start, so
 a store kept in the database still points at them after a restart; later ids (tickets,
 messages) come after the old ones.
+
+With `--state-file S` the world is kept in S (persist.py): written a moment after anything
+changes and when the sandbox stops, read back at the next start, so ticket channels, DMs and
+their messages are still there after a restart, as on Discord.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from discord_sandbox import state
+from discord_sandbox import persist, state
 from discord_sandbox.server import DiscordSandbox
 from discord_sandbox.state import MANAGE_ROLES, VIEW_CHANNEL, Overwrite
 
@@ -60,6 +64,7 @@ def build(sandbox: DiscordSandbox, public_url: str, bot_permissions: int) -> dic
             "api_base": f"{s.base_url}/api/v10",
             "token": token,
             "guild_id": guild.id,
+            "bot_role_id": bot_role.id,
             "seller_id": seller.id,
             "buyer_id": buyer.id,
             "bot_id": bot.id,
@@ -72,9 +77,60 @@ def build(sandbox: DiscordSandbox, public_url: str, bot_permissions: int) -> dic
         }
 
     world = sandbox.call(make)
-    # Objects made from now on (ticket channels, messages) must not reuse an id of a past run.
-    state._ids = itertools.count(1_300_000_000_000_000_000 + int(time.time() * 1000) * 10_000)
+    _fresh_ids()
     return world
+
+
+def _fresh_ids() -> None:
+    """Objects made from now on (ticket channels, messages) must not reuse an id of a past run."""
+    state._ids = itertools.count(1_300_000_000_000_000_000 + int(time.time() * 1000) * 10_000)
+
+
+def reopen(
+    sandbox: DiscordSandbox, saved: dict[str, Any], public_url: str, bot_permissions: int
+) -> dict[str, Any]:
+    """The demo world of a past run (`saved`, as `keep` wrote it) back in a fresh sandbox: the
+    same people, tokens, guild, channels, DMs and messages; the bot's role gets today's
+    permissions and the dashboard's OAuth client today's address."""
+
+    def put_back() -> dict[str, Any]:
+        s = sandbox.server
+        persist.restore(s, saved["sandbox"])
+        world = {**saved["world"], "base_url": s.base_url, "api_base": f"{s.base_url}/api/v10"}
+        guild = s.guilds[int(world["guild_id"])]
+        bot_role = guild.roles.get(int(world["bot_role_id"]))
+        if bot_role is not None:
+            bot_role.permissions = bot_permissions
+        s.add_oauth_app(CLIENT_ID, CLIENT_SECRET, f"{public_url.rstrip('/')}/auth/callback")
+        return world
+
+    world = sandbox.call(put_back)
+    _fresh_ids()
+    return world
+
+
+def start(
+    sandbox: DiscordSandbox, state_file: Path | None, public_url: str, bot_permissions: int
+) -> dict[str, Any]:
+    """The demo world: the one kept in `state_file` when there is one, else a new one."""
+    saved = persist.load(state_file) if state_file else None
+    if saved is not None and {"world", "sandbox"} <= saved.keys():
+        return reopen(sandbox, saved, public_url, bot_permissions)
+    return build(sandbox, public_url, bot_permissions)
+
+
+def keep(sandbox: DiscordSandbox, world: dict[str, Any], state_file: Path, last: str = "") -> str:
+    """Write the world to `state_file` when it changed since `last` (what was written then);
+    returns what is written now."""
+    data = {
+        "format": persist.FORMAT,
+        "world": world,
+        "sandbox": sandbox.call(persist.snapshot, sandbox.server),
+    }
+    text = json.dumps(data, sort_keys=True)
+    if text != last:
+        persist.save(state_file, data)
+    return text
 
 
 def main() -> None:
@@ -83,14 +139,21 @@ def main() -> None:
     parser.add_argument("--public-url", required=True, help="the dashboard's address (OAuth redirect)")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--bot-permissions", type=int, required=True, help="the bot role's permission bits")
+    parser.add_argument("--state-file", type=Path, help="where the world is kept across restarts")
     args = parser.parse_args()
     sandbox = DiscordSandbox(port=args.port).start()
-    world = build(sandbox, args.public_url, args.bot_permissions)
+    world = start(sandbox, args.state_file, args.public_url, args.bot_permissions)
     args.ready_file.write_text(json.dumps(world))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    stop.wait()
+    written = ""
+    # A second between writes: what a crash (no SIGTERM) can lose, and little work when idle.
+    while not stop.wait(1.0):
+        if args.state_file:
+            written = keep(sandbox, world, args.state_file, written)
+    if args.state_file:
+        keep(sandbox, world, args.state_file, written)
     sandbox.stop()
 
 

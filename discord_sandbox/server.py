@@ -768,7 +768,7 @@ class SandboxServer:
                 channel, bot, {**data, "content": data.get("content") or ("…" if kind == 5 else "")}, files
             )
             message.flags |= flags
-            message.interaction_id = interaction.id
+            self._answers(message, interaction)
             interaction.original_message_id = message.id
             resource["message"] = self._message_json(message)
             if not flags & 64:
@@ -795,6 +795,23 @@ class SandboxServer:
                 "resource": resource,
             }
         )
+
+    def _answers(self, message: Message, interaction: Interaction, followup: bool = False) -> None:
+        """Mark `message` as the answer to `interaction`: resources/message.mdx "Message
+        Interaction Metadata Object" (who triggered it; the original response's id on a
+        follow-up; the clicked message for a component)."""
+        message.interaction_id = interaction.id
+        metadata: dict[str, Any] = {
+            "id": str(interaction.id),
+            "type": interaction.kind,
+            "user": self.users[interaction.user_id].to_json(),
+            "authorizing_integration_owners": {},
+        }
+        if followup and interaction.original_message_id:
+            metadata["original_response_message_id"] = str(interaction.original_message_id)
+        if interaction.kind == 3 and interaction.message_id:
+            metadata["interacted_message_id"] = str(interaction.message_id)
+        message.interaction_metadata = metadata
 
     def _interaction_response(
         self, payload: dict[str, Any], files: list[Attachment]
@@ -844,7 +861,7 @@ class SandboxServer:
             return _json(self._message_json(message))
         interaction.followed_up = True
         message = self._create_message(channel, self.users[interaction.application_id], payload, files)
-        message.interaction_id = interaction.id
+        self._answers(message, interaction, followup=True)
         data = self._message_json(message)
         if not message.flags & 64:
             await self.dispatch("MESSAGE_CREATE", data)
@@ -1116,6 +1133,7 @@ class SandboxServer:
             channel.guild_id,
             message.id if message else None,
             created=self.clock.monotonic(),
+            kind=kind,
             deadline_s=self.interaction_deadline_s,
         )
         self.interactions[interaction.id] = interaction

@@ -209,6 +209,35 @@ class Message:
     created: float = field(default_factory=time.time)
     edited: float | None = None
     interaction_id: int | None = None
+    # resources/message.mdx "Message Interaction Metadata Object": on a message sent in answer
+    # to an interaction (who triggered it), so a client shows an ephemeral answer to them only.
+    interaction_metadata: dict[str, Any] | None = None
+
+    def _embeds_json(self, base_url: str) -> list[dict[str, Any]]:
+        """The embeds as Discord returns them: an `attachment://name` URL (reference.mdx
+        "Uploading Files", "Using Attachments within Embeds") is the attachment's CDN URL,
+        so a client can show the image."""
+        urls = {a.filename: a.to_json(base_url, self.channel_id)["url"] for a in self.attachments}
+        if not urls:
+            return self.embeds
+        resolved = []
+        for embed in self.embeds:
+            embed = dict(embed)
+            for part, key in (
+                ("image", "url"),
+                ("thumbnail", "url"),
+                ("author", "icon_url"),
+                ("footer", "icon_url"),
+            ):
+                found = embed.get(part)
+                if isinstance(found, dict) and isinstance(found.get(key), str):
+                    name = found[key].removeprefix("attachment://")
+                    if found[key].startswith("attachment://") and name in urls:
+                        url = urls[name]
+                        proxy = "proxy_icon_url" if key == "icon_url" else "proxy_url"
+                        embed[part] = {**found, key: url, proxy: url}
+            resolved.append(embed)
+        return resolved
 
     def to_json(self, base_url: str, guild_id: int | None) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -223,7 +252,7 @@ class Message:
             "mentions": [],
             "mention_roles": [],
             "attachments": [a.to_json(base_url, self.channel_id) for a in self.attachments],
-            "embeds": self.embeds,
+            "embeds": self._embeds_json(base_url),
             "components": self.components,
             "pinned": False,
             "type": 0,
@@ -231,6 +260,8 @@ class Message:
         }
         if self.nonce is not None:
             data["nonce"] = self.nonce
+        if self.interaction_metadata is not None:
+            data["interaction_metadata"] = self.interaction_metadata
         if guild_id is not None:
             data["guild_id"] = str(guild_id)
         return data
@@ -339,6 +370,7 @@ class Interaction:
     guild_id: int | None
     message_id: int | None
     created: float = field(default_factory=time.monotonic)
+    kind: int = 3  # receiving-and-responding.mdx "Interaction Type": 3 component, 5 modal submit
     response_type: int | None = None
     responded_at: float | None = None  # sandbox clock, for how fast a bot acknowledges
     original_message_id: int | None = None

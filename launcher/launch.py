@@ -263,6 +263,9 @@ class Launcher:
             str(self.sandbox_port),
             "--bot-permissions",
             str(int(REQUIRED)),
+            # The demo Discord's guild, ticket channels, DMs and messages, kept across restarts.
+            "--state-file",
+            str(self.settings.data_dir / "sandbox-world.json"),
         ]
         process, path = self._spawn("sandbox", command)
         component = Component("discord sandbox", f"http://127.0.0.1:{self.sandbox_port}", path, process)

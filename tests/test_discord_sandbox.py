@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
+import json
+import signal
+import subprocess
+import sys
+import time
 
 import aiohttp
 import discord
 import pytest
 
 from discord_sandbox.state import DiscordError
+from tests.conftest import ROOT
 from tests.waiting import eventually
+from workflows.discord_permissions import REQUIRED
 
 
 class Clicked(discord.ui.View):
@@ -228,3 +236,125 @@ async def test_oauth2_login_gives_the_user_and_their_guilds(sandbox, world):
             listed = await guilds.json()
     assert [g["name"] for g in listed] == ["Toko"] and listed[0]["owner"] is True
     assert int(listed[0]["permissions"]) & 0x20  # Manage Server
+
+
+async def test_an_ephemeral_answer_names_who_it_is_for_and_an_embed_shows_its_attached_image(sandbox, world):
+    """resources/message.mdx "Message Interaction Metadata Object": the answer says whose click
+    it answers (a client shows an ephemeral one to them only); reference.mdx "Uploading Files":
+    an embed's `attachment://name` comes back as the attachment's own URL, which serves it."""
+    png = b"\x89PNG\r\n\x1a\n" + b"qris" * 10
+
+    class Qris(discord.ui.View):
+        def __init__(self) -> None:
+            super().__init__(timeout=None)
+            self.done = False
+
+        @discord.ui.button(label="Pay", custom_id="pay_btn")
+        async def pay(self, button: discord.ui.Button, interaction: discord.Interaction) -> None:
+            embed = discord.Embed(title="QRIS").set_image(url="attachment://qris.png")
+            file = discord.File(io.BytesIO(png), filename="qris.png")
+            await interaction.response.send_message(embed=embed, file=file, ephemeral=True)
+            self.done = True
+
+    async with running_bot(sandbox, world["token"]) as bot:
+        view = Qris()
+        message = await bot.get_channel(world["shop"].id).send("panel", view=view)
+        body = {
+            "user_id": str(world["buyer"].id),
+            "channel_id": str(world["shop"].id),
+            "message_id": str(message.id),
+            "custom_id": "pay_btn",
+        }
+        assert (await _control(sandbox, "click", body))[0] == 200
+        await eventually(lambda: _filled([view.done] if view.done else [])(), "the bot's answer")
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{sandbox.base_url}/_sandbox/channels/{world['shop'].id}/messages") as listed:
+            answer = next(m for m in await listed.json() if m["embeds"])
+        assert answer["flags"] & 64
+        assert answer["interaction_metadata"]["user"]["id"] == str(world["buyer"].id)
+        assert answer["interaction_metadata"]["interacted_message_id"] == str(message.id)
+        image = answer["embeds"][0]["image"]["url"]
+        assert image.startswith(f"{sandbox.base_url}/attachments/")
+        async with http.get(image) as served:
+            assert served.status == 200 and await served.read() == png
+
+
+def _demo(tmp_path, state_file):
+    """`python -m discord_sandbox.demo` as `./store run` starts it; its world once it listens."""
+    ready = tmp_path / f"ready-{time.time_ns()}.json"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "discord_sandbox.demo",
+            "--ready-file",
+            str(ready),
+            "--public-url",
+            "http://127.0.0.1:1",
+            "--bot-permissions",
+            str(int(REQUIRED)),
+            "--state-file",
+            str(state_file),
+        ],
+        cwd=ROOT,
+    )
+    deadline = time.monotonic() + 30
+    while not (ready.exists() and ready.read_text()):
+        assert process.poll() is None and time.monotonic() < deadline, "the demo sandbox did not start"
+        time.sleep(0.1)
+    return process, json.loads(ready.read_text())
+
+
+async def test_the_demo_sandbox_remembers_its_channels_dms_and_messages_across_a_restart(tmp_path):
+    state_file = tmp_path / "sandbox-world.json"
+    process, world = _demo(tmp_path, state_file)
+    png = b"\x89PNG\r\n\x1a\n" + b"kept" * 10
+    bot = {"Authorization": f"Bot {world['token']}"}
+    try:
+        async with aiohttp.ClientSession(headers=bot) as http:
+            api = world["api_base"]
+            async with http.post(
+                f"{api}/guilds/{world['guild_id']}/channels", json={"name": "ticket-1-budi", "type": 0}
+            ) as made:
+                ticket = await made.json()
+            buyer = {"recipient_id": str(world["buyer_id"])}
+            async with http.post(f"{api}/users/@me/channels", json=buyer) as dm:
+                dm_channel = await dm.json()
+            form = aiohttp.FormData()
+            form.add_field(
+                "payload_json",
+                json.dumps({"content": "Kode Anda", "embeds": [{"image": {"url": "attachment://key.png"}}]}),
+            )
+            form.add_field("files[0]", png, filename="key.png", content_type="image/png")
+            async with http.post(f"{api}/channels/{dm_channel['id']}/messages", data=form) as sent:
+                assert sent.status == 200
+        async with aiohttp.ClientSession() as http:
+            says = {"user_id": str(world["buyer_id"]), "channel_id": ticket["id"], "content": "sudah bayar"}
+            async with http.post(f"{world['base_url']}/_sandbox/send", json=says) as said:
+                assert said.status == 200
+    finally:
+        process.send_signal(signal.SIGTERM)  # what Ctrl-C on `./store run` does to it
+        assert process.wait(30) == 0
+
+    process, again = _demo(tmp_path, state_file)
+    try:
+        assert again["token"] == world["token"] and again["guild_id"] == world["guild_id"]
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{again['base_url']}/_sandbox/state") as state:
+                channels = {c["id"]: c for c in (await state.json())["channels"]}
+            assert channels[ticket["id"]]["name"] == "ticket-1-budi"
+            assert channels[dm_channel["id"]]["recipients"][0]["username"] == "budi"
+            dms = f"{again['base_url']}/_sandbox/channels/{dm_channel['id']}/messages"
+            async with http.get(dms) as listed:
+                [kept] = await listed.json()
+            assert kept["content"] == "Kode Anda"
+            async with http.get(kept["embeds"][0]["image"]["url"]) as image:
+                assert await image.read() == png
+            async with http.get(f"{again['base_url']}/_sandbox/channels/{ticket['id']}/messages") as listed:
+                assert [m["content"] for m in await listed.json()] == ["sudah bayar"]
+            # The bot's token still works: the store's bot reconnects as itself.
+            async with http.get(f"{again['api_base']}/users/@me", headers=bot) as me:
+                assert (await me.json())["id"] == str(world["bot_id"])
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
