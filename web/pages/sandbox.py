@@ -1,6 +1,12 @@
-"""/sandbox (sandbox mode only): the demo guild as Discord would show it — channels, the panel
-with its buttons, ticket channels, the buyer's DMs — and the controls to click as the buyer or
-act as the seller, so the whole purchase can be tried in a browser.
+"""/sandbox (sandbox mode only): the demo guild as Discord would show it to one person — the
+buyer or the seller — with channels, the panel and its buttons, ticket channels and DMs, and
+the controls to click as that person, so the whole purchase can be tried in a browser.
+
+What it shows follows Discord's client: Discord markdown rendered (as transcripts render it,
+escaped first: nobody's text becomes HTML), mentions as names, an embed's `attachment://`
+image served by the sandbox as Discord's CDN serves it, an ephemeral answer only to the person
+whose click it answers, and each message as it is now (an edited message replaces its old
+buttons and menus).
 
 It talks to the local Discord over its control API (HTTP), as a Discord client would; it does
 not import the sandbox.
@@ -10,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +26,14 @@ import reflex as rx
 
 from models.settings import get_settings
 from web import access, live, styles
+from web.i18n import LanguageState, language_switch, say, tx, when
+from workflows.transcript import render_markdown
 
+# components/reference.mdx "Button Styles": primary, secondary, success, danger, link.
 BUTTON_COLORS = {1: "#5865f2", 2: "#4e5058", 3: "#248046", 4: "#da373c", 5: "#4e5058"}
+VIEW_CHANNEL = 1 << 10
+EPHEMERAL = 1 << 6  # resources/message.mdx "Message Flags"
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 
 
 def _world() -> dict[str, Any] | None:
@@ -30,21 +43,57 @@ def _world() -> dict[str, Any] | None:
     return json.loads(Path(path).read_text())
 
 
-VIEW_CHANNEL = 1 << 10
-_MENTION = re.compile(r"<(#|@&|@!?)(\d+)>")
+@dataclass
+class Line:
+    """An embed field."""
+
+    name: str
+    value: str  # HTML (rendered markdown)
 
 
-def _mentions(text: str, names: dict[str, str]) -> str:
-    """`<#id>` → `#name`, `<@id>` → `@name`, as Discord's client shows them."""
+@dataclass
+class Choice:
+    label: str
+    value: str
 
-    def one(match: re.Match[str]) -> str:
-        kind, ident = match.group(1), match.group(2)
-        name = names.get(ident)
-        if name is None:
-            return match.group(0)
-        return f"#{name}" if kind == "#" else f"@{name}"
 
-    return _MENTION.sub(one, text)
+@dataclass
+class Control:
+    """A button or a select menu of a message."""
+
+    kind: str  # "button" | "select"
+    label: str
+    custom_id: str
+    color: str = ""
+    options: list[Choice] = field(default_factory=list)
+
+
+@dataclass
+class Shown:
+    """One message as the viewer's Discord client shows it."""
+
+    id: str
+    author: str
+    bot: bool
+    at: str
+    edited: bool
+    ephemeral: bool
+    content: str  # HTML (rendered markdown)
+    title: str
+    description: str  # HTML
+    color: str
+    image: str
+    fields: list[Line]
+    controls: list[Control]
+    images: list[str]  # attached images not already shown in the embed
+    files: list[str]  # other attachments, by name
+
+
+@dataclass
+class ChannelRow:
+    id: str
+    kind: str  # "text" | "dm"
+    name: str
 
 
 def _visible_to(channel: dict[str, Any], user_id: str, owner_id: str) -> bool:
@@ -61,57 +110,87 @@ def _visible_to(channel: dict[str, Any], user_id: str, owner_id: str) -> bool:
     return visible
 
 
-def _message_view(m: dict[str, Any], users: dict[str, str]) -> dict[str, Any]:
-    embeds = m.get("embeds") or []
-    embed = embeds[0] if embeds else {}
-    components = []
+def _seen_by(m: dict[str, Any], viewer: str) -> bool:
+    """An ephemeral message is for the person whose interaction it answers, nobody else
+    (resources/message.mdx "Message Flags", EPHEMERAL: "only visible to the user who invoked
+    the Interaction"); its "Message Interaction Metadata Object" names them."""
+    if not int(m.get("flags") or 0) & EPHEMERAL:
+        return True
+    return str(((m.get("interaction_metadata") or {}).get("user") or {}).get("id", "")) == viewer
+
+
+def _controls(m: dict[str, Any], lang: str) -> list[Control]:
+    controls = []
     for row in m.get("components") or []:
         for c in row.get("components", []):
             if c.get("type") == 2:
                 emoji = (c.get("emoji") or {}).get("name", "")
-                components.append(
-                    {
-                        "kind": "button",
-                        "label": f"{emoji} {c.get('label', '')}".strip(),
-                        "custom_id": c.get("custom_id", ""),
-                        "color": BUTTON_COLORS.get(c.get("style", 2), "#4e5058"),
-                        "options": [],
-                    }
+                controls.append(
+                    Control(
+                        "button",
+                        f"{emoji} {c.get('label', '')}".strip(),
+                        c.get("custom_id", ""),
+                        BUTTON_COLORS.get(c.get("style", 2), "#4e5058"),
+                    )
                 )
             elif c.get("type") == 3:
-                components.append(
-                    {
-                        "kind": "select",
-                        "label": c.get("placeholder") or "Choose…",
-                        "custom_id": c.get("custom_id", ""),
-                        "color": "",
-                        "options": [{"label": o["label"], "value": o["value"]} for o in c.get("options", [])],
-                    }
+                controls.append(
+                    Control(
+                        "select",
+                        c.get("placeholder") or say(lang, "sandbox.choose"),
+                        c.get("custom_id", ""),
+                        options=[Choice(o["label"], o["value"]) for o in c.get("options", [])],
+                    )
                 )
+    return controls
+
+
+def message_view(m: dict[str, Any], names: dict[int, str], lang: str) -> Shown:
+    """A message of the sandbox's control API as the page shows it."""
+    embeds = m.get("embeds") or []
+    embed = embeds[0] if embeds else {}
     author = m.get("author") or {}
-    return {
-        "id": m["id"],
-        "author": author.get("username", "?") + (" BOT" if author.get("bot") else ""),
-        "content": _mentions(m.get("content") or "", users),
-        "ephemeral": bool((m.get("flags") or 0) & 64),
-        "title": embed.get("title", ""),
-        "description": _mentions(embed.get("description", ""), users),
-        "color": f"#{embed.get('color', 0x5865F2):06x}",
-        "image": (embed.get("image") or {}).get("url", ""),
-        "fields": [{"name": f["name"], "value": f["value"]} for f in embed.get("fields", [])],
-        "components": components,
-        "attachments": [a.get("filename", "") for a in m.get("attachments", [])],
-    }
+    image = (embed.get("image") or {}).get("url", "")
+    images, files = [], []
+    for a in m.get("attachments") or []:
+        if a.get("url") == image:
+            continue  # shown in the embed, where the message put it
+        if a.get("content_type") in IMAGE_TYPES:
+            images.append(a["url"])
+        else:
+            files.append(a.get("filename", ""))
+    try:
+        at = when(datetime.fromisoformat(m["timestamp"]), lang)
+    except (KeyError, ValueError):
+        at = ""
+    return Shown(
+        id=m["id"],
+        author=author.get("global_name") or author.get("username", "?"),
+        bot=bool(author.get("bot")),
+        at=at,
+        edited=bool(m.get("edited_timestamp")),
+        ephemeral=bool(int(m.get("flags") or 0) & EPHEMERAL),
+        content=render_markdown(m.get("content") or "", names),
+        title=embed.get("title", ""),
+        description=render_markdown(embed.get("description", ""), names),
+        color=f"#{embed.get('color') or 0x5865F2:06x}",
+        # Only http(s) reaches an <img>: an unresolved attachment:// or anything else shows nothing.
+        image=image if image.startswith(("http://", "https://")) else "",
+        fields=[Line(f["name"], render_markdown(f["value"], names)) for f in embed.get("fields", [])],
+        controls=_controls(m, lang),
+        images=images,
+        files=files,
+    )
 
 
 class SandboxState(rx.State):
-    available: bool = False
-    refusal: str = ""
+    available: bool = True
+    reachable: bool = True
     acting_as: str = "buyer"
-    channels: list[dict[str, str]] = []
+    channels: list[ChannelRow] = []
     channel_id: str = ""
     channel_name: str = ""
-    messages: list[dict[str, Any]] = []
+    messages: list[Shown] = []
     modal: dict[str, Any] = {}
     modal_open: bool = False
     watching: int = 0
@@ -119,47 +198,64 @@ class SandboxState(rx.State):
     def _user_id(self, world: dict[str, Any]) -> str:
         return str(world.get("buyer_id" if self.acting_as == "buyer" else "seller_id", ""))
 
+    async def _lang(self) -> str:
+        return (await self.get_state(LanguageState)).lang
+
     async def _refresh(self) -> None:
         world = _world()
         if world is None:
             self.available = False
             return
+        lang = await self._lang()
         async with httpx.AsyncClient(base_url=str(world["base_url"]), timeout=5) as http:
             state = (await http.get("/_sandbox/state")).json()
-            users = {u["id"]: u["username"] for u in state.get("users", [])}
-            names = {**users, **{c["id"]: c.get("name", "") for c in state["channels"] if c.get("name")}}
+            users = {int(u["id"]): u.get("global_name") or u["username"] for u in state.get("users", [])}
+            channel_names = {int(c["id"]): c["name"] for c in state["channels"] if c.get("name")}
+            names = {**users, **channel_names}
             guild = str(world["guild_id"])
             me, owner = self._user_id(world), str(world.get("seller_id", ""))
             rows = []
             for c in state["channels"]:
                 if c.get("guild_id") == guild and c["type"] == 0 and _visible_to(c, me, owner):
-                    rows.append({"id": c["id"], "name": "# " + c["name"]})
-                elif c["type"] == 1:
-                    who = ", ".join(r["username"] for r in c.get("recipients", []))
-                    rows.append({"id": c["id"], "name": f"✉ DMs of {who}"})
+                    rows.append(ChannelRow(c["id"], "text", c["name"]))
+                elif c["type"] == 1 and any(r["id"] == me for r in c.get("recipients", [])):
+                    # A DM is between its recipient and the bot: only they see it.
+                    who = ", ".join(r.get("global_name") or r["username"] for r in c.get("recipients", []))
+                    rows.append(ChannelRow(c["id"], "dm", who))
             self.channels = rows
-            if self.channel_id not in {r["id"] for r in rows}:
+            if self.channel_id not in {r.id for r in rows}:
                 self.channel_id = ""
             if not self.channel_id and rows:
-                shop = next((r for r in rows if str(world["shop_channel_id"]) == r["id"]), rows[0])
-                self.channel_id = shop["id"]
-            self.channel_name = next((r["name"] for r in rows if r["id"] == self.channel_id), "")
+                shop = next((r for r in rows if str(world["shop_channel_id"]) == r.id), rows[0])
+                self.channel_id = shop.id
+            chosen = next((r for r in rows if r.id == self.channel_id), None)
+            self.channel_name = (
+                ""
+                if chosen is None
+                else chosen.name
+                if chosen.kind == "text"
+                else say(lang, "sandbox.dm_of", who=chosen.name)
+            )
             if self.channel_id:
                 found = (await http.get(f"/_sandbox/channels/{self.channel_id}/messages")).json()
-                self.messages = [_message_view(m, names) for m in found][-40:]
-        self.available = True
+                self.messages = [message_view(m, names, lang) for m in found if _seen_by(m, me)][-40:]
+            else:
+                self.messages = []
+        self.available = self.reachable = True
 
     async def load(self):
         try:
             await access.logged_in(self.router.headers.cookie)
         except access.Refused:
             return rx.redirect("/login")
+        (await self.get_state(LanguageState))._settle_language()
         if _world() is None:
-            self.refusal = (
-                "The Sandbox page exists in sandbox mode only (./store run without a Discord token)."
-            )
+            self.available = False
             return None
-        await self._refresh()
+        try:
+            await self._refresh()
+        except httpx.HTTPError:
+            self.reachable = False
         return SandboxState.watch
 
     @rx.event(background=True)
@@ -175,7 +271,7 @@ class SandboxState(rx.State):
                 try:
                     await self._refresh()
                 except httpx.HTTPError:
-                    self.available = False
+                    self.reachable = False
 
     async def show(self, channel_id: str):
         self.channel_id = channel_id
@@ -201,7 +297,8 @@ class SandboxState(rx.State):
         async with httpx.AsyncClient(base_url=str(world["base_url"]), timeout=5) as http:
             response = await http.post("/_sandbox/click", json=body)
             if response.status_code != 200:
-                return rx.toast.error(f"Discord refused: {response.text[:200]}")
+                reason = response.json().get("message", "") if response.content else ""
+                return rx.toast.error(say(await self._lang(), "sandbox.refused", reason=reason))
             interaction = response.json()["interaction_id"]
             for _ in range(30):  # the bot answers within Discord's 3 s, or not at all
                 modals = (await http.get("/_sandbox/state")).json().get("modals", [])
@@ -241,7 +338,6 @@ class SandboxState(rx.State):
         async with httpx.AsyncClient(base_url=str(world["base_url"]), timeout=5) as http:
             await http.post("/_sandbox/modal", json=body)
         self.modal_open = False
-        await asyncio.sleep(0.3)
         await self._refresh()
         return None
 
@@ -257,31 +353,54 @@ class SandboxState(rx.State):
         async with httpx.AsyncClient(base_url=str(world["base_url"]), timeout=5) as http:
             response = await http.post("/_sandbox/send", json=body)
         if response.status_code != 200:
-            return rx.toast.error("You cannot post in this channel as " + self.acting_as)
+            lang = await self._lang()
+            who = say(lang, f"sandbox.as_{self.acting_as}")
+            return rx.toast.error(say(lang, "sandbox.cannot_post", who=who))
         await self._refresh()
         return None
 
 
-def _component(message_id: rx.Var, c: rx.Var) -> rx.Component:
+# How Discord's client shows rendered markdown (the classes workflows/transcript.py writes).
+MARKDOWN_STYLE = {
+    "color": styles.DISCORD_TEXT,
+    "font_size": "0.9em",
+    "white_space": "pre-wrap",
+    "overflow_wrap": "anywhere",
+    "& code": {
+        "background": "#1e1f22",
+        "border_radius": "3px",
+        "padding": "0 3px",
+        "font_family": "monospace",
+    },
+    "& pre": {"background": "#1e1f22", "border_radius": "4px", "padding": "8px", "margin": "4px 0"},
+    "& .mention": {"background": "#3c4270", "color": "#c9cdfb", "border_radius": "3px", "padding": "0 2px"},
+    "& .spoiler": {"background": "#1e1f22", "color": "transparent", "border_radius": "3px"},
+    "& .spoiler:hover": {"color": "inherit"},
+    "& a": {"color": "#00a8fc"},
+}
+
+
+def _markdown(html: rx.Var, **props: Any) -> rx.Component:
+    """Rendered Discord markdown: `html` is escaped text with our own tags only
+    (workflows.transcript.render_markdown), so nothing a person typed becomes markup."""
+    return rx.html(html, **{"class_name": "discord-markdown", **MARKDOWN_STYLE, **props})
+
+
+def _control(message_id: rx.Var, c: rx.Var) -> rx.Component:
     return rx.cond(
-        c["kind"] == "button",
+        c.kind == "button",
         rx.button(
-            c["label"].to(str),
-            on_click=SandboxState.click(message_id, c["custom_id"].to(str)),
-            background=c["color"].to(str),
+            c.label,
+            on_click=SandboxState.click(message_id, c.custom_id),
+            background=c.color,
             color="white",
             size="2",
             class_name="sandbox-button",
         ),
         rx.select.root(
-            rx.select.trigger(placeholder=c["label"].to(str)),
-            rx.select.content(
-                rx.foreach(
-                    c["options"].to(list[dict[str, str]]),
-                    lambda o: rx.select.item(o["label"], value=o["value"]),
-                )
-            ),
-            on_change=lambda value: SandboxState.pick(message_id, c["custom_id"].to(str), value),
+            rx.select.trigger(placeholder=c.label, class_name="sandbox-select"),
+            rx.select.content(rx.foreach(c.options, lambda o: rx.select.item(o.label, value=o.value))),
+            on_change=lambda value: SandboxState.pick(message_id, c.custom_id, value),
         ),
     )
 
@@ -289,49 +408,59 @@ def _component(message_id: rx.Var, c: rx.Var) -> rx.Component:
 def _message(m: rx.Var) -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.text(m["author"].to(str), weight="bold", color="white", size="2"),
-            rx.cond(m["ephemeral"].to(bool), rx.text("only you can see this", size="1", color="gray")),
+            rx.text(m.author, weight="bold", color="white", size="2"),
+            rx.cond(m.bot, rx.badge(tx("sandbox.bot"), color_scheme="indigo", size="1")),
+            rx.text(m.at, size="1", color="gray"),
+            rx.cond(m.edited, rx.text(tx("sandbox.edited"), size="1", color="gray")),
+            spacing="2",
+            align="center",
+            wrap="wrap",
         ),
+        rx.cond(m.content != "", _markdown(m.content, class_name="discord-markdown sandbox-content")),
         rx.cond(
-            m["content"].to(str) != "",
-            rx.text(m["content"].to(str), white_space="pre-wrap", color=styles.DISCORD_TEXT, size="2"),
-        ),
-        rx.cond(
-            m["title"].to(str) != "",
+            (m.title != "") | (m.description != "") | (m.image != ""),
             rx.box(
-                rx.text(m["title"].to(str), weight="bold", color="white"),
-                rx.text(
-                    m["description"].to(str), white_space="pre-wrap", color=styles.DISCORD_TEXT, size="2"
-                ),
+                rx.cond(m.title != "", rx.text(m.title, weight="bold", color="white")),
+                _markdown(m.description),
                 rx.foreach(
-                    m["fields"].to(list[dict[str, str]]),
+                    m.fields,
                     lambda f: rx.box(
-                        rx.text(f["name"], weight="bold", size="2", color="white"),
-                        rx.text(f["value"], size="1", white_space="pre-wrap", color=styles.DISCORD_TEXT),
+                        rx.text(f.name, weight="bold", size="2", color="white"),
+                        _markdown(f.value),
                         margin_top="0.4em",
                     ),
                 ),
                 rx.cond(
-                    m["image"].to(str) != "",
-                    rx.image(src=m["image"].to(str), max_width="200px", margin_top="0.4em"),
+                    m.image != "",
+                    rx.image(
+                        src=m.image,
+                        max_width="min(240px, 100%)",
+                        margin_top="0.4em",
+                        class_name="embed-image",
+                    ),
                 ),
-                border_left="4px solid " + m["color"].to(str),
+                border_left="4px solid " + m.color,
                 background=styles.DISCORD_EMBED_BG,
                 padding="0.6em",
                 border_radius="4px",
-                max_width="520px",
+                max_width="min(520px, 100%)",
+                class_name="sandbox-embed",
             ),
         ),
-        rx.foreach(m["attachments"].to(list[str]), lambda a: rx.text("📎 " + a, size="1", color="gray")),
-        rx.flex(
-            rx.foreach(m["components"].to(list[dict[str, Any]]), lambda c: _component(m["id"].to(str), c)),
-            spacing="2",
-            wrap="wrap",
+        rx.foreach(
+            m.images, lambda src: rx.image(src=src, max_width="min(240px, 100%)", class_name="attached-image")
+        ),
+        rx.foreach(m.files, lambda a: rx.text("📎 " + a, size="1", color="gray")),
+        rx.flex(rx.foreach(m.controls, lambda c: _control(m.id, c)), spacing="2", wrap="wrap"),
+        rx.cond(
+            m.ephemeral,
+            rx.text("👁 ", tx("sandbox.only_you"), size="1", color="gray", class_name="only-you"),
         ),
         spacing="1",
         padding="0.5em 0",
         width="100%",
         class_name="sandbox-message",
+        key=m.id,  # a message edited in place stays one message (its menus replaced, not added)
     )
 
 
@@ -344,14 +473,19 @@ def _modal() -> rx.Component:
                     rx.foreach(
                         SandboxState.modal["fields"].to(list[dict[str, str]]),
                         lambda f: rx.vstack(
-                            rx.text(f["label"], size="2"),
-                            rx.input(name=f["custom_id"], width="100%"),
+                            rx.el.label(f["label"], html_for="modal-" + f["custom_id"]),
+                            rx.input(name=f["custom_id"], id="modal-" + f["custom_id"], width="100%"),
                             width="100%",
                         ),
                     ),
                     rx.hstack(
-                        rx.button("Cancel", type="button", variant="soft", on_click=SandboxState.close_modal),
-                        rx.button("Submit", type="submit", id="modal-submit"),
+                        rx.button(
+                            tx("sandbox.cancel"),
+                            type="button",
+                            variant="soft",
+                            on_click=SandboxState.close_modal,
+                        ),
+                        rx.button(tx("sandbox.submit"), type="submit", id="modal-submit"),
                     ),
                     width="100%",
                 ),
@@ -362,60 +496,102 @@ def _modal() -> rx.Component:
     )
 
 
-def sandbox_page() -> rx.Component:
-    return rx.cond(
-        SandboxState.refusal != "",
-        rx.center(rx.callout(SandboxState.refusal, icon="info"), padding="3em"),
+def _channel_button(c: rx.Var) -> rx.Component:
+    chosen = c.id == SandboxState.channel_id
+    return rx.button(
+        rx.cond(c.kind == "dm", "✉ " + tx("sandbox.dm_of", who=c.name), "# " + c.name),
+        variant=rx.cond(chosen, "solid", "ghost"),
+        color=rx.cond(chosen, "white", "#b5bac1"),
+        on_click=SandboxState.show(c.id),
+        width=["auto", "auto", "100%"],
+        justify="start",
+        class_name="sandbox-channel",
+    )
+
+
+def _sidebar() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.link(tx("sandbox.back"), href="/", color="white"),
+            language_switch(),
+            justify="between",
+            width="100%",
+        ),
+        rx.heading("Toko Demo", size="4", color="white"),
+        rx.text(tx("sandbox.viewing_as"), size="1", color="#b5bac1"),
+        rx.segmented_control.root(
+            rx.segmented_control.item(tx("sandbox.buyer"), value="buyer"),
+            rx.segmented_control.item(tx("sandbox.seller"), value="seller"),
+            value=SandboxState.acting_as,
+            on_change=SandboxState.act_as,
+            id="acting-as",
+        ),
+        # On a phone the channels wrap in rows above the messages; on a wide screen a column.
         rx.flex(
-            rx.vstack(
-                rx.link("← Dashboard", href="/", color="white"),
-                rx.heading("Toko Demo", size="4", color="white"),
-                rx.segmented_control.root(
-                    rx.segmented_control.item("Buyer (budi)", value="buyer"),
-                    rx.segmented_control.item("Seller", value="seller"),
-                    value=SandboxState.acting_as,
-                    on_change=SandboxState.act_as,
-                    id="acting-as",
-                ),
-                rx.foreach(
-                    SandboxState.channels,
-                    lambda c: rx.button(
-                        c["name"],
-                        variant=rx.cond(c["id"] == SandboxState.channel_id, "solid", "ghost"),
-                        color=rx.cond(c["id"] == SandboxState.channel_id, "white", "#b5bac1"),
-                        on_click=SandboxState.show(c["id"]),
-                        width="100%",
-                        justify="start",
-                        class_name="sandbox-channel",
+            rx.foreach(SandboxState.channels, _channel_button),
+            direction=rx.breakpoints(initial="row", md="column"),
+            wrap="wrap",
+            spacing="1",
+            width="100%",
+        ),
+        background="#2b2d31",
+        padding="1em",
+        width=["100%", "100%", "260px"],
+        min_width=["0", "0", "260px"],
+        min_height=["auto", "auto", "100vh"],
+    )
+
+
+def _channel() -> rx.Component:
+    return rx.vstack(
+        rx.heading(SandboxState.channel_name, size="4", color="white"),
+        rx.cond(
+            ~SandboxState.reachable,
+            rx.callout(tx("sandbox.unreachable"), icon="triangle_alert", color_scheme="red", width="100%"),
+        ),
+        rx.cond(
+            SandboxState.messages.length() == 0,
+            rx.text(tx("sandbox.no_messages"), color="gray", size="2"),
+        ),
+        rx.foreach(SandboxState.messages, _message),
+        rx.form(
+            rx.hstack(
+                rx.input(
+                    name="content",
+                    placeholder=tx(
+                        "sandbox.message_as",
+                        who=rx.cond(SandboxState.acting_as == "buyer", "budi", tx("sandbox.seller")),
                     ),
-                ),
-                background="#2b2d31",
-                padding="1em",
-                min_width="240px",
-                min_height=["auto", "auto", "100vh"],
-            ),
-            rx.vstack(
-                rx.heading(SandboxState.channel_name, size="4", color="white"),
-                rx.foreach(SandboxState.messages, _message),
-                rx.form(
-                    rx.hstack(
-                        rx.input(
-                            name="content", placeholder="Message as " + SandboxState.acting_as, width="100%"
-                        ),
-                        rx.button("Send", type="submit"),
-                    ),
-                    on_submit=SandboxState.send,
-                    reset_on_submit=True,
+                    aria_label=tx("sandbox.send"),
                     width="100%",
                 ),
-                padding="1em",
+                rx.button(tx("sandbox.send"), type="submit"),
                 width="100%",
-                id="sandbox-channel",
             ),
+            on_submit=SandboxState.send,
+            reset_on_submit=True,
+            width="100%",
+        ),
+        padding="1em",
+        width="100%",
+        min_width="0",
+        id="sandbox-channel",
+    )
+
+
+def sandbox_page() -> rx.Component:
+    return rx.cond(
+        ~SandboxState.available,
+        rx.center(rx.callout(tx("sandbox.unavailable"), icon="info"), padding="3em"),
+        rx.flex(
+            _sidebar(),
+            _channel(),
             _modal(),
             background=styles.DISCORD_BG,
             direction=rx.breakpoints(initial="column", md="row"),
             min_height="100vh",
             width="100%",
+            max_width="100vw",
+            overflow_x="hidden",
         ),
     )
