@@ -773,7 +773,12 @@ class SandboxServer:
             resource["message"] = self._message_json(message)
             if not flags & 64:
                 await self.dispatch("MESSAGE_CREATE", resource["message"])
-        elif kind == 7 and channel is not None and interaction.message_id:
+        elif kind in (6, 7) and interaction.message_id:
+            # receiving-and-responding.mdx "Interaction Callback Type": 6 acknowledges to "edit
+            # the original message later", 7 edits "the message the component was attached
+            # to": after either, @original is that message (editing it replaces its menus).
+            interaction.original_message_id = interaction.message_id
+        if kind == 7 and channel is not None and interaction.message_id:
             message = self._message(channel, str(interaction.message_id))
             self._apply_edit(message, data, files)
             resource["message"] = self._message_json(message)

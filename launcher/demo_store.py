@@ -33,6 +33,17 @@ def static_qris() -> str:
     return body + crc16(body)
 
 
+# What a buyer is offered in the demo: each method under a name of its own (a buyer picks by
+# name: two "QRIS" would be a guess), every bank and e-wallet with its number and holder. The
+# QRIS is not called plain "QRIS": that is the name the dashboard gives a QRIS a seller adds
+# without one, which would then sit beside it under the same name.
+DEMO_METHODS: list[tuple[PaymentKind, str, dict[str, str]]] = [
+    (PaymentKind.BANK, "BCA", {"account_number": "1234567890", "account_name": "Toko Demo"}),
+    (PaymentKind.EWALLET, "GoPay", {"number": "081234567890", "account_name": "Toko Demo"}),
+    (PaymentKind.QRIS, "QRIS Toko Demo", {"payload": static_qris()}),
+]
+
+
 async def seed_store(world: dict[str, Any], cipher: StockCipher) -> bool:
     """The demo store in the sandbox's demo guild (`world`, as discord_sandbox/demo.py writes
     it), with products, stock items and payment methods; False when it exists already."""
@@ -67,12 +78,6 @@ async def seed_store(world: dict[str, Any], cipher: StockCipher) -> bool:
         stock=3,
         manual_delivery_text="Terima kasih! Kirim brief desain Anda di tiket ini.",
     )
-    gid = world["guild_id"]
-    await payment_methods.add_method(
-        gid, PaymentKind.BANK, "BCA", {"account_number": "1234567890", "account_name": "Toko Demo"}
-    )
-    await payment_methods.add_method(
-        gid, PaymentKind.EWALLET, "GoPay", {"number": "081234567890", "account_name": "Toko Demo"}
-    )
-    await payment_methods.add_method(gid, PaymentKind.QRIS, "QRIS", {"payload": static_qris()})
+    for kind, provider, details in DEMO_METHODS:
+        await payment_methods.add_method(world["guild_id"], kind, provider, details)
     return True

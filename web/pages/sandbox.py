@@ -562,7 +562,7 @@ def _channel() -> rx.Component:
                         "sandbox.message_as",
                         who=rx.cond(SandboxState.acting_as == "buyer", "budi", tx("sandbox.seller")),
                     ),
-                    aria_label=tx("sandbox.send"),
+                    aria_label=tx("sandbox.message_box"),
                     width="100%",
                 ),
                 rx.button(tx("sandbox.send"), type="submit"),
