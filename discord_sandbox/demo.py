@@ -64,6 +64,7 @@ def build(sandbox: DiscordSandbox, public_url: str, bot_permissions: int) -> dic
             "api_base": f"{s.base_url}/api/v10",
             "token": token,
             "guild_id": guild.id,
+            "guild_name": guild.name,
             "bot_role_id": bot_role.id,
             "seller_id": seller.id,
             "buyer_id": buyer.id,

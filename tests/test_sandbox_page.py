@@ -10,10 +10,13 @@ That the demo Discord keeps its world across a restart: tests/test_discord_sandb
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from playwright.async_api import Page, expect
 
+from discord_sandbox import DiscordSandbox, persist
 from launcher.demo_store import seed_store, static_qris
 from models.payment_method import PaymentKind
 from tests import test_dashboard as shared
@@ -87,7 +90,7 @@ async def test_an_ephemeral_answer_shows_to_its_buyer_and_not_to_the_seller(page
     channel = page.locator("#sandbox-channel")
     await expect(channel.locator(".embed-image")).not_to_have_count(0)
     await expect(channel.locator(".only-you").first).to_contain_text("Hanya Anda yang dapat melihat ini")
-    await page.locator("#acting-as").get_by_text("Penjual").click()
+    await page.locator("#acting-as").get_by_role("radio", name="Penjual").click()
     # The seller sees the ticket's instructions, not the buyer's own answers (their QRIS).
     await expect(channel).to_contain_text(text("id", "ticket.choose_method"))
     await expect(channel.locator(".only-you")).to_have_count(0)
@@ -96,7 +99,7 @@ async def test_an_ephemeral_answer_shows_to_its_buyer_and_not_to_the_seller(page
     await page.locator(".sandbox-channel", has_text="shop").click()
     await expect(channel).to_contain_text("Jasa Desain Logo")
     await expect(channel.locator(".only-you")).to_have_count(0)
-    await page.locator("#acting-as").get_by_text("Pembeli (budi)").click()
+    await page.locator("#acting-as").get_by_role("radio", name="Pembeli (budi)").click()
     await expect(channel.locator(".only-you").first).to_be_visible()
 
 
@@ -105,7 +108,7 @@ async def test_markdown_is_rendered_and_nobodys_html_runs(page: Page, shop):
     await page.locator(".sandbox-channel", has_text="ticket-").click()
     typed = (
         f"**tebal** *miring* `kode` <@{shop['seller'].id}> https://contoh.test/a "
-        '<script>window.__xss = 1</script> <img src=x onerror="window.__xss = 2">'
+        '<script>window.pwned = 1</script> <img src=x onerror="window.pwned = 2">'
     )
     await page.get_by_label("Pesan").fill(typed)
     await page.get_by_role("button", name="Kirim", exact=True).click()
@@ -116,10 +119,10 @@ async def test_markdown_is_rendered_and_nobodys_html_runs(page: Page, shop):
     await expect(said.locator(".mention")).to_have_text("@seller")
     await expect(said.locator("a")).to_have_attribute("href", "https://contoh.test/a")
     # What looked like HTML is shown as the text it is, and nothing of it ran.
-    await expect(said).to_contain_text("<script>window.__xss = 1</script>")
-    await expect(said).to_contain_text('<img src=x onerror="window.__xss = 2">')
+    await expect(said).to_contain_text("<script>window.pwned = 1</script>")
+    await expect(said).to_contain_text('<img src=x onerror="window.pwned = 2">')
     assert await said.locator("script, img").count() == 0
-    assert await page.evaluate("window.__xss") is None
+    assert await page.evaluate("window.pwned") is None
 
 
 async def test_a_message_edited_in_place_shows_its_current_version_only(page: Page, shop):
@@ -130,6 +133,7 @@ async def test_a_message_edited_in_place_shows_its_current_version_only(page: Pa
     async with httpx.AsyncClient(headers=api) as http:
         posted = (await http.post(base, json={"content": "Pilih salah satu", "components": [menu]})).json()
         await page.goto(f"{shop['url']}/sandbox")
+        await page.locator(".sandbox-channel", has_text="shop").click()
         channel = page.locator("#sandbox-channel")
         await expect(channel.locator(".sandbox-button", has_text="Menu lama")).to_have_count(1)
         edited = await http.patch(
@@ -172,6 +176,34 @@ async def test_the_page_fits_a_phone(browser, shop, page: Page):
         await tab.screenshot(path=str(DOCS / "id-sandbox-phone.png"), full_page=True)
     finally:
         await context.close()
+
+
+async def test_after_a_restart_the_page_shows_the_same_world(page: Page, shop, tmp_path):
+    """The sandbox's world written to its state file and read back by a new sandbox (what the
+    demo does across `./store run` restarts): the page shows the ticket channel, the buyer's
+    QRIS (the attachment served by the new process) and what was said, as before."""
+    kept = tmp_path / "sandbox-world.json"
+    persist.save(kept, shop["sandbox"].call(persist.snapshot, shop["sandbox"].server))
+    pointer = shop["dashboard"].log_path.with_name("sandbox.json")  # STORE_SANDBOX_FILE
+    before = pointer.read_text()
+    again = DiscordSandbox().start()
+    try:
+        again.call(persist.restore, again.server, persist.load(kept))
+        pointer.write_text(json.dumps({**json.loads(before), "base_url": again.base_url}))
+        await page.goto(f"{shop['url']}/sandbox")
+        await page.locator(".sandbox-channel", has_text="ticket-").click()
+        channel = page.locator("#sandbox-channel")
+        code = channel.locator(".embed-image").last
+        await expect(code).to_be_visible()
+        assert (await code.get_attribute("src")).startswith(again.base_url + "/attachments/")
+        loaded = "(img) => img.complete && img.naturalWidth > 0"
+        await page.wait_for_function(loaded, arg=await code.element_handle())
+        await expect(
+            channel.locator(".sandbox-content", has_text="tebal").last.locator("strong")
+        ).to_have_text("tebal")
+    finally:
+        pointer.write_text(before)
+        again.stop()
 
 
 async def test_the_dashboard_has_a_favicon(shop):

@@ -185,6 +185,7 @@ def message_view(m: dict[str, Any], names: dict[int, str], lang: str) -> Shown:
 
 class SandboxState(rx.State):
     available: bool = True
+    guild_name: str = ""
     reachable: bool = True
     acting_as: str = "buyer"
     channels: list[ChannelRow] = []
@@ -207,6 +208,7 @@ class SandboxState(rx.State):
             self.available = False
             return
         lang = await self._lang()
+        self.guild_name = str(world.get("guild_name", ""))
         async with httpx.AsyncClient(base_url=str(world["base_url"]), timeout=5) as http:
             state = (await http.get("/_sandbox/state")).json()
             users = {int(u["id"]): u.get("global_name") or u["username"] for u in state.get("users", [])}
@@ -409,7 +411,7 @@ def _message(m: rx.Var) -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.text(m.author, weight="bold", color="white", size="2"),
-            rx.cond(m.bot, rx.badge(tx("sandbox.bot"), color_scheme="indigo", size="1")),
+            rx.cond(m.bot, rx.badge(tx("sandbox.bot"), color_scheme="indigo", variant="solid", size="1")),
             rx.text(m.at, size="1", color="gray"),
             rx.cond(m.edited, rx.text(tx("sandbox.edited"), size="1", color="gray")),
             spacing="2",
@@ -454,7 +456,7 @@ def _message(m: rx.Var) -> rx.Component:
         rx.flex(rx.foreach(m.controls, lambda c: _control(m.id, c)), spacing="2", wrap="wrap"),
         rx.cond(
             m.ephemeral,
-            rx.text("👁 ", tx("sandbox.only_you"), size="1", color="gray", class_name="only-you"),
+            rx.text(tx("sandbox.only_you"), size="1", color="gray", class_name="only-you"),
         ),
         spacing="1",
         padding="0.5em 0",
@@ -504,7 +506,11 @@ def _channel_button(c: rx.Var) -> rx.Component:
         color=rx.cond(chosen, "white", "#b5bac1"),
         on_click=SandboxState.show(c.id),
         width=["auto", "auto", "100%"],
-        justify="start",
+        justify_content="flex-start",
+        text_align="left",
+        height="auto",
+        min_height="2em",
+        white_space="normal",
         class_name="sandbox-channel",
     )
 
@@ -517,7 +523,7 @@ def _sidebar() -> rx.Component:
             justify="between",
             width="100%",
         ),
-        rx.heading("Toko Demo", size="4", color="white"),
+        rx.cond(SandboxState.guild_name != "", rx.heading(SandboxState.guild_name, size="4", color="white")),
         rx.text(tx("sandbox.viewing_as"), size="1", color="#b5bac1"),
         rx.segmented_control.root(
             rx.segmented_control.item(tx("sandbox.buyer"), value="buyer"),
@@ -525,6 +531,7 @@ def _sidebar() -> rx.Component:
             value=SandboxState.acting_as,
             on_change=SandboxState.act_as,
             id="acting-as",
+            width="100%",
         ),
         # On a phone the channels wrap in rows above the messages; on a wide screen a column.
         rx.flex(
