@@ -358,3 +358,36 @@ async def test_the_demo_sandbox_remembers_its_channels_dms_and_messages_across_a
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(30)
+
+
+async def test_after_a_deferred_update_the_original_response_is_the_clicked_message(sandbox, world):
+    """receiving-and-responding.mdx "Interaction Callback Type": DEFERRED_UPDATE_MESSAGE (6)
+    acknowledges a click to "edit the original message later": editing @original then replaces
+    the clicked message's menu (one message, its components gone), not a 404."""
+
+    class Menu(discord.ui.View):
+        def __init__(self) -> None:
+            super().__init__(timeout=None)
+            self.edited: list[str] = []
+
+        @discord.ui.button(label="Pilih", custom_id="menu_btn")
+        async def choose(self, button: discord.ui.Button, interaction: discord.Interaction) -> None:
+            await interaction.response.defer()  # type 6 for a component
+            message = await interaction.edit_original_response(content="Dipilih", view=None)
+            self.edited.append(message.content)
+
+    async with running_bot(sandbox, world["token"]) as bot:
+        view = Menu()
+        message = await bot.get_channel(world["shop"].id).send("Pilih satu", view=view)
+        body = {
+            "user_id": str(world["buyer"].id),
+            "channel_id": str(world["shop"].id),
+            "message_id": str(message.id),
+            "custom_id": "menu_btn",
+        }
+        assert (await _control(sandbox, "click", body))[0] == 200
+        await eventually(_filled(view.edited), "the edited menu")
+    assert view.edited == ["Dipilih"]
+    shown = sandbox.server.messages[world["shop"].id]
+    assert [m.content for m in shown.values()] == ["Dipilih"]
+    assert shown[message.id].components == []

@@ -543,8 +543,8 @@ def _sidebar() -> rx.Component:
         ),
         background="#2b2d31",
         padding="1em",
-        width=["100%", "100%", "260px"],
-        min_width=["0", "0", "260px"],
+        width=["100%", "100%", "300px"],
+        min_width=["0", "0", "300px"],
         min_height=["auto", "auto", "100vh"],
     )
 
