@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import signal
 import threading
 import time
@@ -142,12 +143,15 @@ def main() -> None:
     parser.add_argument("--bot-permissions", type=int, required=True, help="the bot role's permission bits")
     parser.add_argument("--state-file", type=Path, help="where the world is kept across restarts")
     args = parser.parse_args()
-    sandbox = DiscordSandbox(port=args.port).start()
-    world = start(sandbox, args.state_file, args.public_url, args.bot_permissions)
-    args.ready_file.write_text(json.dumps(world))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    sandbox = DiscordSandbox(port=args.port).start()
+    world = start(sandbox, args.state_file, args.public_url, args.bot_permissions)
+    # Whole or not at all: the launcher reads it as soon as it exists.
+    ready = args.ready_file.with_name(args.ready_file.name + ".partial")
+    ready.write_text(json.dumps(world))
+    os.replace(ready, args.ready_file)
     written = ""
     # A second between writes: what a crash (no SIGTERM) can lose, and little work when idle.
     while not stop.wait(1.0):

@@ -282,7 +282,7 @@ class Launcher:
         )
         component.where = str(world["base_url"])
         if asyncio.run(self._seed(world)):
-            self.say("seeded the demo store: 3 products with stock, BCA, GoPay and QRIS")
+            self.say("seeded the demo store: 3 products with stock, BCA, GoPay and QRIS Toko Demo")
         else:
             self.say("the demo store from the last run is still there")
 
