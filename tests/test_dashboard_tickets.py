@@ -257,6 +257,9 @@ async def test_at_phone_width_no_store_page_scrolls_sideways(page: Page, shop):
         await docs_snap(page, "id-tickets-phone")
         await page.goto(f"{shop['url']}/ops")
         await expect(page.locator("#workers-alive")).to_be_visible()
+        await expect(page.locator("#ops-updated")).to_have_text(
+            re.compile(r"^diperbarui \d{2}\.\d{2}\.\d{2}$")
+        )
         assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     finally:
         await page.set_viewport_size(DESKTOP)

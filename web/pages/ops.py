@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import reflex as rx
 from babel.dates import format_time
@@ -199,7 +200,7 @@ class OpsState(SellerState):
         at = datetime.now(UTC)
         self.updated = both(
             lambda lang: say(
-                lang, "ops.updated", at=format_time(at, "medium", tzinfo=SHOWN_ZONE, locale=lang)
+                lang, "ops.updated", at=format_time(at, "medium", tzinfo=ZoneInfo(SHOWN_ZONE), locale=lang)
             )
         )
 
@@ -280,7 +281,7 @@ def ops_page() -> rx.Component:
                 rx.link(tx("ops.back"), href="/"),
                 rx.heading(tx("ops.title"), size="6"),
                 rx.spacer(),
-                rx.text(said(OpsState.updated), size="1", color_scheme="gray"),
+                rx.text(said(OpsState.updated), size="1", color_scheme="gray", id="ops-updated"),
                 language_switch(),
                 spacing="3",
                 align="center",
