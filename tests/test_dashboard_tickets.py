@@ -177,6 +177,11 @@ async def test_in_english_the_same_story_in_english(browser: Browser, shop):
     await expect(timeline).to_contain_text(wib_en_date(done.history[0].at))
     await expect(english.locator("#ticket-state")).to_have_text("Closed")
     await expect(english.locator("#nav-tickets")).to_have_text("Tickets")
+    await english.click("#back-to-list")
+    await expect(english.locator("tr[data-ticket='1']")).to_contain_text("Closed")
+    await expect(english.locator("tr[data-ticket='2']")).to_contain_text("payment reported")
+    await expect(english.get_by_label("Buyer")).to_be_visible()  # the filter's label, tied to it
+    await english.go_back()
     # The seller switches back to Indonesian: the whole page follows at once, rows included.
     await english.click("#lang-id")
     await expect(timeline).to_contain_text("budi melaporkan pembayaran")
@@ -263,3 +268,25 @@ async def test_at_phone_width_no_store_page_scrolls_sideways(page: Page, shop):
         assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     finally:
         await page.set_viewport_size(DESKTOP)
+
+
+async def test_cancelling_a_ticket_asks_first(page: Page, shop):
+    waiting = await Ticket.find_one({"guild_id": GUILD, "number": 2})
+    await page.goto(store_url(shop, f"tickets/{waiting.id}"))
+    await page.click("#action-cancel")
+    dialog = page.get_by_role("alertdialog")
+    await expect(dialog).to_contain_text("Batalkan tiket #2?")
+    await dialog.get_by_role("button", name="Jangan batalkan").click()
+    await expect(dialog).to_have_count(0)
+    assert (await Ticket.get(waiting.id)).state.value == "open"  # nothing happened
+
+    await page.click("#action-cancel")
+    await page.get_by_label("Alasan pembatalan (ditampilkan ke pembeli)").fill("stok habis di supplier")
+    await dialog.get_by_role("button", name="Batalkan tiket").click()
+    await expect(page.locator("#ticket-outcome")).to_have_text("dibatalkan")
+    await expect(page.locator("#timeline")).to_contain_text(
+        "seller membatalkan tiket: stok habis di supplier"
+    )
+    await expect(page.locator("#payment-reported")).to_have_count(0)  # no longer waiting for anyone
+    cancelled = await Ticket.get(waiting.id)
+    assert cancelled.outcome is not None and cancelled.outcome.value == "cancelled"

@@ -281,6 +281,47 @@ def _reason_form(name: str, placeholder: str, button: rx.Component, handler, for
     )
 
 
+def _cancel() -> rx.Component:
+    """Cancelling asks first (issue 17, 7): nothing happens until the seller confirms, with the
+    reason the buyer will read."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.button(tx("ticket.action.cancel"), color_scheme="red", variant="soft", id="action-cancel")
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(tx("ticket.cancel.title", number=TicketDetailState.ticket.number)),
+            rx.alert_dialog.description(tx("ticket.cancel.consequence")),
+            rx.form(
+                rx.vstack(
+                    rx.el.label(
+                        tx("ticket.action.cancel_reason"), html_for="cancel-reason", font_size="0.9em"
+                    ),
+                    rx.input(name="reason", id="cancel-reason", width="100%"),
+                    rx.flex(
+                        rx.alert_dialog.cancel(
+                            rx.button(tx("ticket.cancel.keep"), variant="soft", id="cancel-keep")
+                        ),
+                        rx.alert_dialog.action(
+                            rx.button(
+                                tx("ticket.cancel.confirm"),
+                                color_scheme="red",
+                                type="submit",
+                                id="cancel-confirm",
+                            )
+                        ),
+                        spacing="3",
+                        justify="end",
+                        width="100%",
+                    ),
+                    spacing="3",
+                ),
+                on_submit=TicketDetailState.cancel,
+                id="cancel-form",
+            ),
+        ),
+    )
+
+
 def _actions() -> rx.Component:
     acts = TicketDetailState.actions
     return rx.flex(
@@ -321,22 +362,7 @@ def _actions() -> rx.Component:
                 tx("ticket.action.close"), variant="soft", on_click=TicketDetailState.close, id="action-close"
             ),
         ),
-        rx.cond(
-            acts.contains("cancel"),
-            _reason_form(
-                "reason",
-                "ticket.action.cancel_reason",
-                rx.button(
-                    tx("ticket.action.cancel"),
-                    color_scheme="red",
-                    variant="soft",
-                    type="submit",
-                    id="action-cancel",
-                ),
-                TicketDetailState.cancel,
-                "cancel-form",
-            ),
-        ),
+        rx.cond(acts.contains("cancel"), _cancel()),
         spacing="3",
         wrap="wrap",
     )
