@@ -215,6 +215,12 @@ async def test_a_ticket_has_its_own_address_and_back_returns_to_the_filtered_lis
     await expect(page.locator("tr[data-ticket]")).to_have_count(1)
     await expect(page.locator("tr[data-ticket='1']")).to_be_visible()
 
+    # An address naming no ticket says so, in the seller's language (not an error page).
+    nowhere = await page.context.new_page()
+    await nowhere.goto(store_url(shop, "tickets/000000000000000000000000"))
+    await expect(nowhere.locator("#refusal")).to_contain_text("Tidak ada apa pun di alamat ini")
+    await nowhere.close()
+
     # The same list opened from its address in a new tab: filtered the same way.
     tab = await page.context.new_page()
     await tab.goto(page.url)

@@ -114,7 +114,7 @@ def _row(p: IncomingRow) -> rx.Component:
         rx.table.cell(
             rx.form(
                 rx.hstack(
-                    rx.input(type="hidden", name="payment", value=p.id),
+                    rx.el.input(type="hidden", name="payment", value=p.id),
                     rx.select.root(
                         rx.select.trigger(
                             placeholder=tx("payments.choose"), aria_label=tx("payments.column.match")
