@@ -175,7 +175,7 @@ async def test_seller_logs_in_with_discord(page: Page, shop):
     await expect(page).to_have_url(f"{shop['url']}/login")  # not logged in: sent to log in
     await snap(page, "01-login")
     await page.goto(f"{shop['url']}/login?error=state")  # where a forged OAuth callback lands
-    await expect(page.locator("#login-error")).to_contain_text("stale or forged")
+    await expect(page.locator("#login-error")).to_contain_text("kedaluwarsa atau palsu")
     await page.click("#login")
     await page.click(f"#login-{shop['seller'].id}")  # the sandbox's consent page
     await expect(page).to_have_url(store_url(shop, "tickets"))
@@ -343,14 +343,14 @@ async def test_a_ticket_bought_in_discord_appears_live_and_the_seller_verifies_i
     opening = await eventually(instructions, "the purchase instructions")
     click(sandbox, buyer, ticket.channel_id, opening.id, f"paid:{ticket.id}")
     submit(sandbox, buyer, ticket.channel_id, f"report:{ticket.id}", {"reference": "BCA a.n. BUDI"})
-    await expect(row).to_contain_text("payment reported")
+    await expect(row).to_contain_text("pembayaran dilaporkan")
     await snap(page, "07-tickets")
 
     await row.get_by_role("link").click()
     await expect(page.locator("#payment-reference")).to_have_text("BCA a.n. BUDI")
     await page.click("#action-verify")
-    await expect(page.locator("#ticket-state")).to_have_text("completed")  # delivered by a worker
-    await expect(page.locator("#delivery")).to_contain_text("by dm")
+    await expect(page.locator("#ticket-state")).to_have_text("Selesai")  # delivered by a worker
+    await expect(page.locator("#delivery")).to_contain_text("lewat pesan langsung")
     # The history in the shop's words, with names (issue 17, 5), never the machine's triggers.
     await expect(page.locator("#timeline")).to_contain_text("seller memverifikasi pembayaran")
     await expect(page.locator("#timeline")).to_contain_text("budi melaporkan pembayaran")
@@ -402,8 +402,8 @@ async def test_an_unmatched_transfer_is_matched_to_its_ticket_in_one_click(page:
     await expect(page.locator("#incoming")).to_contain_text("Rp 50.000")
     await _choose(page, "#incoming button[role=combobox]", f"#2 budi — {format_amount(ticket.amount_due)}")
     await snap(page, "12-payments")
-    await page.get_by_role("button", name="Match").click()
-    await expect(page.locator("#notice")).to_contain_text("Ticket #2 verified")
+    await page.get_by_role("button", name="Cocokkan").click()
+    await expect(page.locator("#notice")).to_contain_text("Tiket #2 terverifikasi")
     await expect(page.locator("#incoming")).not_to_contain_text("TRSF BUDI")
     verified = await eventually(
         lambda: Ticket.find_one({"_id": ticket.id, "state": {"$in": ["paid", "completed"]}}), "ticket #2 paid"
@@ -490,11 +490,11 @@ async def test_operator_retries_a_dead_delivery_from_ops(page: Page, shop):
 
     await page.goto(store_url(shop, "tickets"))
     await expect(page.locator(f"tr[data-ticket='{ticket.number}']")).to_contain_text(
-        "not delivered", timeout=30_000
+        "belum terkirim", timeout=30_000
     )  # flagged in the list…
     await page.goto(store_url(shop, f"tickets/{ticket.id}"))
     await expect(page.locator("#delivery-problem")).to_contain_text(
-        "does not accept direct messages", timeout=30_000
+        "DM-nya tertutup", timeout=30_000
     )  # …and the ticket says why
 
     await page.goto(f"{shop['url']}/ops")
@@ -503,8 +503,8 @@ async def test_operator_retries_a_dead_delivery_from_ops(page: Page, shop):
     await snap(page, "13-ops-dead-letter")
 
     sandbox.call(lambda: setattr(sandbox.server.users[buyer.id], "dms_open", True))
-    await dead.first.get_by_role("button", name="Retry").click()
-    await expect(page.locator("#notice")).to_contain_text("put back on its queue")
+    await dead.first.get_by_role("button", name="Coba lagi").click()
+    await expect(page.locator("#notice")).to_contain_text("dikembalikan ke antreannya")
     done = await eventually(
         lambda: Ticket.find_one({"_id": ticket.id, "state": "completed"}), "the retried delivery"
     )
@@ -537,7 +537,7 @@ async def test_the_setup_check_page_names_what_the_bot_lacks_and_the_fix(page: P
 
 async def test_every_page_renders_and_is_screenshotted(page: Page, shop):
     pages = {
-        "10-analytics": ("analytics", "Funnel"),
+        "10-analytics": ("analytics", "Corong penjualan"),
         "11-settings": ("settings", "Tickets"),
     }
     for name, (section, text) in pages.items():
@@ -546,7 +546,7 @@ async def test_every_page_renders_and_is_screenshotted(page: Page, shop):
         await snap(page, name)
     await expect(page.locator("#funnel")).to_have_count(0)
     await page.goto(store_url(shop, "analytics"))
-    await expect(page.locator("#funnel")).to_contain_text("Completed")
+    await expect(page.locator("#funnel")).to_contain_text("Selesai")
     await page.goto(f"{shop['url']}/ops")
     await expect(page.locator("#workers-alive")).not_to_have_text("0")
     await snap(page, "13-ops")

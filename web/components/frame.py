@@ -1,4 +1,8 @@
-"""The frame every store page shares: a sidebar of sections, the store's name, log out."""
+"""The frame every store page shares: a sidebar of sections, the store's name, log out.
+
+On a phone (390 px) the sidebar becomes a header whose sections wrap onto as many rows as they
+need, so every section stays in sight and reachable, and the page's content may shrink to the
+screen: a wide table scrolls inside its own box (widgets.data_table), never the page."""
 
 from __future__ import annotations
 
@@ -24,7 +28,12 @@ SECTIONS = [
 def _link(slug: str, icon: str, active: str, href: str = "") -> rx.Component:
     label = tx(f"frame.nav.{slug}")
     return rx.link(
-        rx.hstack(rx.icon(icon, size=16), rx.text(label, white_space="nowrap"), align="center"),
+        # The icon keeps its size beside a long name ("Metode pembayaran" in the 220 px sidebar).
+        rx.hstack(
+            rx.icon(icon, size=16, flex_shrink="0"),
+            rx.text(label, white_space=rx.breakpoints(initial="nowrap", md="normal")),
+            align="center",
+        ),
         href=href or f"/store/{SellerState.store_guild}/{slug}",
         id=f"nav-{slug}",
         weight="bold" if slug == active else "regular",
@@ -51,9 +60,10 @@ def _sidebar(active: str) -> rx.Component:
             _link("ops", "activity", active, href="/ops"),
             _link("sandbox", "gamepad-2", active, href="/sandbox"),
             direction=rx.breakpoints(initial="row", md="column"),
-            overflow_x="auto",
+            wrap=rx.breakpoints(initial="wrap", md="nowrap"),
             spacing="1",
             width="100%",
+            id="nav",
         ),
         rx.spacer(),
         rx.hstack(
@@ -101,15 +111,24 @@ def messages() -> rx.Component:
     )
 
 
-def frame(active: str, title: str, *content: rx.Component) -> rx.Component:
+def frame(active: str, title: str | rx.Var, *content: rx.Component) -> rx.Component:
     """A store page: refused as a whole when this seller may not run this store."""
     return rx.cond(
         SellerState.refusal != "",
         refused(),
         rx.flex(
             _sidebar(active),
-            rx.vstack(rx.heading(title, size="6"), messages(), *content, style=styles.page, spacing="4"),
+            # min_width 0: a flex item may otherwise grow to its widest table and widen the page.
+            rx.vstack(
+                rx.heading(title, size="6", id="page-title"),
+                messages(),
+                *content,
+                style=styles.page,
+                spacing="4",
+                min_width="0",
+            ),
             direction=rx.breakpoints(initial="column", md="row"),
             width="100%",
+            max_width="100vw",
         ),
     )

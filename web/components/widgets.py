@@ -1,13 +1,36 @@
-"""Small widgets every page uses the same way: a drop zone, a scrolling table, log out."""
+"""Small widgets every page uses the same way: a drop zone, a scrolling table, log out, and
+texts built on the server in both languages (`Said`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
 
-from web.i18n import tx
+from web.i18n import LANGUAGES, LanguageState, tx
+
+
+@dataclass(frozen=True)
+class Said:
+    """A text written on the server (a date, a sentence of a ticket's story) in both dashboard
+    languages: the page shows the seller's one, and the language switch changes it at once,
+    without asking the server to write the rows again (`said`)."""
+
+    id: str = ""
+    en: str = ""
+
+
+def both(write: Callable[[str], str]) -> Said:
+    """`write(lang)` for each dashboard language."""
+    assert set(LANGUAGES) == {"id", "en"}  # Said has one field per language
+    return Said(id=write("id"), en=write("en"))
+
+
+def said(text: Any) -> rx.Var:
+    """A `Said` var as the text of the seller's language."""
+    return rx.cond(LanguageState.lang == "en", text.en, text.id)  # type: ignore[return-value]
 
 
 def drop_zone(upload_id: str, prompt: str, *, single: bool = True) -> rx.Component:
@@ -27,20 +50,26 @@ def drop_zone(upload_id: str, prompt: str, *, single: bool = True) -> rx.Compone
     )
 
 
+def scroll_box(*children: rx.Component, **props: Any) -> rx.Component:
+    """A box whose content scrolls sideways inside it when wider than the screen (a table on a
+    phone), so the page itself never does."""
+    return rx.box(*children, overflow_x="auto", width="100%", max_width="100%", min_width="0", **props)
+
+
 def data_table(
-    headers: list[str], rows: rx.Var, row: Callable[[Any], rx.Component], table_id: str = ""
+    headers: list[Any], rows: rx.Var, row: Callable[[Any], rx.Component], table_id: str = ""
 ) -> rx.Component:
     """A table of `rows` (a list var), each drawn by `row` (an `rx.table.row`); scrolls sideways
-    on phones."""
-    return rx.box(
+    inside its box on phones. Headers are texts or `tx` vars."""
+    return scroll_box(
         rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.header(
+                rx.table.row(*[rx.table.column_header_cell(h, white_space="nowrap") for h in headers])
+            ),
             rx.table.body(rx.foreach(rows, row)),
             width="100%",
             **({"id": table_id} if table_id else {}),
         ),
-        overflow_x="auto",
-        width="100%",
     )
 
 

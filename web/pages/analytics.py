@@ -3,188 +3,250 @@ verification and delivery take, and ratings, over a date range."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import reflex as rx
+from babel.numbers import format_decimal, format_percent
 
-from web import access, styles
+from web import styles
 from web.components.frame import frame
-from web.seller import SellerState, day_bound
+from web.components.widgets import Said, both, said, scroll_box
+from web.i18n import say, tx
+from web.seller import SellerAccess, SellerState, day_bound, page_entry, seller_action
 from workflows import analytics
 from workflows.errors import StoreError
 from workflows.money import format_amount
 
+STAGES = ("panel_clicks", "opened", "paid", "completed")
 
-def _duration(seconds: float | None) -> str:
+
+def duration(seconds: float | None, lang: str) -> str:
+    """ "45 dtk", "12 mnt", "1,5 jam" / "45 s", "12 min", "1.5 h"."""
     if seconds is None:
         return "—"
     if seconds < 120:
-        return f"{seconds:.0f} s"
+        return say(lang, "analytics.seconds", n=format_decimal(round(seconds), locale=lang))
     if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+        return say(lang, "analytics.minutes", n=format_decimal(round(seconds / 60), locale=lang))
+    return say(lang, "analytics.hours", n=format_decimal(round(seconds / 3600, 1), locale=lang))
+
+
+def percent(part: int | float, whole: int | float, lang: str) -> str:
+    return format_percent(part / whole, locale=lang) if whole else "—"
+
+
+@dataclass
+class Stage:
+    stage: str  # a key of STAGES, named by the page
+    count: str
+    rate: Said  # of the stage before ("" for the first)
+
+
+@dataclass
+class TopProduct:
+    name: str
+    units: str
+    revenue: str
+
+
+@dataclass
+class Figures:
+    revenue: str = "—"
+    conversion: Said = field(default_factory=Said)
+    verify: Said = field(default_factory=Said)
+    deliver: Said = field(default_factory=Said)
+    rating: Said = field(default_factory=Said)
+    cancelled: str = "0"
+    expired: str = "0"
 
 
 class AnalyticsState(SellerState):
     since: str = ""
     until: str = ""
-    funnel: list[dict[str, str]] = []
-    revenue: list[dict[str, int | str]] = []
-    top: list[dict[str, str]] = []
-    figures: dict[str, str] = {}
-    ratings: list[dict[str, int | str]] = []
+    funnel: list[Stage] = []
+    revenue: list[dict[str, int | str]] = []  # the chart's data: {"day": "3/12", "revenue": 150000}
+    top: list[TopProduct] = []
+    figures: Figures = Figures()
+    ratings: list[dict[str, int | str]] = []  # the chart's data: {"stars": "5★", "count": 3}
 
-    async def _compute(self, checked: access.SellerAccess) -> None:
+    async def _compute(self, checked: SellerAccess) -> None:
         since, until = day_bound(self.since), day_bound(self.until, end=True)
         if since is None or until is None:
-            raise StoreError("dates: use the date picker (YYYY-MM-DD)")
+            raise StoreError("dates: use the date picker (YYYY-MM-DD)", key="date_picker")
         if until <= since or until - since > timedelta(days=366):
-            raise StoreError("dates: choose a range of one day to one year")
+            raise StoreError(self._say("analytics.bad_range"))
         report = await analytics.report(checked.guild_id, since, until)
         f, currency = report.funnel, checked.store.currency
-
-        def rate(part: int, whole: int) -> str:
-            return f"{100 * part / whole:.0f}%" if whole else "—"
-
+        counts = [f.panel_clicks, f.opened, f.paid, f.completed]
         self.funnel = [
-            {"stage": "Panel clicks", "count": str(f.panel_clicks), "rate": ""},
-            {"stage": "Tickets opened", "count": str(f.opened), "rate": rate(f.opened, f.panel_clicks)},
-            {"stage": "Paid", "count": str(f.paid), "rate": rate(f.paid, f.opened)},
-            {"stage": "Completed", "count": str(f.completed), "rate": rate(f.completed, f.paid)},
+            Stage(
+                stage=stage,
+                count=str(count),
+                rate=both(lambda lang, i=i: percent(counts[i], counts[i - 1], lang)) if i else Said(),
+            )
+            for i, (stage, count) in enumerate(zip(STAGES, counts, strict=True))
         ]
-        self.revenue = [{"day": day[5:], "revenue": amount} for day, amount in report.revenue_per_day]
+        self.revenue = [
+            {"day": f"{int(day[8:10])}/{int(day[5:7])}", "revenue": amount}
+            for day, amount in report.revenue_per_day
+        ]
         self.top = [
-            {"name": name, "units": str(units), "revenue": format_amount(revenue, currency)}
+            TopProduct(name=name, units=str(units), revenue=format_amount(revenue, currency))
             for name, units, revenue in report.top_products
         ]
-        self.figures = {
-            "revenue": format_amount(f.revenue, currency),
-            "conversion": f"{100 * f.conversion:.0f}%",
-            "verify": _duration(report.avg_verify_s),
-            "deliver": _duration(report.avg_deliver_s),
-            "rating": f"{report.rating_average:.2f} ★" if report.rating_average is not None else "—",
-            "cancelled": str(f.cancelled),
-            "expired": str(f.expired),
-        }
+        average = report.rating_average
+        self.figures = Figures(
+            revenue=format_amount(f.revenue, currency),
+            conversion=both(lambda lang: percent(f.completed, f.opened, lang)),
+            verify=both(lambda lang: duration(report.avg_verify_s, lang)),
+            deliver=both(lambda lang: duration(report.avg_deliver_s, lang)),
+            rating=both(
+                lambda lang: (
+                    f"{format_decimal(round(average, 2), locale=lang)} ★" if average is not None else "—"
+                )
+            ),
+            cancelled=str(f.cancelled),
+            expired=str(f.expired),
+        )
         self.ratings = [{"stars": f"{i + 1}★", "count": n} for i, n in enumerate(report.rating_counts)]
 
-    async def load(self):
-        checked = await self._enter()
-        if not isinstance(checked, access.SellerAccess):
-            return checked
+    @page_entry
+    async def load(self, checked: SellerAccess):
         today = datetime.now(UTC).date()
         self.since, self.until = str(today - timedelta(days=29)), str(today)
         await self._compute(checked)
-        return None
 
-    async def set_range(self, form: dict):
+    @seller_action
+    async def set_range(self, checked: SellerAccess, form: dict):
         self.since, self.until = str(form.get("since") or self.since), str(form.get("until") or self.until)
-        try:
-            await self._compute(await self._access())
-        except (access.Refused, StoreError) as error:
-            return self._failed(error)
+        await self._compute(checked)
         self.error = ""
-        return None
 
 
-def _figure(label: str, key: str) -> rx.Component:
+def _figure(key: str, value: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.text(label, size="2", color_scheme="gray"), rx.heading(AnalyticsState.figures[key], size="6")
+            rx.text(tx(f"analytics.figure.{key}"), size="2", color_scheme="gray"),
+            rx.heading(value, size="6", id=f"figure-{key}"),
         ),
         min_width="150px",
+        flex="1 1 150px",
+    )
+
+
+def _stage_name(stage: rx.Var) -> rx.Var:
+    return rx.match(stage, *[(s, tx(f"analytics.stage.{s}")) for s in STAGES], stage)
+
+
+def _date(name: str, value: rx.Var) -> rx.Component:
+    return rx.vstack(
+        rx.el.label(tx(f"analytics.{name}"), html_for=f"range-{name}", font_size="0.8em"),
+        rx.input(type="date", name=name, id=f"range-{name}", default_value=value, key=value),
+        spacing="1",
     )
 
 
 def analytics_page() -> rx.Component:
+    s = AnalyticsState
     return frame(
         "analytics",
-        "Analytics",
+        tx("analytics.title"),
         rx.form(
-            rx.hstack(
-                rx.input(
-                    type="date", name="since", default_value=AnalyticsState.since, key=AnalyticsState.since
-                ),
-                rx.text("to"),
-                rx.input(
-                    type="date", name="until", default_value=AnalyticsState.until, key=AnalyticsState.until
-                ),
-                rx.button("Show", type="submit"),
+            rx.flex(
+                _date("since", s.since),
+                _date("until", s.until),
+                rx.button(tx("analytics.show"), type="submit", id="show-range"),
+                spacing="2",
+                wrap="wrap",
+                align="end",
             ),
             on_submit=AnalyticsState.set_range,
         ),
         rx.flex(
-            _figure("Revenue", "revenue"),
-            _figure("Conversion (opened → completed)", "conversion"),
-            _figure("Avg. time to verification", "verify"),
-            _figure("Avg. time to delivery", "deliver"),
-            _figure("Rating", "rating"),
+            _figure("revenue", s.figures.revenue),
+            _figure("conversion", said(s.figures.conversion)),
+            _figure("verify", said(s.figures.verify)),
+            _figure("deliver", said(s.figures.deliver)),
+            _figure("rating", said(s.figures.rating)),
             spacing="3",
             wrap="wrap",
+            width="100%",
         ),
-        rx.heading("Funnel", size="4"),
-        rx.table.root(
-            rx.table.body(
-                rx.foreach(
-                    AnalyticsState.funnel,
-                    lambda s: rx.table.row(
-                        rx.table.cell(s["stage"]),
-                        rx.table.cell(rx.text(s["count"], weight="bold")),
-                        rx.table.cell(s["rate"]),
-                    ),
-                )
-            ),
-            id="funnel",
+        rx.heading(tx("analytics.funnel"), size="4"),
+        scroll_box(
+            rx.table.root(
+                rx.table.body(
+                    rx.foreach(
+                        s.funnel,
+                        lambda stage: rx.table.row(
+                            rx.table.cell(_stage_name(stage.stage)),
+                            rx.table.cell(rx.text(stage.count, weight="bold")),
+                            rx.table.cell(said(stage.rate)),
+                        ),
+                    )
+                ),
+                id="funnel",
+            )
         ),
-        rx.heading("Revenue per day", size="4"),
+        rx.heading(tx("analytics.revenue_per_day"), size="4"),
         rx.box(
             rx.recharts.bar_chart(
                 rx.recharts.bar(data_key="revenue", fill=rx.color(styles.ACCENT, 9)),
                 rx.recharts.x_axis(data_key="day"),
                 rx.recharts.y_axis(),
                 rx.recharts.graphing_tooltip(),
-                data=AnalyticsState.revenue,
+                data=s.revenue,
                 height=260,
             ),
             width="100%",
+            min_width="0",
         ),
         rx.flex(
             rx.vstack(
-                rx.heading("Top products", size="4"),
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("Product"),
-                            rx.table.column_header_cell("Units"),
-                            rx.table.column_header_cell("Revenue"),
-                        )
-                    ),
-                    rx.table.body(
-                        rx.foreach(
-                            AnalyticsState.top,
-                            lambda p: rx.table.row(
-                                rx.table.cell(p["name"]),
-                                rx.table.cell(p["units"]),
-                                rx.table.cell(p["revenue"]),
-                            ),
-                        )
-                    ),
+                rx.heading(tx("analytics.top_products"), size="4"),
+                scroll_box(
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(
+                                *[
+                                    rx.table.column_header_cell(tx(f"analytics.column.{c}"))
+                                    for c in ("product", "units", "revenue")
+                                ]
+                            )
+                        ),
+                        rx.table.body(
+                            rx.foreach(
+                                s.top,
+                                lambda p: rx.table.row(
+                                    rx.table.cell(p.name),
+                                    rx.table.cell(p.units),
+                                    rx.table.cell(p.revenue, white_space="nowrap"),
+                                ),
+                            )
+                        ),
+                        id="top-products",
+                    )
                 ),
-                flex="1",
-                min_width="300px",
+                rx.cond(s.top.length() == 0, rx.text(tx("analytics.no_sales"), color_scheme="gray")),
+                flex="1 1 280px",
+                min_width="0",
             ),
             rx.vstack(
-                rx.heading("Ratings", size="4"),
-                rx.recharts.bar_chart(
-                    rx.recharts.bar(data_key="count", fill="#f5a623"),
-                    rx.recharts.x_axis(data_key="stars"),
-                    rx.recharts.y_axis(allow_decimals=False),
-                    data=AnalyticsState.ratings,
-                    height=200,
-                    width=320,
+                rx.heading(tx("analytics.ratings"), size="4"),
+                rx.box(
+                    rx.recharts.bar_chart(
+                        rx.recharts.bar(data_key="count", fill="#f5a623"),
+                        rx.recharts.x_axis(data_key="stars"),
+                        rx.recharts.y_axis(allow_decimals=False),
+                        data=s.ratings,
+                        height=200,
+                    ),
+                    width="100%",
+                    max_width="360px",
                 ),
-                flex="1",
-                min_width="300px",
+                flex="1 1 280px",
+                min_width="0",
             ),
             spacing="4",
             wrap="wrap",
