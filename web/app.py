@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+
 import reflex as rx
+from reflex.event import EventSpec
 from starlette.applications import Starlette
 
 from web import live, media, oauth
@@ -25,7 +29,25 @@ from web.webhooks import ROUTES as WEBHOOK_ROUTES
 
 routes = Starlette(routes=[*oauth.ROUTES, *WEBHOOK_ROUTES, *media.ROUTES])
 
-app = rx.App(api_transformer=routes)
+log = logging.getLogger("web")
+_handler = logging.StreamHandler(sys.stderr)
+_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+log.addHandler(_handler)
+
+
+def unexpected(exception: Exception) -> EventSpec:
+    """A handler failed in a way no refusal foresaw: the operator gets the traceback in the
+    dashboard's log (Reflex's own handler prints nothing at the log level we run with), the seller
+    a calm message in both languages (the failing handler's state, and so its language, is not
+    at hand here), never Python's words."""
+    log.error("dashboard handler failed", exc_info=exception)
+    return rx.toast.error(
+        "Terjadi kesalahan, coba lagi sebentar lagi. / Something went wrong, please try again shortly.",
+        id="unexpected",
+    )
+
+
+app = rx.App(api_transformer=routes, backend_exception_handler=unexpected)
 live.serve(app)
 app.register_lifespan_task(connected)
 
