@@ -50,11 +50,12 @@ class GuildDirectory:
 
 class NotTheGuilds(InvalidInput):
     """A channel, category or role that is not the store's guild's, or a guild Discord could not
-    list: said in the language of whoever reads it (`in_locale`), naming the field."""
+    list: said in the language of whoever reads it (`in_locale`), naming the field; `str()` in
+    the store's language."""
 
-    def __init__(self, field: str = "") -> None:
+    def __init__(self, locale: str, field: str = "") -> None:
         self.field = field
-        super().__init__(self.in_locale("en"))
+        super().__init__(self.in_locale(locale))
 
     def in_locale(self, locale: str, currency: str = "IDR") -> str:
         if not self.field:
@@ -69,14 +70,14 @@ def _own_ids_only(store: Store, directory: GuildDirectory | None, chosen: dict[s
     if not chosen:
         return
     if directory is None or directory.guild_id != store.guild_id:
-        raise NotTheGuilds()
+        raise NotTheGuilds(store.locale)
     held = {
         "category_ids": directory.category_ids,
         "seller_role_ids": directory.role_ids,
     }
     for name, ids in chosen.items():
         if not set(ids) <= held.get(name, directory.text_channel_ids):
-            raise NotTheGuilds(name)
+            raise NotTheGuilds(store.locale, name)
 
 
 async def update_store(

@@ -49,6 +49,7 @@ class Design:
     thumbnail: str = ""
 
 
+BUTTON_LABELS = ("buy_label", "payment_label")
 TEXT_FIELDS = ["title", "description", "buy_label", "payment_label", "buy_emoji", "payment_emoji"]
 DESIGN_FIELDS = [*TEXT_FIELDS, "color", "layout", "buy_style", "payment_style", "refresh_s", "thumbnail_ref"]
 
@@ -110,8 +111,11 @@ class PanelState(SellerState):
     @page_entry
     async def load(self, checked: SellerAccess):
         panel = checked.store.panel
-        self.design = Design(
-            **{k: str(getattr(panel, k)) for k in TEXT_FIELDS},
+        # A button label left at the model's English default shows empty, with the label buyers
+        # get in its place (the store's language, `workflows.panel._label`) as its placeholder.
+        defaults = {k for k in BUTTON_LABELS if getattr(panel, k) == PanelSettings.model_fields[k].default}
+        saved = Design(
+            **{k: ("" if k in defaults else str(getattr(panel, k))) for k in TEXT_FIELDS},
             color=f"#{panel.color:06x}",
             layout=panel.layout,
             buy_style=panel.buy_style,
@@ -119,7 +123,11 @@ class PanelState(SellerState):
             refresh_s=str(panel.refresh_s),
             thumbnail=panel.thumbnail_ref or "",
         )
-        self.design_key += 1
+        # The designer is drawn anew only when what is saved differs from what it shows: a
+        # seller typing while the page loads keeps what they typed.
+        if self.design_key == 0 or saved != self.design:
+            self.design = saved
+            self.design_key += 1
         self.channels = [
             Channel(str(c.id), "#" + c.name)
             for c in await discord_api.guild_channels(checked.guild_id)
@@ -244,14 +252,14 @@ def _designer() -> rx.Component:
                 width="100%",
             ),
             rx.flex(
-                _input("buy_label"),
+                _input("buy_label", placeholder=tx("panel.default_label.buy_label")),
                 _input("buy_emoji", max_length=64),
                 _style("buy_style"),
                 spacing="2",
                 width="100%",
             ),
             rx.flex(
-                _input("payment_label"),
+                _input("payment_label", placeholder=tx("panel.default_label.payment_label")),
                 _input("payment_emoji", max_length=64),
                 _style("payment_style"),
                 spacing="2",
@@ -318,5 +326,12 @@ def panel_page() -> rx.Component:
     return frame(
         "panel",
         tx("panel.title"),
-        rx.flex(_designer(), _preview(), spacing="4", wrap="wrap", width="100%"),
+        rx.flex(
+            # Until the first load the designer has nothing to show (and nothing to keep).
+            rx.cond(PanelState.design_key > 0, _designer(), rx.spinner(id="panel-loading")),
+            _preview(),
+            spacing="4",
+            wrap="wrap",
+            width="100%",
+        ),
     )

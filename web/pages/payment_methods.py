@@ -113,7 +113,10 @@ class PaymentMethodsState(SellerState):
     @page_entry
     async def load(self, checked: SellerAccess):
         await self._reload(checked.guild_id)
-        self._fresh_form()
+        # The form is drawn anew on the first visit and to leave an edit; otherwise what the
+        # seller may already be typing while the page loads stays.
+        if self.form_key == 0 or self.editing:
+            self._fresh_form()
 
     @seller_action
     async def set_kind(self, checked: SellerAccess, kind: str | list[str]):
@@ -443,12 +446,17 @@ def _form() -> rx.Component:
             rx.cond(
                 editing,
                 rx.text(tx("payment_methods.editing_kind"), size="1", color_scheme="gray"),
-                rx.segmented_control.root(
-                    *[rx.segmented_control.item(tx(f"payment_methods.kind.{k}"), value=k) for k in KINDS],
-                    value=PaymentMethodsState.kind,
-                    on_change=PaymentMethodsState.set_kind,
-                    id="method-kind",
-                    aria_label=tx("payment_methods.label.kind"),
+                # On a phone the four kinds are wider than the screen: they scroll sideways.
+                rx.box(
+                    rx.segmented_control.root(
+                        *[rx.segmented_control.item(tx(f"payment_methods.kind.{k}"), value=k) for k in KINDS],
+                        value=PaymentMethodsState.kind,
+                        on_change=PaymentMethodsState.set_kind,
+                        id="method-kind",
+                        aria_label=tx("payment_methods.label.kind"),
+                    ),
+                    overflow_x="auto",
+                    max_width="100%",
                 ),
             ),
             rx.form(
@@ -506,7 +514,8 @@ def payment_methods_page() -> rx.Component:
     return frame(
         "payment-methods",
         tx("payment_methods.title"),
-        _form(),
+        # Until the first load the form has nothing to show (and no token to add with).
+        rx.cond(PaymentMethodsState.form_key > 0, _form(), rx.spinner(id="methods-loading")),
         rx.cond(
             PaymentMethodsState.methods.length() == 0,
             rx.text(tx("payment_methods.empty"), color_scheme="gray", id="no-methods"),

@@ -79,6 +79,19 @@ class SecretsHeld:
     xendit_callback_token: bool = False
 
 
+def _form_of(store: Store) -> StoreForm:
+    rules = store.tickets
+    return StoreForm(
+        name=store.name,
+        locale=store.locale,
+        currency=store.currency,
+        **{k: str(getattr(rules, k)) for k in NUMBERS},
+        **{k: str(getattr(store, k) or NONE) for k in CHANNELS},
+        category_id=str(rules.category_ids[0]) if rules.category_ids else NONE,
+        seller_role_ids=", ".join(str(r) for r in rules.seller_role_ids),
+    )
+
+
 class SettingsState(SellerState):
     form: StoreForm = StoreForm()
     secrets_set: SecretsHeld = SecretsHeld()
@@ -90,17 +103,12 @@ class SettingsState(SellerState):
 
     @page_entry
     async def load(self, checked: SellerAccess):
-        store, rules = checked.store, checked.store.tickets
-        self.form = StoreForm(
-            name=store.name,
-            locale=store.locale,
-            currency=store.currency,
-            **{k: str(getattr(rules, k)) for k in NUMBERS},
-            **{k: str(getattr(store, k) or NONE) for k in CHANNELS},
-            category_id=str(rules.category_ids[0]) if rules.category_ids else NONE,
-            seller_role_ids=", ".join(str(r) for r in rules.seller_role_ids),
-        )
-        self.form_key += 1
+        saved = _form_of(checked.store)
+        # The form is drawn anew only when what is saved differs from what it shows: a seller
+        # typing while the page loads keeps what they typed.
+        if self.form_key == 0 or saved != self.form:
+            self.form = saved
+            self.form_key += 1
         self._show_secrets(checked.store)
         channels = await discord_api.guild_channels(checked.guild_id)
         self.text_channels = [
@@ -159,7 +167,7 @@ class SettingsState(SellerState):
         rest = checked.store.tickets.category_ids[1:]
         rules["category_ids"] = ([int(category)] if category.isdigit() else []) + rest
         channels = {k: (int(v) if (v := str(form.get(k) or NONE)).isdigit() else None) for k in CHANNELS}
-        await store_settings.update_store(
+        updated = await store_settings.update_store(
             checked.guild_id,
             tickets=rules,
             # Every id is checked against the guild's own channels and roles, read now.
@@ -169,6 +177,7 @@ class SettingsState(SellerState):
             currency=str(form.get("currency", "IDR")),
             **channels,
         )
+        self.form = _form_of(updated)  # what the form shows now (not drawn anew: it shows it)
         return self._done(self._say("settings.saved"))
 
 
@@ -269,67 +278,72 @@ def _payment_secrets() -> rx.Component:
     )
 
 
+def _store_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.card(
+                rx.vstack(
+                    rx.heading(tx("settings.store"), size="4"),
+                    rx.flex(
+                        _labelled(tx("settings.name"), "name", rx.input(**_bound("name"))),
+                        _fixed_choice(
+                            "locale",
+                            tx("settings.language"),
+                            [(code, tx(f"settings.languages.{code}")) for code in LOCALES],
+                        ),
+                        _fixed_choice("currency", tx("settings.currency"), [(c, c) for c in CURRENCIES]),
+                        spacing="3",
+                        wrap="wrap",
+                    ),
+                ),
+                style=styles.card,
+            ),
+            rx.card(
+                rx.vstack(
+                    rx.heading(tx("settings.tickets"), size="4"),
+                    rx.flex(*[_number(k) for k in NUMBERS], spacing="3", wrap="wrap"),
+                    rx.flex(
+                        _choice("category_id", tx("settings.category_id"), SettingsState.categories),
+                        _labelled(
+                            tx("settings.seller_role_ids"),
+                            "seller_role_ids",
+                            rx.input(min_width="260px", **_bound("seller_role_ids")),
+                        ),
+                        spacing="3",
+                        wrap="wrap",
+                    ),
+                ),
+                style=styles.card,
+            ),
+            rx.card(
+                rx.vstack(
+                    rx.heading(tx("settings.channels"), size="4"),
+                    rx.flex(
+                        *[
+                            _choice(k, tx(f"settings.channel.{k}"), SettingsState.text_channels)
+                            for k in CHANNELS
+                        ],
+                        spacing="3",
+                        wrap="wrap",
+                    ),
+                ),
+                style=styles.card,
+            ),
+            rx.button(tx("settings.save"), type="submit", id="save-settings"),
+            width="100%",
+            spacing="3",
+        ),
+        on_submit=SettingsState.save,
+        key=SettingsState.form_key,
+        width="100%",
+    )
+
+
 def settings_page() -> rx.Component:
     return frame(
         "settings",
         tx("settings.title"),
-        rx.form(
-            rx.vstack(
-                rx.card(
-                    rx.vstack(
-                        rx.heading(tx("settings.store"), size="4"),
-                        rx.flex(
-                            _labelled(tx("settings.name"), "name", rx.input(**_bound("name"))),
-                            _fixed_choice(
-                                "locale",
-                                tx("settings.language"),
-                                [(code, tx(f"settings.languages.{code}")) for code in LOCALES],
-                            ),
-                            _fixed_choice("currency", tx("settings.currency"), [(c, c) for c in CURRENCIES]),
-                            spacing="3",
-                            wrap="wrap",
-                        ),
-                    ),
-                    style=styles.card,
-                ),
-                rx.card(
-                    rx.vstack(
-                        rx.heading(tx("settings.tickets"), size="4"),
-                        rx.flex(*[_number(k) for k in NUMBERS], spacing="3", wrap="wrap"),
-                        rx.flex(
-                            _choice("category_id", tx("settings.category_id"), SettingsState.categories),
-                            _labelled(
-                                tx("settings.seller_role_ids"),
-                                "seller_role_ids",
-                                rx.input(min_width="260px", **_bound("seller_role_ids")),
-                            ),
-                            spacing="3",
-                            wrap="wrap",
-                        ),
-                    ),
-                    style=styles.card,
-                ),
-                rx.card(
-                    rx.vstack(
-                        rx.heading(tx("settings.channels"), size="4"),
-                        rx.flex(
-                            *[
-                                _choice(k, tx(f"settings.channel.{k}"), SettingsState.text_channels)
-                                for k in CHANNELS
-                            ],
-                            spacing="3",
-                            wrap="wrap",
-                        ),
-                    ),
-                    style=styles.card,
-                ),
-                rx.button(tx("settings.save"), type="submit", id="save-settings"),
-                width="100%",
-                spacing="3",
-            ),
-            on_submit=SettingsState.save,
-            key=SettingsState.form_key,
-            width="100%",
-        ),
+        # Until the first load the form has nothing to show (and nothing to keep).
+        rx.cond(SettingsState.form_key > 0, _store_form(), rx.spinner(id="settings-loading")),
         _payment_secrets(),
     )
