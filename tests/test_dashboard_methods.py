@@ -119,6 +119,7 @@ async def test_a_bank_account_double_added_is_added_once_then_edited_in_its_fill
     await expect(page.locator("#method-form-heading")).to_have_text("Tambah metode pembayaran")
     await _settled(page, "Transfer bank")
     await expect(row(page, "Mandiri")).to_contain_text("0987654321 a.n. Budi Santoso")
+    await expect(page.locator("#methods")).not_to_contain_text("None")  # a bank keeps its holder too
     await expect(toasts(page, "Mandiri disimpan")).to_have_count(1)
     assert await _methods("BCA") == []
     [saved] = await _methods("Mandiri")
@@ -223,6 +224,15 @@ async def test_settings_refuse_a_number_out_of_range_naming_field_and_range(page
         before.max_quantity,
         before.auto_close_s,
     )  # nothing saved
+
+    # A secret too short to be one: named as the page names it, never by its Python name.
+    await page.get_by_label("Secret webhook Moota").fill("pendek")
+    await page.get_by_role("button", name="Simpan secret pembayaran").click()
+    await expect(page.locator("#error")).to_have_text(
+        "Secret webhook Moota: 16 sampai 200 karakter (salin dari dasbor penyedia)"
+    )
+    await expect(page.locator("#secret-state-moota_secret")).to_have_text("belum diisi")
+    assert (await products.get_store(GUILD)).moota_secret is None
 
 
 async def test_panel_and_setup_pages_speak_indonesian(page: Page, shop):
