@@ -278,11 +278,11 @@ async def test_seller_adds_qris_by_uploading_its_image(page: Page, shop):
     await page.get_by_role("radio", name="QRIS").click()
     damaged = static_qris()[:-4] + "0000"  # the CRC no longer matches
     await _upload(page, "qris_image", "qris-rusak.png", qris.qr_png(damaged))
-    await page.get_by_role("button", name="Read QRIS image").click()
-    await expect(page.locator("#error")).to_contain_text("CRC does not match")
+    await page.get_by_role("button", name="Baca gambar QRIS").click()
+    await expect(page.locator("#error")).to_contain_text("Kode QRIS: CRC tidak cocok")
 
     await _upload(page, "qris_image", "qris.png", qris.qr_png(static_qris()))
-    await page.get_by_role("button", name="Read QRIS image").click()
+    await page.get_by_role("button", name="Baca gambar QRIS").click()
     await expect(page.locator("#notice")).to_contain_text("merchant TOKO DEMO")
     await page.click("#add-method")
     await expect(page.locator("#methods")).to_contain_text("QRIS TOKO DEMO")
@@ -436,7 +436,7 @@ async def test_seller_changes_the_ticket_rules_in_settings(page: Page, shop):
     await page.fill("#setting-max_open_tickets_per_buyer", "2")
     await page.fill("#setting-unpaid_expiry_s", "1800")
     await page.click("#save-settings")
-    await expect(page.locator("#notice")).to_contain_text("Settings saved")
+    await expect(page.locator("#notice")).to_contain_text("Pengaturan disimpan")
     saved = (await products.get_store(GUILD)).tickets
     assert (saved.max_open_tickets_per_buyer, saved.unpaid_expiry_s) == (2, 1800)
     assert saved.category_ids == [shop["category"].id]  # untouched fields kept
@@ -447,10 +447,10 @@ async def test_seller_sets_the_moota_secret_and_a_signed_transfer_verifies_a_tic
     await page.goto(store_url(shop, "settings"))
     webhook = f"{shop['url']}/webhooks/moota/{GUILD}"
     await expect(page.get_by_text(webhook)).to_be_visible()  # the address to give Moota
-    await expect(page.locator("#secret-state-moota_secret")).to_have_text("not set")
+    await expect(page.locator("#secret-state-moota_secret")).to_have_text("belum diisi")
     await page.fill("#secret-moota_secret", secret)
     await page.click("#save-secrets")
-    await expect(page.locator("#secret-state-moota_secret")).to_have_text("set")
+    await expect(page.locator("#secret-state-moota_secret")).to_have_text("tersimpan")
     assert secret not in await page.content()  # never shown back
 
     ticket = await Ticket.find_one({"guild_id": GUILD, "state": "open"})
@@ -538,7 +538,7 @@ async def test_the_setup_check_page_names_what_the_bot_lacks_and_the_fix(page: P
 async def test_every_page_renders_and_is_screenshotted(page: Page, shop):
     pages = {
         "10-analytics": ("analytics", "Corong penjualan"),
-        "11-settings": ("settings", "Tickets"),
+        "11-settings": ("settings", "Simpan pengaturan"),
     }
     for name, (section, text) in pages.items():
         await page.goto(store_url(shop, section))

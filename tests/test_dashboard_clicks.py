@@ -181,15 +181,15 @@ async def test_the_qris_form_forgets_its_file_once_the_qris_is_added(page: Page,
     await page.get_by_role("radio", name="QRIS").click()
     await dashboard._upload(page, "qris_image", "qris-toko.png", qris.qr_png(static_qris()))
     await expect(page.get_by_text("qris-toko.png")).to_be_visible()
-    await page.get_by_role("button", name="Read QRIS image").click()
+    await page.get_by_role("button", name="Baca gambar QRIS").click()
     await expect(page.locator("#notice")).to_contain_text("merchant TOKO DEMO")
     await page.dblclick("#add-method")
-    await expect(page.locator("#notice")).to_have_text("QRIS added")
+    await expect(page.locator("#notice")).to_have_text("QRIS ditambahkan")
     await expect(page.get_by_text("qris-toko.png")).to_have_count(0)  # nothing left to add again
-    await page.get_by_role("radio", name="Bank transfer").click()  # a later event: both submits done
+    await page.get_by_role("radio", name="Transfer bank").click()  # a later event: both submits done
     await expect(page.locator("#account-number")).to_be_visible()
     await expect(page.locator("#methods tr", has_text="QRIS TOKO DEMO")).to_have_count(1)
-    await expect(toasts(page, "QRIS added")).to_have_count(1)
+    await expect(toasts(page, "QRIS ditambahkan")).to_have_count(1)
 
 
 async def test_verify_double_clicked_on_the_dashboard_is_one_success(page: Page, shop):

@@ -38,7 +38,9 @@ async def test_auto_close_minus_one_is_refused_in_indonesian_naming_the_field(pa
     await page.fill("#setting-auto_close_s", "-1")
     await page.click("#save-settings")
     error = page.locator("#error")
-    await expect(error).to_contain_text("Tutup otomatis setelah selesai (detik): paling sedikit 0")
+    await expect(error).to_contain_text(
+        "Tutup otomatis setelah selesai (detik): harus bilangan bulat dari 0 sampai 2.592.000"
+    )
     assert "validation error" not in (await error.inner_text()).lower()
     assert "auto_close_s" not in await error.inner_text()
     assert (await products.get_store(GUILD)).tickets.auto_close_s == before.auto_close_s  # nothing saved

@@ -28,6 +28,11 @@ def _refuse(field: str, kind: str, limit: object = None) -> InvalidInput:
     return InvalidInput(problems=(Problem(field, kind, limit),))
 
 
+def _not_found() -> InvalidInput:
+    # Removed meanwhile (another tab, another seller) or another store's: said in the reader's language.
+    return InvalidInput("no such payment method in this store", key="payment_methods_not_found")
+
+
 def _required(details: dict[str, str], key: str) -> str:
     given = details.get(key)
     # Only text counts: a form that lost a field sends None, which must not become "None".
@@ -119,18 +124,34 @@ async def get_method(guild_id: int, method_id: PydanticObjectId | str) -> Paymen
     except Exception:
         method = None
     if method is None or method.guild_id != guild_id:
-        raise InvalidInput("no such payment method in this store")
+        raise _not_found()
     return method
 
 
 async def update_method(guild_id: int, method_id: PydanticObjectId | str, **changes: Any) -> PaymentMethod:
-    """Change provider, details, instructions or the active flag; details are re-checked."""
+    """Change provider, details, instructions or the active flag, with the same checks as
+    `add_method`: details are re-checked as a whole (a field not given keeps its saved value)."""
     method = await get_method(guild_id, method_id)
     unknown = set(changes) - {"provider", "details", "instructions", "active"}
     if unknown:
         raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} here")
+    if "provider" in changes:
+        changes["provider"] = (changes["provider"] or "").strip() or (
+            "QRIS" if method.kind is PaymentKind.QRIS else ""
+        )
+        if not changes["provider"]:
+            raise _refuse("provider", "missing")
+    if "instructions" in changes:
+        changes["instructions"] = (changes["instructions"] or "").strip()
     if "details" in changes:
-        changes["details"] = check_details(method.kind, {**method.details, **changes["details"]})
+        given = {k: v for k, v in changes["details"].items() if v is not None}
+        kept = dict(method.details)
+        if given.get("payload", kept.get("payload")) != kept.get("payload"):
+            # A new QRIS code: the saved picture shows the old one, so it goes unless a new
+            # picture of the new code comes with it (buyers scan the picture).
+            kept.pop("image_ref", None)
+            kept.pop("merchant_name", None)
+        changes["details"] = check_details(method.kind, {**kept, **given})
     try:
         updated = PaymentMethod.model_validate({**method.model_dump(), **changes})
     except ValidationError as error:
@@ -146,7 +167,7 @@ async def move_method(guild_id: int, method_id: PydanticObjectId | str, step: in
     methods = await list_methods(guild_id)
     index = next((i for i, m in enumerate(methods) if str(m.id) == str(method_id)), None)
     if index is None:
-        raise InvalidInput("no such payment method in this store")
+        raise _not_found()
     other = index + step
     if not 0 <= other < len(methods):
         return

@@ -48,11 +48,17 @@ def parse(payload: str) -> list[tuple[str, str]]:
     while position < len(payload):
         head = payload[position : position + 4]
         if len(head) < 4 or not head.isdigit():
-            raise InvalidInput(f"QRIS payload is malformed at character {position + 1}")
+            raise InvalidInput(
+                f"QRIS payload is malformed at character {position + 1}",
+                key="payment_methods_qris_malformed",
+                position=position + 1,
+            )
         tag, length = head[:2], int(head[2:])
         value = payload[position + 4 : position + 4 + length]
         if len(value) != length:
-            raise InvalidInput(f"QRIS field {tag} is cut short")
+            raise InvalidInput(
+                f"QRIS field {tag} is cut short", key="payment_methods_qris_cut_short", tag=tag
+            )
         objects.append((tag, value))
         position += 4 + length
     return objects
@@ -74,9 +80,12 @@ def check_static(payload: str) -> list[tuple[str, str]]:
     payload = payload.strip()
     objects = parse(payload)
     if not objects or objects[-1][0] != "63" or len(objects[-1][1]) != 4:
-        raise InvalidInput("QRIS payload has no CRC at the end")
+        raise InvalidInput("QRIS payload has no CRC at the end", key="payment_methods_qris_no_crc")
     if crc16(payload[:-4]) != objects[-1][1].upper():
-        raise InvalidInput("QRIS payload's CRC does not match: the code is damaged or mistyped")
+        raise InvalidInput(
+            "QRIS payload's CRC does not match: the code is damaged or mistyped",
+            key="payment_methods_qris_crc",
+        )
     tags = {tag for tag, _ in objects}
     missing = [name for tag, name in REQUIRED.items() if tag not in tags]
     if not tags & MERCHANT_ACCOUNT_TAGS:
@@ -124,7 +133,10 @@ def payload_from_image(data: bytes) -> str:
     with Image.open(io.BytesIO(data)) as image:
         found = zxingcpp.read_barcodes(image.convert("RGB"), formats=zxingcpp.BarcodeFormat.QRCode)
     if not found:
-        raise InvalidInput("no QR code found in the image; upload a sharper picture of the QRIS")
+        raise InvalidInput(
+            "no QR code found in the image; upload a sharper picture of the QRIS",
+            key="payment_methods_qris_no_code",
+        )
     payload = found[0].text.strip()
     check_static(payload)
     return payload

@@ -48,6 +48,21 @@ class GuildDirectory:
     role_ids: frozenset[int]
 
 
+class NotTheGuilds(InvalidInput):
+    """A channel, category or role that is not the store's guild's, or a guild Discord could not
+    list: said in the language of whoever reads it (`in_locale`), naming the field; `str()` in
+    the store's language."""
+
+    def __init__(self, locale: str, field: str = "") -> None:
+        self.field = field
+        super().__init__(self.in_locale(locale))
+
+    def in_locale(self, locale: str, currency: str = "IDR") -> str:
+        if not self.field:
+            return text(locale, "security.cannot_check")
+        return text(locale, "security.not_in_guild", field=text(locale, f"security.field.{self.field}"))
+
+
 def _own_ids_only(store: Store, directory: GuildDirectory | None, chosen: dict[str, list[int]]) -> None:
     """Refuse any channel, category or role id that is not the store's own guild's: a seller of
     guild A must not send A's transcripts (or anything else) into guild B."""
@@ -55,15 +70,14 @@ def _own_ids_only(store: Store, directory: GuildDirectory | None, chosen: dict[s
     if not chosen:
         return
     if directory is None or directory.guild_id != store.guild_id:
-        raise InvalidInput(text(store.locale, "security.cannot_check"))
+        raise NotTheGuilds(store.locale)
     held = {
         "category_ids": directory.category_ids,
         "seller_role_ids": directory.role_ids,
     }
     for name, ids in chosen.items():
         if not set(ids) <= held.get(name, directory.text_channel_ids):
-            field = text(store.locale, f"security.field.{name}")
-            raise InvalidInput(text(store.locale, "security.not_in_guild", field=field))
+            raise NotTheGuilds(store.locale, name)
 
 
 async def update_store(
@@ -120,9 +134,10 @@ async def set_payment_secrets(guild_id: int, **secrets: str | None) -> Store:
     if unknown:
         raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} here")
     changes = {k: (v.strip() or None) for k, v in secrets.items() if v is not None}
-    for key, value in changes.items():
+    # The dashboard names the field first (web/pages/settings.py); this guards every caller.
+    for value in changes.values():
         if value is not None and not 16 <= len(value) <= 200:
-            raise InvalidInput(f"{key}: 16 to 200 characters (paste it from the provider's dashboard)")
+            raise InvalidInput(key="settings_secret_length")
     sealed = {k: payment_secrets.seal(v) for k, v in changes.items()}
     gateways = {**store.gateways.model_dump(), **{k: v for k, v in sealed.items() if k in GATEWAY_KEYS}}
     try:
@@ -179,7 +194,7 @@ async def publish_panel(guild_id: int, channel_id: int, directory: GuildDirector
     The channel must be in `directory`, the store's guild as Discord lists it."""
     store = await get_store(guild_id)
     if isinstance(channel_id, bool) or not isinstance(channel_id, int) or channel_id <= 0:
-        raise InvalidInput("channel: choose the channel the panel goes in")
+        raise InvalidInput("Panel channel: choose the channel the panel goes in", key="panel_choose_channel")
     _own_ids_only(store, directory, {"panel_channel_id": [channel_id]})
     changes: dict[str, Any] = {"panel.channel_id": channel_id, "updated_at": utcnow()}
     if store.panel.channel_id != channel_id:
