@@ -229,7 +229,7 @@ def world(sandbox):
         buyer, stranger = s.add_user("budi"), s.add_user("eve")
         s.add_member(guild, buyer)
         s.add_member(guild, stranger)
-        shop = s.add_channel(guild, "shop")
+        shop_channel = s.add_channel(guild, "shop")
         private = s.add_channel(
             guild,
             "ticket-budi",
@@ -247,7 +247,7 @@ def world(sandbox):
             "guild": guild,
             "buyer": buyer,
             "stranger": stranger,
-            "shop": shop,
+            "shop": shop_channel,
             "private": private,
         }
 
@@ -275,3 +275,7 @@ def start_bot(settings, tmp_path):
     for process in started:
         process.terminate()
         process.wait(20)
+
+
+# The dashboard's world (shop, browser, page…), for every browser test module.
+from tests.dashboard_world import browser, discord, page, shop, shop_settings  # noqa: E402, F401

@@ -16,21 +16,12 @@ from models.product import Product
 from models.stock_item import StockItem, StockItemStatus
 from models.store import Store
 from models.ticket import Actor, Ticket
-from tests import test_dashboard as dashboard
+from tests import dashboard_world as dashboard
 from tests.waiting import eventually
 from workflows import stock, tickets
 from workflows.errors import SoldOut
 from workflows.stock_cipher import StockCipher
 
-# The shop, its processes and the browser of tests/test_dashboard.py (their own instances here:
-# fixtures are per module).
-shop_settings, discord, shop, browser, page = (
-    dashboard.shop_settings,
-    dashboard.discord,
-    dashboard.shop,
-    dashboard.browser,
-    dashboard.page,
-)
 GUILD = dashboard.GUILD
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(600)]

@@ -15,18 +15,8 @@ from playwright.async_api import Page, expect
 
 from launcher.demo_store import static_qris
 from models.payment_method import PaymentMethod
-from tests import test_dashboard as shared
-from tests.test_dashboard import GUILD, ROOT, _upload, snap, store_url
+from tests.dashboard_world import GUILD, ROOT, _upload, snap, store_url
 from workflows import payment_methods, products, qris
-
-# test_dashboard's shop (workers, bot, dashboard, sandbox) and browser, built anew for this module.
-shop_settings, discord, shop, browser, page = (
-    shared.shop_settings,
-    shared.discord,
-    shared.shop,
-    shared.browser,
-    shared.page,
-)
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(600)]
 

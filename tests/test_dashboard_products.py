@@ -19,21 +19,11 @@ from pymongo import MongoClient
 from models.product import DeliveryMode, Product
 from models.stock_item import StockItem, StockItemStatus
 from models.ticket import Actor, Ticket, TicketState
-from tests import test_dashboard as shared
 from tests.bot_driver import on_sandbox
-from tests.test_dashboard import GUILD, ROOT, _png, _upload, snap, store_url
+from tests.dashboard_world import GUILD, ROOT, _png, _upload, snap, store_url
 from tests.waiting import eventually
 from workflows import products, stock, tickets
 from workflows.stock_cipher import StockCipher
-
-# test_dashboard's shop (workers, bot, dashboard, sandbox) and browser, built anew for this module.
-shop_settings, discord, shop, browser, page = (
-    shared.shop_settings,
-    shared.discord,
-    shared.shop,
-    shared.browser,
-    shared.page,
-)
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(600)]
 

@@ -24,19 +24,9 @@ from playwright.async_api import Browser, Page, expect
 from models.incoming_payment import IncomingPayment
 from models.product import DeliveryMode
 from models.ticket import Actor, Ticket
-from tests import test_dashboard as shared
 from tests.conftest import ROOT
-from tests.test_dashboard import GUILD, snap, store_url
+from tests.dashboard_world import GUILD, snap, store_url
 from workflows import products, tickets
-
-# test_dashboard's shop (workers, bot, dashboard, sandbox) and browser, built anew for this module.
-shop_settings, discord, shop, browser, page = (
-    shared.shop_settings,
-    shared.discord,
-    shared.shop,
-    shared.browser,
-    shared.page,
-)
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(600)]
 

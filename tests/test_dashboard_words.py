@@ -9,18 +9,8 @@ import pytest
 from playwright.async_api import Page, expect
 
 from models.payment_method import PaymentMethod
-from tests import test_dashboard as shared
-from tests.test_dashboard import GUILD, _choose, store_url
+from tests.dashboard_world import GUILD, _choose, store_url
 from workflows import products
-
-# test_dashboard's shop (workers, bot, dashboard, sandbox) and browser, built anew for this module.
-shop_settings, discord, shop, browser, page = (
-    shared.shop_settings,
-    shared.discord,
-    shared.shop,
-    shared.browser,
-    shared.page,
-)
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(600)]
 

@@ -19,22 +19,13 @@ from playwright.async_api import Page, expect
 from discord_sandbox import DiscordSandbox, persist
 from launcher.demo_store import seed_store, static_qris
 from models.payment_method import PaymentKind
-from tests import test_dashboard as shared
-from tests.test_dashboard import GUILD
+from tests import dashboard_world as shared
+from tests.dashboard_world import GUILD
 from tests.waiting import eventually
 from workflows import payment_methods, products, store_settings
 from workflows.errors import StoreError
 from workflows.i18n import text
 from workflows.stock_cipher import StockCipher
-
-# test_dashboard's shop (workers, bot, dashboard, sandbox) and browser, built anew for this module.
-shop_settings, discord, shop, browser, page = (
-    shared.shop_settings,
-    shared.discord,
-    shared.shop,
-    shared.browser,
-    shared.page,
-)
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(600)]
 DOCS = shared.ROOT / "docs" / "screenshots"
