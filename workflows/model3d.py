@@ -136,7 +136,9 @@ def _read_glb(data: bytes) -> tuple[dict[str, Any], bytes | None]:
     if not chunks or chunks[0][0] != CHUNK_JSON:
         raise _unreadable("no JSON chunk first")
     if len(chunks[0][1]) > MAX_JSON_BYTES:
-        raise refuse("json_too_large", "the 3D model's description is too large", limit=MAX_JSON_BYTES // 2**20)
+        raise refuse(
+            "json_too_large", "the 3D model's description is too large", limit=MAX_JSON_BYTES // 2**20
+        )
     binary = chunks[1][1] if len(chunks) > 1 and chunks[1][0] == CHUNK_BIN else None
     return _parse_json(chunks[0][1], limit=MAX_JSON_BYTES), binary
 
@@ -262,11 +264,17 @@ def _check_document(document: dict[str, Any], binary: bytes | None, glb: bytes) 
             triangles += counted[1]
     if vertices > MAX_VERTICES:
         raise refuse(
-            "too_many_vertices", "the 3D model has too many vertices", count=vertices, limit=MAX_VERTICES // 10**6
+            "too_many_vertices",
+            "the 3D model has too many vertices",
+            count=vertices,
+            limit=MAX_VERTICES // 10**6,
         )
     if triangles > MAX_TRIANGLES:
         raise refuse(
-            "too_many_triangles", "the 3D model has too many triangles", count=triangles, limit=MAX_TRIANGLES // 10**6
+            "too_many_triangles",
+            "the 3D model has too many triangles",
+            count=triangles,
+            limit=MAX_TRIANGLES // 10**6,
         )
 
     nodes = _list(document, "nodes", MAX_NODES, "too_many_nodes")

@@ -34,15 +34,18 @@ YAW, PITCH = math.radians(-35), math.radians(25)  # the three-quarter view
 LIGHT = np.array([-0.45, 0.6, 0.66])  # from the viewer's upper left
 AMBIENT = 0.38
 BATCH_PIXELS = 1_500_000  # candidate pixels handled at once (memory ~ 40 bytes each)
+WORK_PIXELS_MAX = 60_000_000  # candidate pixels in all (~4 s of one core), whatever the model
 DTYPES = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
 NORMALISED = {5120: 127.0, 5121: 255.0, 5122: 32767.0, 5123: 65535.0}
 
 
 def render_png(model: CheckedModel, size: int = SIZE) -> bytes:
     """The model's still picture as a `size`×`size` PNG with a transparent background."""
-    triangles, colours = _scene_triangles(model)
     big = size * SUPERSAMPLE
-    rgba = _draw(triangles, colours, big)
+    # A hostile model's numbers may overflow to inf or NaN: such triangles are left out below.
+    with np.errstate(all="ignore"):
+        triangles, colours = _scene_triangles(model)
+        rgba = _draw(triangles, colours, big)
     image = Image.fromarray(rgba, "RGBA").convert("RGBa").reduce(SUPERSAMPLE).convert("RGBA")
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=False)
@@ -163,7 +166,7 @@ def _scene_triangles(model: CheckedModel) -> tuple[np.ndarray, np.ndarray]:
             indices = indices[(indices < len(positions)).all(axis=1)]  # a bad index drops its triangle
             if not len(indices):
                 continue
-            placed = positions @ world[:3, :3].T.astype(np.float32) + world[:3, 3].astype(np.float32)
+            placed = positions.astype(np.float64) @ world[:3, :3].T + world[:3, 3]
             base = _base_colour(model, primitive.material)
             colour_index = getattr(primitive.attributes, "COLOR_0", None)
             if colour_index is not None:
@@ -196,6 +199,8 @@ def _view(triangles: np.ndarray, size: int) -> np.ndarray:
     points = turned.reshape(-1, 3)
     low, high = points.min(axis=0), points.max(axis=0)
     extent = max(float(high[0] - low[0]), float(high[1] - low[1]), 1e-9)
+    if not math.isfinite(extent):  # coordinates near the float limit: nothing sensible to frame
+        return np.full_like(turned, np.nan)
     scale = size * (1 - 2 * MARGIN) / extent
     centre = (low + high) / 2
     placed = np.empty_like(turned)
@@ -221,6 +226,10 @@ def _draw(triangles: np.ndarray, colours: np.ndarray, size: int) -> np.ndarray:
     if not len(triangles):
         return rgba
     view = _view(triangles, size)
+    keep = np.isfinite(view).all(axis=(1, 2))
+    triangles, colours, view = triangles[keep], colours[keep], view[keep]
+    if not len(triangles):
+        return rgba
     # Lit in the view's frame, so the light stays over the viewer's shoulder (y is down on screen).
     shaded = _shade(view * np.array([1, -1, 1]), colours)
     depth = np.full(size * size, -np.inf)
@@ -233,6 +242,12 @@ def _draw(triangles: np.ndarray, colours: np.ndarray, size: int) -> np.ndarray:
     area = (x[:, 1] - x[:, 0]) * (y[:, 2] - y[:, 0]) - (x[:, 2] - x[:, 0]) * (y[:, 1] - y[:, 0])
     extent = np.maximum(x1 - x0, y1 - y0) + 1
     drawable = np.abs(area) > 1e-12
+    # The work is the pixels of the triangles' boxes; a model of many big overlapping triangles
+    # (a hostile one) would take hours, so past the budget the farthest triangles are left out.
+    boxes = np.where(drawable, (x1 - x0 + 1) * (y1 - y0 + 1), 0)
+    nearest_first = np.argsort(-view[:, :, 2].max(axis=1), kind="stable")
+    over = nearest_first[np.cumsum(boxes[nearest_first]) > WORK_PIXELS_MAX]
+    drawable[over] = False
     low = 0
     box = 1
     while low < size:
