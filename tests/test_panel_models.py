@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from models.product import Product
 from models.store import Store
 from tests.bot_driver import messages, open_shop, png
 from tests.conftest import GUILD
@@ -228,3 +229,20 @@ async def test_a_button_with_a_custom_id_and_a_url_is_refused_and_a_good_link_is
         json={"components": _link(url="https://toko.test/shop/1/products/2")},
     )
     assert status == 200 and sent["components"][0]["components"][0]["url"].endswith("/products/2")
+
+
+async def test_the_demo_store_has_a_product_with_the_projects_own_3d_model(db, cipher, kept_media):
+    from launcher.demo_store import seed_store
+
+    world = {
+        "guild_id": 777,
+        "category_id": 1,
+        "shop_channel_id": 2,
+        "transcript_channel_id": 3,
+        "testimonial_channel_id": 4,
+    }
+    assert await seed_store(world, cipher)
+    shown = [p for p in await Product.find({"guild_id": 777}).to_list() if p.model_ref]
+    assert [p.name for p in shown] == ["Permata Biru (item game)"]
+    assert (kept_media / shown[0].model_ref).read_bytes() == model_samples.gem()
+    assert (kept_media / thumbnail_ref(shown[0].model_still_ref)).is_file()
