@@ -246,3 +246,42 @@ async def test_the_demo_store_has_a_product_with_the_projects_own_3d_model(db, c
     assert [p.name for p in shown] == ["Permata Biru (item game)"]
     assert (kept_media / shown[0].model_ref).read_bytes() == model_samples.gem()
     assert (kept_media / thumbnail_ref(shown[0].model_still_ref)).is_file()
+
+
+@pytest.mark.parametrize("layout", ["fields", "list"])
+def test_a_catalogue_full_of_models_stays_within_discords_limits_on_every_page(layout):
+    from models.store import PanelSettings
+    from workflows import panel
+    from workflows.message_limits import EMBED_TOTAL_MAX, embed_size
+
+    store = Store.model_construct(
+        guild_id=GUILD, name="Toko", currency="IDR", locale="id", panel=PanelSettings(layout=layout)
+    )
+    lines = [
+        panel.ProductLine(
+            Product.model_construct(
+                id=f"{n:024x}",
+                guild_id=GUILD,
+                name=f"{n} " + "Skin Legendaris " * 6,
+                price=10**9,
+                description="d" * 900,
+                model_ref=f"{GUILD}/{'a' * 32}.glb",
+                model_still_ref=f"{GUILD}/{'a' * 32}.png",
+            ),
+            stock=3,
+        )
+        for n in range(80)
+    ]
+    shown = 0
+    for number in range(len(panel.pages(store, lines))):
+        rendered = panel.render(store, lines, page=number, public_url="https://toko.example")
+        assert len(rendered["embeds"]) <= 10
+        assert sum(embed_size(e) for e in rendered["embeds"]) <= EMBED_TOTAL_MAX
+        assert len(rendered["components"]) <= 5
+        assert all(len(row["components"]) <= 5 for row in rendered["components"])
+        assert rendered["components"][0]["components"][0]["label"] == "Beli"
+        links = [b for row in rendered["components"][1:] for b in row["components"]]
+        assert all(b["style"] == 5 and "custom_id" not in b and len(b["label"]) <= 80 for b in links)
+        assert len({e.get("url") for e in rendered["embeds"][1:]}) == len(rendered["embeds"]) - 1
+        shown += len(links)
+    assert shown > 0

@@ -175,11 +175,11 @@ def _pictures(store: Store, shown: list[ProductLine], public_url: str) -> list[d
     """One small embed per pictured product of the page (up to 9: a message carries 10
     embeds): its name, linked to its public page when it has a 3D model, and its picture."""
     pictured = [line for line in shown if _picture(line)][:PICTURES_MAX]
-    page = lambda line: public_page_url(public_url, store.guild_id, line.product.id)  # noqa: E731
+    guild = store.guild_id
     return [
         embed(
             _name(line),
-            url=page(line) if line.product.model_ref else "",
+            url=public_page_url(public_url, guild, line.product.id) if line.product.model_ref else "",
             color=store.panel.color,
             thumbnail_url=media_url(public_url, thumbnail_ref(_picture(line))),
         )
@@ -190,13 +190,11 @@ def _pictures(store: Store, shown: list[ProductLine], public_url: str) -> list[d
 def _view_links(store: Store, shown: list[ProductLine], public_url: str) -> list[dict[str, Any]]:
     """Rows of "Lihat 3D" link buttons to the public page of each product of the page that
     has a 3D model (5 a row, at most 4 rows under the Buy row)."""
+    addresses = [(line, public_page_url(public_url, store.guild_id, line.product.id)) for line in shown]
     buttons = [
-        components.link_button(
-            public_page_url(public_url, store.guild_id, line.product.id),
-            text(store.locale, "model3d.view", name=line.product.name),
-        )
-        for line in shown
-        if line.product.model_ref
+        components.link_button(address, text(store.locale, "model3d.view", name=line.product.name))
+        for line, address in addresses
+        if line.product.model_ref and len(address) <= components.BUTTON_URL_MAX  # (an absurd public_url)
     ][: LINK_ROWS_MAX * components.BUTTONS_PER_ROW]
     step = components.BUTTONS_PER_ROW
     return [components.row(*buttons[i : i + step]) for i in range(0, len(buttons), step)]
