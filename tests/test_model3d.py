@@ -115,6 +115,10 @@ def test_a_gltf_with_embedded_data_is_kept_as_one_glb():
     assert "uri" not in document["buffers"][0]
 
 
+def test_a_required_extension_that_only_changes_the_look_is_accepted():
+    assert check_model(as_gltf(extensionsRequired=["KHR_texture_transform"])).triangles == 32
+
+
 def test_the_still_picture_shows_the_model_on_a_transparent_background():
     picture = Image.open(io.BytesIO(model_still.render_png(check_model(GEM))))
     assert picture.format == "PNG" and picture.size == (512, 512) and picture.mode == "RGBA"
@@ -242,6 +246,7 @@ HOSTILE = {
     "too many meshes": (_too_many_meshes(), "too_many_meshes"),
     "an accessor outside its data": (_outside(), "outside"),
     "nodes in a cycle": (_cycle(), "unreadable"),
+    "Draco-compressed": (as_gltf(extensionsRequired=["KHR_draco_mesh_compression"]), "extension"),
 }
 
 

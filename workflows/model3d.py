@@ -54,6 +54,11 @@ MAX_VERTICES = 2_000_000  # POSITION elements over all primitives
 MAX_TRIANGLES = 2_000_000  # over all triangle primitives
 MAX_ACCESSOR_COUNT = 6_000_000  # elements of one accessor (indices of 2M triangles)
 
+# Extensions a model may require that change nothing the still and the viewer need to read.
+SUPPORTED_EXTENSIONS = frozenset(
+    {"KHR_texture_transform", "KHR_materials_unlit", "KHR_materials_emissive_strength", "EXT_texture_webp"}
+)
+
 GLB_MAGIC = b"glTF"
 CHUNK_JSON = 0x4E4F534A
 CHUNK_BIN = 0x004E4942
@@ -230,6 +235,7 @@ def _check_document(document: dict[str, Any], binary: bytes | None, glb: bytes) 
     if not isinstance(version, str) or not version.startswith("2."):
         raise refuse("version", "only glTF 2.0 models are accepted", version=version or "?")
 
+    _check_extensions(document)
     buffers = _buffers(document, binary)
     views = _list(document, "bufferViews", MAX_BUFFER_VIEWS, "too_many_parts")
     for view in views:
@@ -290,6 +296,21 @@ def _check_document(document: dict[str, Any], binary: bytes | None, glb: bytes) 
     except Exception:  # pygltflib's dataclass decoding raises whatever a bad field makes it raise
         raise _unreadable("pygltflib could not read it") from None
     return CheckedModel(gltf, buffers, images, glb, vertices, triangles)
+
+
+def _check_extensions(document: dict[str, Any]) -> None:
+    """ "extensionsRequired": extensions a viewer must support to draw the model at all. The
+    store draws its still itself and the public page uses three.js without extra decoders, so
+    compressed geometry (Draco, meshopt), quantized positions or Basis textures are refused with
+    their name; extensions that only add to the look are fine."""
+    required = document.get("extensionsRequired", [])
+    if not isinstance(required, list) or not all(isinstance(name, str) for name in required):
+        raise _unreadable("'extensionsRequired' is not a list of names")
+    for name in required:
+        if name not in SUPPORTED_EXTENSIONS:
+            raise refuse(
+                "extension", f"the 3D model needs {name}, which the store cannot show", name=name[:64]
+            )
 
 
 def _buffers(document: dict[str, Any], binary: bytes | None) -> list[bytes]:
