@@ -153,6 +153,10 @@ async def test_a_model_ref_that_is_not_a_kept_model_of_this_store_is_refused(sto
     ]:
         with pytest.raises(InvalidInput):
             await products.set_model(GUILD, product.id, model_ref, still_ref)
+    with pytest.raises(InvalidInput):  # not past set_model through the general edit either
+        await products.update_product(GUILD, product.id, model_ref="/etc/passwd")
+    with pytest.raises(InvalidInput):
+        await products.update_product(GUILD, product.id, model_still_ref=12)
     kept = await products.get_product(GUILD, product.id)
     assert kept.model_ref is None and kept.model_still_ref is None
 

@@ -118,6 +118,9 @@ async def update_product(guild_id: int, product_id: PydanticObjectId | str, **ch
         raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} here")
     if "price" in changes and (isinstance(changes["price"], bool) or not isinstance(changes["price"], int)):
         raise InvalidInput("price: must be a whole number in the currency's smallest unit")
+    for field, ending in (("model_ref", ".glb"), ("model_still_ref", ".png")):
+        if changes.get(field) is not None and not _kept_here(guild_id, changes[field], ending):
+            raise InvalidInput(f"not a kept 3D model of this store: {changes[field]!r}")
     try:
         updated = Product.model_validate({**product.model_dump(), **changes, "updated_at": utcnow()})
     except ValidationError as error:
@@ -214,9 +217,8 @@ async def set_model(
     """Give a product its 3D model and the still picture drawn from it (both as
     `web.media.keep_model` returns them); the panel shows the new picture and its "View in 3D"
     link (the bot's change stream sees the product change, as with any other edit)."""
-    for ref, ending in ((model_ref, ".glb"), (still_ref, ".png")):
-        if not _MEDIA_REF.match(ref or "") or not ref.endswith(ending) or not ref.startswith(f"{guild_id}/"):
-            raise InvalidInput(f"not a kept 3D model of this store: {ref!r}")
+    if not model_ref or not still_ref:
+        raise InvalidInput("a 3D model comes with its still picture")
     return await update_product(guild_id, product_id, model_ref=model_ref, model_still_ref=still_ref)
 
 
@@ -226,6 +228,16 @@ async def remove_model(guild_id: int, product_id: PydanticObjectId | str) -> Pro
 
 
 _MEDIA_REF = re.compile(r"^[0-9]{1,20}/[0-9a-f]{32}\.(glb|png)$")
+
+
+def _kept_here(guild_id: int, ref: object, ending: str) -> bool:
+    """`ref` names a file web.media kept for this store (`<guild>/<hex>.glb|.png`)."""
+    return (
+        isinstance(ref, str)
+        and bool(_MEDIA_REF.match(ref))
+        and ref.endswith(ending)
+        and ref.startswith(f"{guild_id}/")
+    )
 
 
 def public_page_url(public_url: str, guild_id: int, product_id: PydanticObjectId | str) -> str:
