@@ -23,6 +23,14 @@ def view(rows: list[Component]) -> discord.ui.View:
 
 def _item(item: dict[str, Any], row: int) -> discord.ui.Item:  # type: ignore[type-arg]
     kind = ComponentType(item["type"])
+    if kind is ComponentType.BUTTON and "url" in item:  # a link button ("View in 3D")
+        return discord.ui.Button(
+            url=item["url"],
+            label=item.get("label"),
+            style=discord.ButtonStyle.link,
+            emoji=_emoji(item.get("emoji")),
+            row=row,
+        )
     if kind is ComponentType.BUTTON:
         return discord.ui.Button(
             custom_id=item["custom_id"],

@@ -11,6 +11,7 @@ all of them; the rest are copied from Discord's real answers).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import emoji as unicode_emoji
 
@@ -59,6 +60,7 @@ CALLBACK_TYPES = frozenset({1, 4, 5, 6, 7, 8, 9, 10, 12})
 BUTTON, STRING_SELECT, TEXT_INPUT, LABEL = 2, 3, 4, 18
 SELECTS = {3, 5, 6, 7, 8}
 LINK_STYLE, PREMIUM_STYLE = 5, 6
+LINK_SCHEMES = ("http", "https", "discord")
 
 
 class FormErrors:
@@ -308,10 +310,49 @@ def _check_button(errors: FormErrors, path: Path, item: dict[str, Any]) -> None:
     errors.string((*path, "label"), item.get("label"), BUTTON_LABEL_MAX)
     check_emoji(errors, (*path, "emoji"), item.get("emoji"))
     if style == LINK_STYLE:
-        errors.string((*path, "url"), item.get("url"), BUTTON_URL_MAX, required=True)
+        # "Link buttons must have a url, and cannot have a custom_id" (Button Structure); the
+        # url is at most 512 characters, and Discord opens only web (and discord:) addresses.
+        url = errors.string((*path, "url"), item.get("url"), BUTTON_URL_MAX, required=True)
+        if url is not None:
+            _check_link(errors, (*path, "url"), url)
+        if item.get("custom_id") is not None:
+            errors.add(
+                (*path, "custom_id"),
+                "BUTTON_COMPONENT_CUSTOM_ID_NOT_ALLOWED",
+                "A custom id and url cannot both be specified",
+            )
     elif style != PREMIUM_STYLE:
-        # "Non-link and non-premium buttons must have a custom_id" (Button Structure).
+        # "Non-link and non-premium buttons must have a custom_id, and cannot have a url".
         errors.string((*path, "custom_id"), item.get("custom_id"), CUSTOM_ID_MAX, 1, required=True)
+        if item.get("url") is not None:
+            both = "A custom id and url cannot both be specified"
+            errors.add((*path, "url"), "BUTTON_COMPONENT_URL_NOT_ALLOWED", both)
+
+
+def _check_link(errors: FormErrors, path: Path, url: str) -> None:
+    """A link button's url: an absolute address with a host (Discord's own wording for a bad
+    one: "Not a well formed URL."; for another scheme: 'Scheme "javascript" is not supported.
+    Scheme must be one of ('http', 'https', 'discord').')."""
+    scheme, colon, _ = url.partition(":")
+    if not colon or not scheme:
+        errors.add(path, "URL_TYPE_INVALID_URL", "Not a well formed URL.")
+    elif scheme.lower() not in LINK_SCHEMES:
+        errors.add(
+            path,
+            "URL_TYPE_INVALID_SCHEME",
+            f'Scheme "{scheme}" is not supported. Scheme must be one of {LINK_SCHEMES}.',
+        )
+    elif scheme.lower() in ("http", "https") and not _has_host(url):
+        errors.add(path, "URL_TYPE_INVALID_URL", "Not a well formed URL.")
+
+
+def _has_host(url: str) -> bool:
+    try:
+        return url.split(":", 1)[1].startswith("//") and bool(urlsplit(url).hostname) and not any(
+            c.isspace() for c in url
+        )
+    except ValueError:  # e.g. "http://[::1": an address urlsplit cannot take apart
+        return False
 
 
 def _check_select(errors: FormErrors, path: Path, item: dict[str, Any], kind: int) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from models.payment_method import PaymentKind
 from models.store import Store
-from workflows import payment_methods, products, stock
+from workflows import model_samples, payment_methods, products, stock
 from workflows.qris import crc16
 from workflows.stock_cipher import StockCipher
 
@@ -80,4 +80,23 @@ async def seed_store(world: dict[str, Any], cipher: StockCipher) -> bool:
     )
     for kind, provider, details in DEMO_METHODS:
         await payment_methods.add_method(world["guild_id"], kind, provider, details)
+    await seed_model_product(world["guild_id"])
     return True
+
+
+async def seed_model_product(guild_id: int) -> None:
+    """A game item with a 3D model the project draws itself (workflows/model_samples.py), so
+    the panel shows its picture and its "Lihat 3D" link at once (issue 19)."""
+    from web import media  # kept as a seller's upload is (imported here: only seeding needs it)
+
+    gem = await products.create_product(
+        guild_id,
+        name="Permata Biru (item game)",
+        price=25_000,
+        description="Item koleksi dengan pratinjau 3D: tekan Lihat 3D",
+        delivery_mode="manual",
+        stock=10,
+        manual_delivery_text="Terima kasih! Item dikirim ke akun game Anda dalam 1 jam.",
+    )
+    model_ref, still_ref = await media.keep_model(guild_id, model_samples.gem())
+    await products.set_model(guild_id, gem.id, model_ref, still_ref)

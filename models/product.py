@@ -42,6 +42,11 @@ class Product(Document):
     price: int = Field(gt=0, le=MAX_PRICE)
     description: str = Field(default="", max_length=1000)
     image_ref: str | None = None
+    # A 3D model (glTF binary, a media ref `<guild>/<hex>.glb`) and the still picture drawn
+    # from it (`<guild>/<hex>.png`, with its `_thumb.png`): the panel's picture when there is
+    # no photo (workflows/model3d.py, workflows/model_still.py).
+    model_ref: str | None = None
+    model_still_ref: str | None = None
     active: bool = True
     delivery_mode: DeliveryMode = DeliveryMode.AUTOMATIC
     stock: int = Field(default=0, ge=0)

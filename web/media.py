@@ -1,7 +1,8 @@
 """Files the dashboard keeps and serves.
 
-Product images and panel thumbnails are public (Discord shows them to everyone in the
-guild): `/media/<guild>/<name>`. A ticket's payment proof, archived transcript and the files
+Product images, 3D models with their still pictures, and panel thumbnails are public (Discord
+shows them to everyone in the guild, the public product page shows the model):
+`/media/<guild>/<name>`. A ticket's payment proof, archived transcript and the files
 posted in it are the buyer's private data: `/files/tickets/<id>/proof|transcript` and
 `/files/tickets/<id>/attachments/<message>/<n>` (linked from the transcript) check the
 seller's session against the ticket's store on every request.
@@ -24,9 +25,13 @@ from models.ticket_message import TicketMessage
 from web import access
 from workflows.errors import StoreError
 from workflows.images import PreparedImage, prepare_upload
+from workflows.model3d import check_model
+from workflows.model_still import render_png
 from workflows.tickets import get_ticket
 
-_NAME = re.compile(r"^[0-9a-f]{32}(_thumb)?\.(png|jpg|webp|gif)$")
+_NAME = re.compile(r"^[0-9a-f]{32}(_thumb)?\.(png|jpg|webp|gif|glb)$")
+# The registered type of binary glTF (https://www.iana.org/assignments/media-types/model/gltf-binary).
+GLB_TYPE = "model/gltf-binary"
 
 
 def media_dir() -> Path:
@@ -60,6 +65,32 @@ async def keep_image(guild_id: int, data: bytes) -> str:
     return f"{guild_id}/{name}.{prepared.extension}"
 
 
+def _prepare_model(data: bytes) -> tuple[bytes, bytes, bytes]:
+    """(the .glb, its still picture, the still's thumbnail): checked and drawn, nothing written."""
+    model = check_model(data)
+    still = render_png(model)
+    prepared = prepare_upload(still)
+    return model.glb, still, prepared.thumbnail
+
+
+def _write_model(folder: Path, name: str, glb: bytes, still: bytes, thumbnail: bytes) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.png").write_bytes(still)
+    (folder / f"{name}_thumb.png").write_bytes(thumbnail)
+    (folder / f"{name}.glb").write_bytes(glb)
+
+
+async def keep_model(guild_id: int, data: bytes) -> tuple[str, str]:
+    """Check an uploaded 3D model (.glb, or .gltf with embedded data), keep it as a .glb and
+    draw its still picture (with the usual `_thumb.png`); returns (model ref, still ref), e.g.
+    `("<guild>/<hex>.glb", "<guild>/<hex>.png")`. A bad file raises InvalidInput (keyed
+    `errors.model3d_*`, said in the seller's language) and nothing is written."""
+    glb, still, thumbnail = await asyncio.to_thread(_prepare_model, data)
+    name = uuid.uuid4().hex
+    await asyncio.to_thread(_write_model, media_dir() / str(guild_id), name, glb, still, thumbnail)
+    return f"{guild_id}/{name}.glb", f"{guild_id}/{name}.png"
+
+
 async def public_media(request: Request) -> Response:
     guild, name = request.path_params["guild"], request.path_params["name"]
     if not guild.isdigit() or not _NAME.match(name):
@@ -67,7 +98,12 @@ async def public_media(request: Request) -> Response:
     path = media_dir() / guild / name
     if not await asyncio.to_thread(path.is_file):
         return PlainTextResponse("not found", 404)
-    return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
+    media_type = GLB_TYPE if name.endswith(".glb") else None  # Python's mimetypes does not know .glb
+    return FileResponse(
+        path,
+        media_type=media_type,
+        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 async def _sellers_ticket(request: Request) -> Ticket | None:

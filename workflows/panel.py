@@ -10,13 +10,14 @@ from typing import Any
 from models import batch
 from models.product import DeliveryMode, Product
 from models.rating import Rating
+from models.settings import get_settings
 from models.stock_item import StockItem, StockItemStatus
 from models.store import PanelSettings, Store
 from workflows import emoji
 from workflows.discord_contract import components, custom_ids
 from workflows.discord_contract.components import ButtonStyle, Option
 from workflows.discord_contract.custom_ids import CustomId
-from workflows.discord_contract.embeds import Field, embed
+from workflows.discord_contract.embeds import Field, embed, within_total
 from workflows.i18n import text
 from workflows.message_limits import (
     EMBED_DESCRIPTION_MAX,
@@ -28,6 +29,7 @@ from workflows.message_limits import (
     shorten,
 )
 from workflows.money import format_amount
+from workflows.products import media_url, public_page_url, thumbnail_ref
 
 FIELDS_PER_PAGE = EMBED_FIELDS_MAX
 OPTIONS_PER_SELECT = components.OPTIONS_MAX
@@ -38,6 +40,12 @@ DESCRIPTION_MIN = 24  # a description cut shorter than this says nothing: it is 
 # The longest product row of the "list" layout: a name of at most 256, its price, stock and
 # rating, the markup.
 LIST_ROW_ROOM = 400
+# resources/message.mdx, Create Message: "embeds: Up to 10 rich embeds (up to 6000 characters)".
+# The panel's own embed, then one small embed per pictured product of the page.
+EMBEDS_MAX = 10
+PICTURES_MAX = EMBEDS_MAX - 1
+# Rows of "View in 3D" link buttons under the Buy row (components/reference.mdx: 5 rows of 5).
+LINK_ROWS_MAX = components.ROWS_MAX - 1
 
 
 @dataclass(frozen=True)
@@ -92,11 +100,18 @@ def _room(store: Store) -> int:
     return room
 
 
+def _picture(line: ProductLine) -> str | None:
+    """The product's picture on the panel: the seller's photo, else the still of its 3D model."""
+    return line.product.image_ref or line.product.model_still_ref
+
+
 def _cost(store: Store, line: ProductLine) -> int:
-    """What a product takes on a page at the least (its description may be cut or left out)."""
+    """What a product takes on a page at the least (its description may be cut or left out),
+    its picture's embed (titled with its name) included."""
+    picture = len(_name(line)) if _picture(line) else 0
     if store.panel.layout == "list":
-        return len(_row(store, line)) + 1
-    return len(_name(line)) + len(_summary(store, line))
+        return len(_row(store, line)) + 1 + picture
+    return len(_name(line)) + len(_summary(store, line)) + picture
 
 
 def pages(store: Store, lines: list[ProductLine]) -> list[list[ProductLine]]:
@@ -156,9 +171,44 @@ def _button(style: str, label: str, custom_id: CustomId, emoji_value: str) -> di
     return components.button(custom_id, label, ButtonStyle[style.upper()], emoji.as_component(emoji_value))
 
 
-def render(store: Store, lines: list[ProductLine], page: int = 0) -> dict[str, Any]:
+def _pictures(store: Store, shown: list[ProductLine], public_url: str) -> list[dict[str, Any]]:
+    """One small embed per pictured product of the page (up to 9: a message carries 10
+    embeds): its name, linked to its public page when it has a 3D model, and its picture."""
+    pictured = [line for line in shown if _picture(line)][:PICTURES_MAX]
+    guild = store.guild_id
+    return [
+        embed(
+            _name(line),
+            url=public_page_url(public_url, guild, line.product.id) if line.product.model_ref else "",
+            color=store.panel.color,
+            thumbnail_url=media_url(public_url, thumbnail_ref(_picture(line))),
+        )
+        for line in pictured
+    ]
+
+
+def _view_links(store: Store, shown: list[ProductLine], public_url: str) -> list[dict[str, Any]]:
+    """Rows of "Lihat 3D" link buttons to the public page of each product of the page that
+    has a 3D model (5 a row, at most 4 rows under the Buy row)."""
+    addresses = [(line, public_page_url(public_url, store.guild_id, line.product.id)) for line in shown]
+    buttons = [
+        components.link_button(address, text(store.locale, "model3d.view", name=line.product.name))
+        for line, address in addresses
+        if line.product.model_ref and len(address) <= components.BUTTON_URL_MAX  # (an absurd public_url)
+    ][: LINK_ROWS_MAX * components.BUTTONS_PER_ROW]
+    step = components.BUTTONS_PER_ROW
+    return [components.row(*buttons[i : i + step]) for i in range(0, len(buttons), step)]
+
+
+def render(
+    store: Store, lines: list[ProductLine], page: int = 0, public_url: str | None = None
+) -> dict[str, Any]:
     """The panel message (`embeds` + `components`) for one page of products, within every
-    embed limit whatever the catalogue holds (Embed Limits in resources/message.mdx)."""
+    embed limit whatever the catalogue holds (Embed Limits in resources/message.mdx).
+
+    `public_url` is the dashboard's address (product pictures and public pages live there;
+    the settings' `public_url` when not given)."""
+    public_url = public_url if public_url is not None else get_settings().public_url
     panel = store.panel
     split = pages(store, lines)
     page = page if 0 <= page < len(split) else 0  # a page button from before the catalogue shrank
@@ -191,7 +241,10 @@ def render(store: Store, lines: list[ProductLine], page: int = 0) -> dict[str, A
     if len(split) > 1:
         next_page = custom_ids.panel_page((page + 1) % len(split))
         buttons.append(components.button(next_page, "›", ButtonStyle.SECONDARY))
-    return {"embeds": [shown_embed], "components": components.rows(components.row(*buttons))}
+    return {
+        "embeds": within_total([shown_embed, *_pictures(store, shown, public_url)]),
+        "components": components.rows(components.row(*buttons), *_view_links(store, shown, public_url)),
+    }
 
 
 def product_choice(store: Store, lines: list[ProductLine]) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -101,6 +102,8 @@ _EDITABLE = {
     "price",
     "description",
     "image_ref",
+    "model_ref",
+    "model_still_ref",
     "active",
     "manual_delivery_text",
     "sort_order",
@@ -115,6 +118,9 @@ async def update_product(guild_id: int, product_id: PydanticObjectId | str, **ch
         raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} here")
     if "price" in changes and (isinstance(changes["price"], bool) or not isinstance(changes["price"], int)):
         raise InvalidInput("price: must be a whole number in the currency's smallest unit")
+    for field, ending in (("model_ref", ".glb"), ("model_still_ref", ".png")):
+        if changes.get(field) is not None and not _kept_here(guild_id, changes[field], ending):
+            raise InvalidInput(f"not a kept 3D model of this store: {changes[field]!r}")
     try:
         updated = Product.model_validate({**product.model_dump(), **changes, "updated_at": utcnow()})
     except ValidationError as error:
@@ -203,3 +209,51 @@ async def delete_product(guild_id: int, product_id: PydanticObjectId | str) -> N
         {"product_id": product.id, "status": StockItemStatus.AVAILABLE.value}
     )
     await Product.get_pymongo_collection().delete_one({"_id": product.id})
+
+
+async def set_model(
+    guild_id: int, product_id: PydanticObjectId | str, model_ref: str, still_ref: str
+) -> Product:
+    """Give a product its 3D model and the still picture drawn from it (both as
+    `web.media.keep_model` returns them); the panel shows the new picture and its "View in 3D"
+    link (the bot's change stream sees the product change, as with any other edit)."""
+    if not model_ref or not still_ref:
+        raise InvalidInput("a 3D model comes with its still picture")
+    return await update_product(guild_id, product_id, model_ref=model_ref, model_still_ref=still_ref)
+
+
+async def remove_model(guild_id: int, product_id: PydanticObjectId | str) -> Product:
+    """Take a product's 3D model off (its still picture with it)."""
+    return await update_product(guild_id, product_id, model_ref=None, model_still_ref=None)
+
+
+_MEDIA_REF = re.compile(r"^[0-9]{1,20}/[0-9a-f]{32}\.(glb|png)$")
+
+
+def _kept_here(guild_id: int, ref: object, ending: str) -> bool:
+    """`ref` names a file web.media kept for this store (`<guild>/<hex>.glb|.png`)."""
+    return (
+        isinstance(ref, str)
+        and bool(_MEDIA_REF.match(ref))
+        and ref.endswith(ending)
+        and ref.startswith(f"{guild_id}/")
+    )
+
+
+def public_page_url(public_url: str, guild_id: int, product_id: PydanticObjectId | str) -> str:
+    """The product's public page (no login; the 3D viewer, price and stock): the address the
+    panel's "View in 3D" button opens."""
+    return f"{public_url.rstrip('/')}/shop/{guild_id}/products/{product_id}"
+
+
+def media_url(public_url: str, ref: str | None) -> str:
+    """Where a browser (or Discord) fetches a kept file ('' for none); web.media serves it."""
+    return f"{public_url.rstrip('/')}/media/{ref}" if ref else ""
+
+
+def thumbnail_ref(ref: str | None) -> str | None:
+    """The small PNG kept beside a picture (`<guild>/<hex>_thumb.png`)."""
+    if not ref:
+        return None
+    stem, _, _ = ref.rpartition(".")
+    return f"{stem}_thumb.png"

@@ -61,11 +61,22 @@ class Choice:
 class Control:
     """A button or a select menu of a message."""
 
-    kind: str  # "button" | "select"
+    kind: str  # "button" | "select" | "link" (a link button opens `url`, sends no click)
     label: str
     custom_id: str
     color: str = ""
     options: list[Choice] = field(default_factory=list)
+    url: str = ""
+
+
+@dataclass
+class Picture:
+    """An embed after a message's first: the panel's picture of one product (its name, the
+    address its title links to, its picture)."""
+
+    title: str
+    url: str
+    image: str
 
 
 @dataclass
@@ -87,6 +98,7 @@ class Shown:
     controls: list[Control]
     images: list[str]  # attached images not already shown in the embed
     files: list[str]  # other attachments, by name
+    pictures: list[Picture] = field(default_factory=list)
 
 
 @dataclass
@@ -127,10 +139,11 @@ def _controls(m: dict[str, Any], lang: str) -> list[Control]:
                 emoji = (c.get("emoji") or {}).get("name", "")
                 controls.append(
                     Control(
-                        "button",
+                        "link" if c.get("url") else "button",
                         f"{emoji} {c.get('label', '')}".strip(),
                         c.get("custom_id", ""),
                         BUTTON_COLORS.get(c.get("style", 2), "#4e5058"),
+                        url=c.get("url", ""),
                     )
                 )
             elif c.get("type") == 3:
@@ -180,6 +193,16 @@ def message_view(m: dict[str, Any], names: dict[int, str], lang: str) -> Shown:
         controls=_controls(m, lang),
         images=images,
         files=files,
+        pictures=[_picture(e) for e in embeds[1:]],
+    )
+
+
+def _picture(embed: dict[str, Any]) -> Picture:
+    image = (embed.get("thumbnail") or embed.get("image") or {}).get("url", "")
+    url = embed.get("url", "")
+    web = ("http://", "https://")
+    return Picture(
+        embed.get("title", ""), url if url.startswith(web) else "", image if image.startswith(web) else ""
     )
 
 
@@ -388,7 +411,37 @@ def _markdown(html: rx.Var, **props: Any) -> rx.Component:
     return rx.html(html, **{"class_name": "discord-markdown", **MARKDOWN_STYLE, **props})
 
 
+def _picture_embed(p: rx.Var) -> rx.Component:
+    """A product picture embed: its name (linked to the public page when it has one), its picture."""
+    return rx.hstack(
+        rx.cond(
+            p.url != "",
+            rx.link(p.title, href=p.url, is_external=True, weight="bold", color="#00a8fc"),
+            rx.text(p.title, weight="bold", color="white"),
+        ),
+        rx.cond(
+            p.image != "", rx.image(src=p.image, width="80px", height="80px", class_name="sandbox-picture")
+        ),
+        justify="between",
+        background=styles.DISCORD_EMBED_BG,
+        padding="0.6em",
+        border_radius="4px",
+        width="100%",
+        max_width="min(520px, 100%)",
+    )
+
+
 def _control(message_id: rx.Var, c: rx.Var) -> rx.Component:
+    link = rx.link(
+        rx.button(c.label + " ↗", background="#4e5058", color="white", size="2"),
+        href=c.url,
+        is_external=True,
+        class_name="sandbox-link-button",
+    )
+    return rx.cond(c.kind == "link", link, _interactive(message_id, c))
+
+
+def _interactive(message_id: rx.Var, c: rx.Var) -> rx.Component:
     return rx.cond(
         c.kind == "button",
         rx.button(
@@ -449,6 +502,7 @@ def _message(m: rx.Var) -> rx.Component:
                 class_name="sandbox-embed",
             ),
         ),
+        rx.foreach(m.pictures, _picture_embed),
         rx.foreach(
             m.images, lambda src: rx.image(src=src, max_width="min(240px, 100%)", class_name="attached-image")
         ),

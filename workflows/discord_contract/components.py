@@ -18,8 +18,11 @@ from workflows.message_limits import shorten
 
 Component = dict[str, Any]
 
-# components/reference.mdx, Button: "label? ... max 80 characters".
+# components/reference.mdx, Button: "label? ... max 80 characters"; "url? ... max 512 characters".
 BUTTON_LABEL_MAX = 80
+BUTTON_URL_MAX = 512
+# components/reference.mdx, Button Styles: Link (5) "Navigates to a URL", its required field `url`.
+LINK_STYLE = 5
 # components/reference.mdx, Action Row: "An Action Row can contain up to 5 Buttons" (or one select).
 BUTTONS_PER_ROW = 5
 # components/reference.mdx, Legacy Messages: "up to 5 action rows as top-level components".
@@ -67,6 +70,23 @@ def button(
         "style": ButtonStyle(style).value,
         "label": shorten(label, BUTTON_LABEL_MAX),
         "custom_id": custom_id.build(),
+    }
+    if emoji:
+        item["emoji"] = emoji
+    return item
+
+
+def link_button(url: str, label: str, emoji: dict[str, Any] | None = None) -> Component:
+    """A link button: opens `url` in the browser, sends no interaction. "Link buttons must
+    have a url, and cannot have a custom_id" (components/reference.mdx, Button); Discord takes
+    http(s) URLs of at most 512 characters, anything else is the caller's mistake (ValueError)."""
+    if not url.startswith(("https://", "http://")) or len(url) > BUTTON_URL_MAX:
+        raise ValueError(f"a link button needs an http(s) URL of at most {BUTTON_URL_MAX} characters")
+    item: Component = {
+        "type": ComponentType.BUTTON.value,
+        "style": LINK_STYLE,
+        "label": shorten(label, BUTTON_LABEL_MAX),
+        "url": url,
     }
     if emoji:
         item["emoji"] = emoji

@@ -25,6 +25,7 @@ def embed(
     title: str | None = None,
     description: str | None = None,
     *,
+    url: str = "",
     fields: list[Field] | None = None,
     footer: str = "",
     color: int | None = None,
@@ -40,6 +41,10 @@ def embed(
     made: Embed = {}
     if title is not None:
         made["title"] = shorten(title, limits.EMBED_TITLE_MAX)
+    if url:
+        # The title links there. "Embeds are deduplicated by URL" (resources/message.mdx): two
+        # embeds of one message with the same url show as one.
+        made["url"] = url
     if description is not None:
         made["description"] = shorten(description, limits.EMBED_DESCRIPTION_MAX)
     if color is not None:
