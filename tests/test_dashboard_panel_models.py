@@ -9,22 +9,12 @@ import pytest
 from playwright.async_api import Page, expect
 
 from models.store import Store
-from tests import test_dashboard as shared
 from tests.bot_driver import messages
-from tests.test_dashboard import GUILD, snap, store_url
+from tests.dashboard_world import GUILD, snap, store_url
 from tests.waiting import eventually
 from web import media
 from workflows import model_samples, products
 from workflows.products import media_url, public_page_url, thumbnail_ref
-
-# test_dashboard's shop (workers, bot, dashboard, sandbox) and browser, built anew for this module.
-shop_settings, discord, shop, browser, page = (
-    shared.shop_settings,
-    shared.discord,
-    shared.shop,
-    shared.browser,
-    shared.page,
-)
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(600)]
 
