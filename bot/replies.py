@@ -5,6 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.components import view
+from workflows.blacklist import Blacklisted
 from workflows.discord_contract import components, custom_ids
 from workflows.discord_contract.components import ButtonStyle
 from workflows.discord_contract.custom_ids import Action
@@ -46,6 +47,8 @@ def refusal(locale: str, error: StoreError) -> str:
         return text(locale, "error.too_many_open_tickets")
     if isinstance(error, CooldownActive):
         return text(locale, "error.cooldown", seconds=error.retry_after_s)
+    if isinstance(error, Blacklisted):  # said whole, politely, without the sellers' reason
+        return error.in_locale(locale)
     if isinstance(error, InvalidInput):  # a field named in the shop's words, in the store's language
         return text(locale, "error.generic", reason=error.in_locale(locale))
     return text(locale, "error.generic", reason=str(error))

@@ -11,7 +11,8 @@ from collections.abc import Awaitable, Callable
 import discord
 
 from bot import replies
-from bot.buttons import buy, cancel, close, paid, panel_page, payment_methods, rate, verify
+from bot.buttons import buy, cancel, close, coupon, paid, panel_page, payment_methods, rate, verify
+from bot.modals import coupon as coupon_modal
 from bot.modals import payment_report, rating
 from models.store import Store
 from workflows import tickets
@@ -43,6 +44,8 @@ HANDLERS: dict[Action, Handler] = {
     Action.CLOSE_CONFIRM: close.on_close_confirm,
     Action.RATE: rate.on_rate,
     Action.RATING: rating.on_rating,
+    Action.COUPON: coupon.on_coupon,
+    Action.COUPON_CODE: coupon_modal.on_coupon_code,
 }
 assert set(HANDLERS) == set(Action), "every action of the grammar has a handler"
 

@@ -1,6 +1,8 @@
 """Beanie documents, the database connection and the settings schema. Imports nothing of ours."""
 
+from models.blacklist import BlacklistEntry, BlacklistKind
 from models.buyer import Buyer
+from models.coupon import AppliedCoupon, Coupon, CouponKind
 from models.db import DOCUMENTS, connect
 from models.event import Event, EventKind
 from models.incoming_payment import IncomingPayment
@@ -23,7 +25,12 @@ __all__ = [
     "DOCUMENTS",
     "MAX_PRICE",
     "Actor",
+    "AppliedCoupon",
+    "BlacklistEntry",
+    "BlacklistKind",
     "Buyer",
+    "Coupon",
+    "CouponKind",
     "DeliveryMode",
     "Event",
     "EventKind",

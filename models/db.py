@@ -9,7 +9,9 @@ from __future__ import annotations
 from beanie import init_beanie
 from pymongo import AsyncMongoClient
 
+from models.blacklist import BlacklistEntry
 from models.buyer import Buyer
+from models.coupon import Coupon
 from models.dashboard_session import DashboardSession
 from models.event import Event
 from models.incoming_payment import IncomingPayment
@@ -33,6 +35,8 @@ DOCUMENTS = [
     Event,
     IncomingPayment,
     DashboardSession,
+    Coupon,
+    BlacklistEntry,
 ]
 
 

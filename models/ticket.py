@@ -14,6 +14,7 @@ from beanie import Document, PydanticObjectId
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
+from models.coupon import AppliedCoupon
 from models.product import DeliveryMode
 from models.store import utcnow
 
@@ -158,6 +159,8 @@ class Ticket(Document):
     subtotal: int
     unique_code: int
     amount_due: int
+    # The coupon the buyer applied (`workflows.tickets.apply_coupon`); `amount_due` includes it.
+    coupon: AppliedCoupon | None = None
     payment_method_id: PydanticObjectId | None = None
     channel_id: int | None = None
     # Set when the Buy button opened it: its channel is made by a worker (None: the caller

@@ -21,7 +21,7 @@ from workers import prompts, retry_policy, runtime, ticket_opening  # prompts, t
 from workers.discord import Attachment, ChannelOutsideStore, DiscordRejected, DMsClosed, OutgoingMessage
 from workers.discord_budget import low_priority
 from workers.ticket_actor import registered, with_ticket
-from workflows import delivery, outbox, payments, tickets, timers
+from workflows import blacklist, delivery, outbox, payments, tickets, timers
 from workflows.discord_contract import components, custom_ids
 from workflows.discord_contract.components import ButtonStyle
 from workflows.discord_contract.custom_ids import Action
@@ -51,8 +51,11 @@ def _nonce(kind: str, *parts: object) -> str:
 @registered
 @with_ticket([TicketState.OPEN], when=lambda ticket: ticket.payment_report is not None)
 async def verify_payment(ticket: Ticket, outbox_entry_id: str | None = None) -> None:
-    """A buyer reported a payment: verify it automatically if the money is seen, else ask sellers."""
-    if await payments.verify_automatically(ticket, outbox_entry_id):
+    """A buyer reported a payment: verify it automatically if the money is seen, else ask sellers.
+    A report from a blacklisted buyer or payer is never verified automatically: the sellers
+    are asked, with a warning saying who it matched (`workflows.blacklist.flag_report`)."""
+    flagged = await blacklist.flag_report(ticket)
+    if flagged is None and await payments.verify_automatically(ticket, outbox_entry_id):
         return
     if ticket.channel_id is None:
         return await outbox.consume(ticket.id, outbox_entry_id)
@@ -67,6 +70,8 @@ async def verify_payment(ticket: Ticket, outbox_entry_id: str | None = None) -> 
         amount=format_amount(ticket.amount_due, ticket.currency),
         reference=report.reference,
     )
+    if flagged is not None:
+        content += "\n" + blacklist.warning(flagged, store.locale)
     prompt_id = await runtime.current().discord.post(
         ticket.channel_id,
         OutgoingMessage(

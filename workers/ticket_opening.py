@@ -118,6 +118,7 @@ def instructions(store: Store, ticket: Ticket) -> OutgoingMessage:
     buttons = [
         (Action.CHOOSE_METHOD, "ticket.choose_method", ButtonStyle.SECONDARY),
         (Action.PAID, "ticket.paid", ButtonStyle.SUCCESS),
+        (Action.COUPON, "coupons.button", ButtonStyle.SECONDARY),  # only while unpaid: posted open
         (Action.CANCEL, "ticket.cancel", ButtonStyle.DANGER),
     ]
     row = components.row(

@@ -28,6 +28,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from models import batch
+from models.coupon import AppliedCoupon
 from models.payment_method import PaymentMethod
 from models.product import MAX_PRICE
 from models.store import Store, utcnow
@@ -44,7 +45,7 @@ from models.ticket import (
     TicketState,
     Verification,
 )
-from workflows import buyers, outbox, plain_text, stock
+from workflows import blacklist, buyers, coupons, outbox, plain_text, stock
 from workflows.actor_names import ActorName
 from workflows.errors import (
     InvalidInput,
@@ -267,6 +268,7 @@ async def open_ticket(
     subtotal = product.price * quantity
     if subtotal + MAX_CODE > MAX_PRICE:
         raise InvalidInput("that order is too large to pay in one transfer")
+    await blacklist.refuse_buyer(guild_id, buyer.user_id)
     await buyers.check(store, buyer.user_id, now)
 
     ticket_id = PydanticObjectId()
@@ -355,6 +357,85 @@ async def _free_unique_codes(guild_id: int, subtotal: int) -> list[int]:
     return free_codes(subtotal, in_use)
 
 
+# --- coupons -------------------------------------------------------------------------------
+
+
+async def apply_coupon(ticket_ref: TicketRef, by: Actor, code: str, *, now: datetime | None = None) -> Ticket:
+    """The buyer's coupon, typed in their unpaid ticket: a use is claimed atomically
+    (`coupons.claim`), then the ticket's amount due is recomputed with a new unique code, in one
+    conditional write on the ticket's version. Refusals are CouponRefused saying why; one
+    coupon per ticket (see `workflows.coupons`). Not a state change: the ticket stays open, its
+    history records the coupon and its version moves, so a payment matched or reported for the
+    old amount in the meantime wins and the coupon's use is given back."""
+    ticket = await _load(ticket_ref)
+    now = now or utcnow()
+    if by.kind == "buyer" and by.user_id != ticket.buyer_id:
+        raise coupons.CouponRefused(key="not_yours")
+    if ticket.coupon is not None:
+        raise coupons.CouponRefused(key="one_per_ticket", code=ticket.coupon.code)
+    if ticket.state is not TicketState.OPEN or ticket.payment_report is not None:
+        raise coupons.CouponRefused(key="not_open")
+    coupon = await coupons.find(ticket.guild_id, code)
+    off = coupons.check(
+        coupon, ticket.product.product_id, ticket.product.name, ticket.subtotal, ticket.currency, now
+    )
+    price = coupons.price_after(ticket.subtotal, off, ticket.currency)
+    await coupons.claim(coupon, ticket.id, ticket.buyer_id)
+    applied = AppliedCoupon(
+        coupon_id=coupon.id, code=coupon.code, discount=ticket.subtotal - price, applied_at=now
+    )
+    try:
+        moved = await _write_coupon(ticket, applied, price, by, now)
+    except BaseException:
+        await coupons.release(coupon.id, ticket.id, ticket.buyer_id)
+        raise
+    if moved is None:
+        await coupons.release(coupon.id, ticket.id, ticket.buyer_id)
+        raise coupons.CouponRefused(key="changed")
+    return moved
+
+
+async def _write_coupon(
+    ticket: Ticket, applied: AppliedCoupon, price: int, by: Actor, now: datetime
+) -> Ticket | None:
+    """The ticket with its coupon and new amount due, or None when it moved meanwhile."""
+    entry = HistoryEntry(
+        at=now, trigger="apply_coupon", source=ticket.state, dest=ticket.state, by=by, reason=applied.code
+    )
+    for _attempt in range(20):
+        candidates = await _free_unique_codes(ticket.guild_id, price)
+        if not candidates:
+            raise NoUniqueAmountLeft("too many unpaid tickets at this price right now; please try again")
+        code = pick_code(candidates)
+        changes = {
+            "coupon": applied.model_dump(),
+            "unique_code": code,
+            "amount_due": price + code,
+            "version": ticket.version + 1,
+            "updated_at": now,
+        }
+        try:
+            result = await Ticket.get_pymongo_collection().update_one(
+                {
+                    "_id": ticket.id,
+                    "state": TicketState.OPEN.value,
+                    "version": ticket.version,
+                    "coupon": None,
+                    "payment_report": None,
+                },
+                {"$set": changes, "$push": {"history": _encode(entry)}},
+            )
+        except DuplicateKeyError as error:
+            if "open_amount_unique" in str(error):
+                continue  # another ticket took this amount a moment ago: pick again
+            raise
+        if result.matched_count == 0:
+            return None
+        changes["coupon"] = applied
+        return ticket.model_copy(update={**changes, "history": [*ticket.history, entry]})
+    raise NoUniqueAmountLeft("could not find a free payment amount; please try again")
+
+
 # --- the transition core ---------------------------------------------------------------------
 
 
@@ -432,6 +513,8 @@ async def _after(ticket: Ticket, trigger: str) -> None:
     # `buyers` prunes closed tickets from a buyer's slots when the limit is reached.
     if trigger in ("cancel", "expire"):
         await stock.release_for(ticket)
+        if ticket.coupon is not None:  # its use goes back to the coupon (once: `coupons.release`)
+            await coupons.release(ticket.coupon.coupon_id, ticket.id, ticket.buyer_id)
 
 
 def _require(by: Actor, *kinds: str, action: str) -> None:

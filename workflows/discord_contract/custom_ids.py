@@ -52,6 +52,9 @@ class Action(StrEnum):
     CLOSE_CONFIRM = "close_confirm"
     RATE = "rate"
     RATING = "rating"
+    # The coupon button in an unpaid ticket and the modal it opens (issue 20, item 1).
+    COUPON = "coupon"
+    COUPON_CODE = "coupon_code"
 
 
 class InvalidCustomId(ValueError):
@@ -159,6 +162,8 @@ class TicketControl(_Shape):
             Action.CANCEL_KEEP,
             Action.CLOSE,
             Action.CLOSE_CONFIRM,
+            Action.COUPON,
+            Action.COUPON_CODE,
         }
     )
     PARSERS: ClassVar[tuple[Callable[[str], object], ...]] = (_ticket_id,)
@@ -223,3 +228,4 @@ def stars(action: Action, ticket_id: object, count: int) -> StarRating:
 # The text inputs of the store's modals (their own custom ids, inside the modal).
 REFERENCE_FIELD = "reference"
 COMMENT_FIELD = "comment"
+COUPON_FIELD = "code"

@@ -1,0 +1,138 @@
+"""The blacklist: people the sellers will not sell to, and payers they want to look at twice
+(issue 20, item 5).
+
+  * A Discord member on the blacklist who presses Buy is told politely, in the store's
+    language, that they cannot buy here; no ticket, no channel, no stock taken
+    (`refuse_buyer`, called by `workflows.tickets.open_ticket` before anything is reserved).
+  * A payer name or account number on the blacklist is matched against what a buyer writes
+    when they report a payment ("transfer reference or sender name"): such a report is never
+    verified automatically, and the sellers' "please verify" prompt says who it matched and
+    why (`flag_report`). A blacklisted member's own report is flagged the same way (they were
+    blacklisted after opening the ticket).
+"""
+
+from __future__ import annotations
+
+import re
+
+from beanie import PydanticObjectId
+from pymongo.errors import DuplicateKeyError
+
+from models.blacklist import BlacklistEntry, BlacklistKind
+from models.ticket import Ticket
+from workflows.errors import InvalidInput, StoreError
+from workflows.i18n import text
+
+REASON_MAX = 300
+ACCOUNT_DIGITS = re.compile(r"[0-9]{5,30}")
+
+
+class Blacklisted(StoreError):
+    """Buy refused: the buyer is on the store's blacklist. Said politely (`blacklist.refused`),
+    without the sellers' reason."""
+
+    code = "blacklisted"
+
+    def __init__(self) -> None:
+        super().__init__(key="refused")
+
+    def _text(self, locale: str) -> str:
+        return text(locale, "blacklist.refused")
+
+
+class BlacklistRefused(StoreError):
+    """A blacklist entry the dashboard could not add, said from `blacklist.problem.<key>`."""
+
+    code = "blacklist_refused"
+
+    def _text(self, locale: str) -> str:
+        return text(locale, f"blacklist.problem.{self.key}", **self.values)
+
+
+def normalise(kind: BlacklistKind, written: str) -> str:
+    """The value as stored and compared: a user id or account number as its digits alone
+    ("123-456 789" → "123456789"), a payer name in lower case with single spaces."""
+    written = (written or "").strip()
+    if kind is BlacklistKind.PAYER_NAME:
+        return " ".join(written.casefold().split())[:100]
+    return "".join(ch for ch in written if ch.isascii() and ch.isdigit())[:30]
+
+
+async def add(
+    guild_id: int, kind: BlacklistKind, value: str, *, label: str = "", reason: str = "", created_by: str = ""
+) -> BlacklistEntry:
+    """Put someone on the store's blacklist (BlacklistRefused when the value is empty or
+    already there)."""
+    kind = BlacklistKind(kind)
+    stored = normalise(kind, value)
+    if kind is BlacklistKind.PAYER_NAME and len(stored) < 3:
+        raise BlacklistRefused(key="name_short")
+    if kind is BlacklistKind.ACCOUNT and not ACCOUNT_DIGITS.fullmatch(stored):
+        raise BlacklistRefused(key="account_digits")
+    if kind is BlacklistKind.USER and not stored:
+        raise BlacklistRefused(key="pick_member")
+    entry = BlacklistEntry(
+        guild_id=guild_id,
+        kind=kind,
+        value=stored,
+        label=(label or value).strip()[:100],
+        reason=(reason or "").strip()[:REASON_MAX],
+        created_by=created_by,
+    )
+    try:
+        await entry.insert()
+    except DuplicateKeyError:
+        raise BlacklistRefused(key="already", who=entry.label) from None
+    return entry
+
+
+async def remove(guild_id: int, entry_id: PydanticObjectId | str) -> BlacklistEntry:
+    """Take an entry off the blacklist (they may buy again)."""
+    try:
+        oid = PydanticObjectId(entry_id)
+    except Exception:
+        raise InvalidInput("no such blacklist entry") from None
+    entry = await BlacklistEntry.find_one({"_id": oid, "guild_id": guild_id})
+    if entry is None:
+        raise InvalidInput("no such blacklist entry")
+    await entry.delete()
+    return entry
+
+
+async def entries(guild_id: int) -> list[BlacklistEntry]:
+    """The store's blacklist, newest first."""
+    return await BlacklistEntry.find({"guild_id": guild_id}).sort("-created_at").to_list()
+
+
+async def refuse_buyer(guild_id: int, user_id: int) -> None:
+    """Raise Blacklisted when this Discord member may not buy in this store."""
+    found = await BlacklistEntry.find_one(
+        {"guild_id": guild_id, "kind": BlacklistKind.USER.value, "value": str(user_id)}
+    )
+    if found is not None:
+        raise Blacklisted()
+
+
+async def flag_report(ticket: Ticket) -> BlacklistEntry | None:
+    """The blacklist entry a ticket's payment report matches, if any: its buyer, a payer
+    name the reference contains, or an account number among its digits."""
+    report = ticket.payment_report
+    reference = report.reference if report else ""
+    name = normalise(BlacklistKind.PAYER_NAME, reference)
+    digits = [normalise(BlacklistKind.ACCOUNT, d) for d in re.findall(r"[0-9][0-9 .-]{3,40}[0-9]", reference)]
+    async for entry in BlacklistEntry.find({"guild_id": ticket.guild_id}):
+        if entry.kind is BlacklistKind.USER and entry.value == str(ticket.buyer_id):
+            return entry
+        if entry.kind is BlacklistKind.PAYER_NAME and name and f" {entry.value} " in f" {name} ":
+            return entry
+        if entry.kind is BlacklistKind.ACCOUNT and entry.value in digits:
+            return entry
+    return None
+
+
+def warning(entry: BlacklistEntry, locale: str) -> str:
+    """The line added to the sellers' "please verify" prompt for a flagged report."""
+    kind = text(locale, f"blacklist.kind.{entry.kind.value}")
+    return text(
+        locale, "blacklist.flagged", kind=kind, who=entry.label or entry.value, reason=entry.reason or "—"
+    )
