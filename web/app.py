@@ -13,6 +13,8 @@ from starlette.applications import Starlette
 from web import live, media, oauth
 from web.database import connected
 from web.pages.analytics import AnalyticsState, analytics_page
+from web.pages.blacklist import BlacklistState, blacklist_page
+from web.pages.coupons import CouponsState, coupons_page
 from web.pages.login import login
 from web.pages.ops import OpsState, ops_page
 from web.pages.panel import PanelState, panel_page
@@ -64,6 +66,8 @@ app.add_page(
     on_load=PaymentMethodsState.load,
 )
 app.add_page(payments_page, route=f"{STORE}/payments", title="Payments", on_load=PaymentsState.load)
+app.add_page(coupons_page, route=f"{STORE}/coupons", title="Coupons", on_load=CouponsState.load)
+app.add_page(blacklist_page, route=f"{STORE}/blacklist", title="Blacklist", on_load=BlacklistState.load)
 app.add_page(panel_page, route=f"{STORE}/panel", title="Panel", on_load=PanelState.load)
 app.add_page(analytics_page, route=f"{STORE}/analytics", title="Analytics", on_load=AnalyticsState.load)
 app.add_page(settings_page, route=f"{STORE}/settings", title="Settings", on_load=SettingsState.load)

@@ -136,3 +136,17 @@ def warning(entry: BlacklistEntry, locale: str) -> str:
     return text(
         locale, "blacklist.flagged", kind=kind, who=entry.label or entry.value, reason=entry.reason or "—"
     )
+
+
+async def known_buyers(guild_id: int, limit: int = 200) -> list[tuple[int, str]]:
+    """The store's buyers by name, most recent first: (Discord user id, name as on their
+    latest ticket), so a seller picks a person by name rather than by id."""
+    pipeline = [
+        {"$match": {"guild_id": guild_id}},
+        {"$sort": {"created_at": -1}},
+        {"$group": {"_id": "$buyer_id", "name": {"$first": "$buyer_name"}, "at": {"$first": "$created_at"}}},
+        {"$sort": {"at": -1}},
+        {"$limit": limit},
+    ]
+    rows = await Ticket.get_pymongo_collection().aggregate(pipeline)
+    return [(int(row["_id"]), row.get("name") or "") async for row in rows]

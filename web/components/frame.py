@@ -18,6 +18,8 @@ SECTIONS = [
     ("products", "package"),
     ("payment-methods", "wallet"),
     ("payments", "banknote"),
+    ("coupons", "ticket-percent"),
+    ("blacklist", "user-x"),
     ("panel", "layout-panel-top"),
     ("analytics", "chart-line"),
     ("settings", "settings"),
