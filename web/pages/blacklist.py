@@ -118,7 +118,9 @@ def _who() -> rx.Component:
             "blacklist.member",
             "blacklist-member",
             rx.select.root(
-                rx.select.trigger(placeholder=tx("blacklist.member_placeholder"), id="blacklist-member"),
+                rx.select.trigger(
+                    placeholder=tx("blacklist.member_placeholder"), id="blacklist-member", width="100%"
+                ),
                 rx.select.content(
                     rx.foreach(BlacklistState.buyers, lambda b: rx.select.item(b.name, value=b.id)),
                 ),
@@ -132,6 +134,7 @@ def _who() -> rx.Component:
             rx.input(
                 name="value",
                 id="blacklist-value",
+                width="100%",
                 placeholder=rx.cond(
                     BlacklistState.kind == BlacklistKind.ACCOUNT.value,
                     tx("blacklist.account_hint"),
@@ -173,7 +176,10 @@ def _add_form() -> rx.Component:
                         "blacklist.reason",
                         "blacklist-reason",
                         rx.input(
-                            name="reason", id="blacklist-reason", placeholder=tx("blacklist.reason_hint")
+                            name="reason",
+                            id="blacklist-reason",
+                            placeholder=tx("blacklist.reason_hint"),
+                            width="100%",
                         ),
                     ),
                     spacing="3",

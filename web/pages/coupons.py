@@ -133,7 +133,7 @@ def _field(label_key: str, field_id: str, **props) -> rx.Component:
     """An input with its visible label tied to it (found by its label in tests and by readers)."""
     return rx.vstack(
         rx.el.label(tx(label_key), html_for=field_id, font_size="0.875em", font_weight="500"),
-        rx.input(id=field_id, **props),
+        rx.input(id=field_id, width="100%", **props),
         spacing="1",
         min_width="160px",
         flex="1",
