@@ -13,7 +13,7 @@ from tests.bot_driver import answered, answers, click, messages, on_sandbox, ope
 from tests.conftest import GUILD
 from tests.helpers import automatic_product, buyer
 from tests.waiting import eventually
-from workflows import coupons, tickets
+from workflows import coupons, ticket_story, tickets
 
 
 def _apply(sandbox, user, channel_id, ticket, code):
@@ -83,6 +83,7 @@ async def test_the_buyer_uses_a_coupon_from_the_ticket_and_pays_the_new_amount(
     assert 45_001 <= saved.amount_due <= 45_999 and saved.amount_due == 45_000 + saved.unique_code
     assert f"**Rp {saved.amount_due // 1000}.{saved.amount_due % 1000:03d}**" in said
     assert saved.coupon.code == "HEMAT10" and saved.state is TicketState.OPEN
+    assert ticket_story.tell_entry(saved.history[-1], saved, "id") == "budi memakai kupon HEMAT10"
 
     # One coupon per ticket: a second code is refused and the amount stays as it is.
     said = await _said(sandbox, _apply(sandbox, world["buyer"], ticket.channel_id, ticket, "LAGI5K"))
@@ -223,3 +224,27 @@ def test_a_percent_is_rounded_down_and_the_price_never_drops_below_one_rupiah():
     assert coupons.price_after(50_000, coupons.discount(big, 50_000)) == 1
     assert coupons.parse_value("10%") == ("percent", 10)
     assert coupons.parse_value("Rp 5.000") == ("fixed", 5_000)
+
+
+async def test_a_use_left_held_by_a_crash_is_given_back_by_the_sweeper(store, cipher):
+    from workers.sweeper import repair_once
+
+    product = await automatic_product(cipher, items=2)
+    coupon = await coupons.create_coupon(GUILD, code="DUA", value="10%", max_uses=2)
+    cancelled = await tickets.open_ticket(GUILD, product.id, buyer(501, "budi"))
+    kept = await tickets.open_ticket(GUILD, product.id, buyer(502, "sari"))
+    await tickets.apply_coupon(cancelled.id, buyer(501, "budi"), "DUA")
+    await tickets.apply_coupon(kept.id, buyer(502, "sari"), "DUA")
+    # The process closing Budi's ticket died after the transition, before giving the use back;
+    # Sari's ticket was paid and delivered, so hers stays used.
+    await Ticket.get_pymongo_collection().update_one(
+        {"_id": cancelled.id}, {"$set": {"state": "closed", "outcome": "cancelled"}}
+    )
+    await Ticket.get_pymongo_collection().update_one(
+        {"_id": kept.id}, {"$set": {"state": "closed", "outcome": "completed"}}
+    )
+    assert (await Coupon.get(coupon.id)).uses == 2
+    await repair_once()
+    repaired = await Coupon.get(coupon.id)
+    assert repaired.uses == 1 and repaired.held_by == [kept.id]
+    assert repaired.by_buyer == {"501": 0, "502": 1}

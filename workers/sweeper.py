@@ -18,7 +18,7 @@ import time
 from redis.exceptions import RedisError
 
 from workers.runtime import Runtime
-from workflows import outbox, stock, timers
+from workflows import coupons, outbox, stock, timers
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +47,9 @@ async def sweep_once(runtime: Runtime) -> int:
 
 
 async def repair_once() -> int:
-    """Release stock that crashed ticket openings and closings left reserved (buyer slots
-    repair themselves: see `workflows.buyers.prune_closed`)."""
-    return await stock.release_orphans()
+    """Release stock that crashed ticket openings and closings left reserved, and coupon uses
+    they left held (buyer slots repair themselves: see `workflows.buyers.prune_closed`)."""
+    return await stock.release_orphans() + await coupons.release_orphans()
 
 
 async def run_forever(runtime: Runtime, interval: float) -> None:

@@ -29,6 +29,7 @@ from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
 from models.coupon import Coupon, CouponKind
+from models.ticket import Ticket, TicketOutcome, TicketState
 from workflows import money
 from workflows.errors import InvalidInput, StoreError
 from workflows.i18n import text
@@ -238,3 +239,22 @@ async def release(coupon_id: PydanticObjectId, ticket_id: PydanticObjectId, buye
         {"$inc": {"uses": -1, f"by_buyer.{buyer_id}": -1}, "$pull": {"held_by": ticket_id}},
     )
     return result.modified_count == 1
+
+
+async def release_orphans() -> int:
+    """Give back the uses still held by tickets that closed without keeping them (crash repair,
+    run by the sweeper): a ticket cancelled or expired whose process died before `release`, or
+    one that closed after a claim whose ticket write never happened. A closed ticket can no
+    longer take a coupon, so this never races with `claim`; open tickets are left alone."""
+    released = 0
+    async for coupon in Coupon.find({"held_by.0": {"$exists": True}}):
+        closed = Ticket.get_pymongo_collection().find(
+            {"_id": {"$in": coupon.held_by}, "state": TicketState.CLOSED.value},
+            {"buyer_id": 1, "outcome": 1, "coupon": 1},
+        )
+        async for ticket in closed:
+            kept = (ticket.get("coupon") or {}).get("coupon_id") == coupon.id
+            if kept and ticket.get("outcome") == TicketOutcome.COMPLETED.value:
+                continue  # paid and delivered: the use stays used
+            released += await release(coupon.id, ticket["_id"], ticket["buyer_id"])
+    return released

@@ -99,6 +99,8 @@ def tell_entry(entry: HistoryEntry, ticket: Ticket, locale: str) -> str:
             return say("cancel_reason", reason=entry.reason) if custom else say("cancel")
         case "expire":
             return say("expire")
+        case "apply_coupon":  # `workflows.tickets.apply_coupon`: the reason is the code
+            return text(locale, "coupons.history", who=by, code=entry.reason)
     return say("other")
 
 
