@@ -63,6 +63,11 @@ async def test_the_buyer_uses_a_coupon_from_the_ticket_and_pays_the_new_amount(
 
     opening = (await eventually(instructions, "the instructions with a coupon button"))[0]
     labels = [c["label"] for row in opening.components for c in row["components"]]
+
+    async def ready():
+        return (await Ticket.get(ticket.id)).opening.done_at is not None
+
+    await eventually(ready, "the ticket's opening done")
     assert "Pakai kupon" in labels
 
     # Somebody else pressing the buyer's coupon button is told it is not theirs; no modal.
@@ -84,6 +89,13 @@ async def test_the_buyer_uses_a_coupon_from_the_ticket_and_pays_the_new_amount(
     assert f"**Rp {saved.amount_due // 1000}.{saved.amount_due % 1000:03d}**" in said
     assert saved.coupon.code == "HEMAT10" and saved.state is TicketState.OPEN
     assert ticket_story.tell_entry(saved.history[-1], saved, "id") == "budi memakai kupon HEMAT10"
+
+    async def instructions_updated():
+        shown = on_sandbox(sandbox, lambda: sandbox.server.messages[ticket.channel_id][opening.id])
+        return shown if f"**Rp 45.{saved.unique_code:03d}**" in shown.content else None
+
+    shown = await eventually(instructions_updated, "the instructions showing the new amount")
+    assert [c["label"] for row in shown.components for c in row["components"]] == labels  # buttons kept
 
     # One coupon per ticket: a second code is refused and the amount stays as it is.
     said = await _said(sandbox, _apply(sandbox, world["buyer"], ticket.channel_id, ticket, "LAGI5K"))
