@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from models.coupon import Coupon
 from models.store import Store, utcnow
 from models.ticket import Ticket, TicketState
@@ -261,3 +263,17 @@ async def test_a_use_left_held_by_a_crash_is_given_back_by_the_sweeper(store, ci
     repaired = await Coupon.get(coupon.id)
     assert repaired.uses == 1 and repaired.held_by == [kept.id]
     assert repaired.by_buyer == {"501": 0, "502": 1}
+
+
+async def test_a_coupon_applied_while_the_payment_is_being_reported_gives_its_use_back(store, cipher):
+    product = await automatic_product(cipher, items=1)
+    coupon = await coupons.create_coupon(GUILD, code="BALAPAN", value="10%", max_uses=1)
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer())
+    as_read = await tickets.get_ticket(ticket.id)  # the coupon's handler read the ticket here…
+    await tickets.report_payment(ticket.id, buyer(), "BCA a.n. BUDI")  # …and the buyer paid meanwhile
+    with pytest.raises(coupons.CouponRefused) as refused:
+        await tickets.apply_coupon(as_read, buyer(), "BALAPAN")
+    assert refused.value.in_locale("id") == "Tiket baru saja berubah; silakan coba kupon lagi."
+    saved = await tickets.get_ticket(ticket.id)
+    assert saved.coupon is None and saved.amount_due == 50_000 + saved.unique_code  # the amount paid
+    assert (await Coupon.get(coupon.id)).uses == 0  # the use went back: another buyer may have it
