@@ -11,7 +11,8 @@ from models.ticket import Ticket, TicketState
 from tests.bot_driver import answered, answers, click, messages, on_sandbox, open_shop, panel_message, submit
 from tests.conftest import GUILD
 from tests.waiting import eventually
-from workflows import blacklist
+from workflows import bank_mutations, blacklist
+from workflows.bank_mutations import Mutation
 
 
 async def _available(product) -> int:
@@ -115,3 +116,39 @@ async def test_payer_names_and_account_numbers_match_as_written_in_a_report(stor
         update={"payment_report": ticket.payment_report.model_copy(update={"reference": "12345"})}
     )
     assert await blacklist.flag_report(other) is None
+
+
+async def test_a_transfer_from_a_blacklisted_account_is_not_matched_and_the_buyers_report_is_flagged(
+    sandbox, world, store, cipher, settings, start_worker, start_bot
+):
+    await open_shop(sandbox, world, store, settings, cipher)
+    await blacklist.add(GUILD, BlacklistKind.ACCOUNT, "0987-654-321", reason="kartu curian")
+    start_worker()
+    start_bot()
+    panel = await panel_message(sandbox, world)
+    budi = world["buyer"]
+    click(sandbox, budi, world["shop"].id, panel.id, "buy_btn")
+
+    async def opened():
+        return await Ticket.find_one({"guild_id": GUILD, "channel_id": {"$ne": None}})
+
+    ticket = await eventually(opened, "the ticket with its channel")
+    # Moota reports the transfer of exactly the ticket's amount, from the blacklisted account.
+    transfer = Mutation("m-1", ticket.amount_due, "BCA", "TRSF E-BANKING CR 0987654321 BUDI")
+    outcome = await bank_mutations.record(GUILD, transfer)
+    assert outcome.status == "unmatched"  # not served automatically
+    assert (await Ticket.get(ticket.id)).state is TicketState.OPEN
+
+    # The buyer says they paid, without naming the account: the sellers are still warned.
+    reported = submit(
+        sandbox, budi, ticket.channel_id, f"report:{ticket.id}", {"reference": "sudah transfer"}
+    )
+    await eventually(answered(sandbox, reported), "the buyer's report acknowledged")
+
+    async def prompt():
+        found = await messages(sandbox, ticket.channel_id)
+        return [m for m in found if m.author.bot and f"verify:{ticket.id}" in str(m.components)]
+
+    asked = (await eventually(prompt, "the sellers asked to verify"))[0]
+    assert "⚠️ Daftar hitam: laporan ini cocok dengan nomor rekening “0987-654-321”" in asked.content
+    assert (await Ticket.get(ticket.id)).verification is None

@@ -20,7 +20,7 @@ from models.incoming_payment import IncomingPayment
 from models.payment_method import PaymentKind, PaymentMethod
 from models.store import utcnow
 from models.ticket import Actor, Ticket, TicketState
-from workflows import json_body, plain_text, tickets
+from workflows import blacklist, json_body, plain_text, tickets
 from workflows.errors import InvalidInput, StoreError
 
 log = logging.getLogger(__name__)
@@ -133,6 +133,13 @@ async def record(guild_id: int, mutation: Mutation) -> MutationOutcome:
         {"guild_id": guild_id, "state": TicketState.OPEN.value, "amount_due": mutation.amount}
     ).to_list(2)
     candidates = [t for t in candidates if await _bank_fits(t, mutation.bank)]
+    if len(candidates) == 1 and await blacklist.flag_transfer(
+        guild_id, candidates[0].buyer_id, mutation.description
+    ):
+        # From a blacklisted payer (or buyer): never served automatically. The money waits on
+        # the Payments page, and the buyer's report is flagged to the sellers (`blacklist`).
+        log.info("guild %s: a transfer matches the blacklist; not matched automatically", guild_id)
+        candidates = []
     status = {0: "unmatched", 1: "matched"}.get(len(candidates), "ambiguous")
     if status == "ambiguous":  # cannot happen while open amounts are unique; never guess
         log.warning("guild %s: a transfer of %s matches several tickets", guild_id, mutation.amount)

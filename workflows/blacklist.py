@@ -5,9 +5,10 @@
     language, that they cannot buy here; no ticket, no channel, no stock taken
     (`refuse_buyer`, called by `workflows.tickets.open_ticket` before anything is reserved).
   * A payer name or account number on the blacklist is matched against what a buyer writes
-    when they report a payment ("transfer reference or sender name"): such a report is never
-    verified automatically, and the sellers' "please verify" prompt says who it matched and
-    why (`flag_report`). A blacklisted member's own report is flagged the same way (they were
+    when they report a payment ("transfer reference or sender name") and against the bank's
+    description of a transfer: such money is never matched to a ticket automatically, and the
+    sellers' "please verify" prompt says who it matched and why (`flag_transfer`,
+    `flag_report`). A blacklisted member's own report is flagged the same way (they were
     blacklisted after opening the ticket).
 """
 
@@ -19,6 +20,7 @@ from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
 from models.blacklist import BlacklistEntry, BlacklistKind
+from models.incoming_payment import IncomingPayment
 from models.ticket import Ticket
 from workflows.errors import InvalidInput, StoreError
 from workflows.i18n import text
@@ -114,16 +116,34 @@ async def refuse_buyer(guild_id: int, user_id: int) -> None:
 
 
 async def flag_report(ticket: Ticket) -> BlacklistEntry | None:
-    """The blacklist entry a ticket's payment report matches, if any: its buyer, a payer
-    name the reference contains, or an account number among its digits."""
+    """The blacklist entry a ticket's payment report matches, if any: its buyer, or a payer
+    name / account number in the report's reference or in a transfer of exactly the ticket's
+    amount that was held back unmatched (`flag_transfer`)."""
     report = ticket.payment_report
-    reference = report.reference if report else ""
-    name = normalise(BlacklistKind.PAYER_NAME, reference)
-    digits = [normalise(BlacklistKind.ACCOUNT, d) for d in re.findall(r"[0-9][0-9 .-]{3,40}[0-9]", reference)]
-    async for entry in BlacklistEntry.find({"guild_id": ticket.guild_id}):
-        if entry.kind is BlacklistKind.USER and entry.value == str(ticket.buyer_id):
+    texts = [report.reference if report else ""]
+    waiting = IncomingPayment.find(
+        {"guild_id": ticket.guild_id, "amount": ticket.amount_due, "ticket_id": None}
+    )
+    texts += [payment.reference async for payment in waiting]
+    return await _matching(ticket.guild_id, ticket.buyer_id, texts)
+
+
+async def flag_transfer(guild_id: int, buyer_id: int, description: str) -> BlacklistEntry | None:
+    """The blacklist entry a transfer about to pay a ticket matches (the ticket's buyer, or a
+    payer name / account number in the bank's description): such money is not matched
+    automatically (`workflows.bank_mutations.record`), and the buyer's report is flagged."""
+    return await _matching(guild_id, buyer_id, [description])
+
+
+async def _matching(guild_id: int, buyer_id: int, texts: list[str]) -> BlacklistEntry | None:
+    names = [f" {normalise(BlacklistKind.PAYER_NAME, t)} " for t in texts if t]
+    digits = {
+        normalise(BlacklistKind.ACCOUNT, d) for t in texts for d in re.findall(r"[0-9][0-9 .-]{3,40}[0-9]", t)
+    }
+    async for entry in BlacklistEntry.find({"guild_id": guild_id}):
+        if entry.kind is BlacklistKind.USER and entry.value == str(buyer_id):
             return entry
-        if entry.kind is BlacklistKind.PAYER_NAME and name and f" {entry.value} " in f" {name} ":
+        if entry.kind is BlacklistKind.PAYER_NAME and any(f" {entry.value} " in name for name in names):
             return entry
         if entry.kind is BlacklistKind.ACCOUNT and entry.value in digits:
             return entry
