@@ -1,8 +1,8 @@
 """Issue 20 (1, 5) on the dashboard: the seller makes coupons ("10%", "Rp 5.000"), sees their
 uses, stops one after confirming; and keeps a blacklist, picking a buyer by name, or writing a
 payer name or an account number, with a reason. In Indonesian (the store's language), and the
-key steps again in English. A real browser against the real dashboard, with test_dashboard's
-shop (its fixtures, a module of its own)."""
+key steps again in English. A real browser against the real dashboard, in the dashboard's
+world (tests/dashboard_world.py, built anew for this module)."""
 
 from __future__ import annotations
 
@@ -12,20 +12,11 @@ from playwright.async_api import Page, expect
 from models.blacklist import BlacklistEntry, BlacklistKind
 from models.coupon import Coupon
 from models.ticket import Actor
-from tests import test_dashboard as shared
 from tests.conftest import ROOT
-from tests.test_dashboard import GUILD, _choose, snap, store_url
+from tests.dashboard_world import GUILD, _choose, snap, store_url
 from workflows import blacklist, products, stock, tickets
 from workflows.errors import StoreError
 from workflows.stock_cipher import StockCipher
-
-shop_settings, discord, shop, browser, page = (
-    shared.shop_settings,
-    shared.discord,
-    shared.shop,
-    shared.browser,
-    shared.page,
-)
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(600)]
 DOCS = ROOT / "docs" / "screenshots"
