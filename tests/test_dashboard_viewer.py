@@ -169,7 +169,7 @@ async def test_a_file_that_is_not_gltf_by_name_is_refused(page: Page, shop, prod
 async def test_the_public_page_shows_the_product_and_draws_its_model(browser, shop, product):
     context = await browser.new_context(viewport={"width": 1280, "height": 900})  # a visitor: no login
     visitor = await context.new_page()
-    address = products.public_page_url(shop["settings"].public_url, GUILD, product.id)
+    address = products.public_page_url(shop["url"], GUILD, product.id)
     answer = await visitor.goto(address)
     assert answer is not None and answer.status == 200
     await expect(visitor.locator("#shop-name")).to_have_text(NAME)
@@ -181,6 +181,9 @@ async def test_the_public_page_shows_the_product_and_draws_its_model(browser, sh
     DOCS.mkdir(parents=True, exist_ok=True)
     await visitor.screenshot(path=str(DOCS / "id-viewer.png"), full_page=True)
     await snap(visitor, "viewer-public")
+    await visitor.set_viewport_size({"width": 390, "height": 844})  # a buyer's phone
+    await _draws(visitor, "#shop-viewer")
+    await visitor.screenshot(path=str(DOCS / "id-viewer-phone.png"), full_page=True)
     await context.close()
 
 
@@ -188,7 +191,7 @@ async def test_the_public_page_in_english(browser, shop, product):
     context = await browser.new_context(viewport={"width": 390, "height": 844})
     await context.add_cookies([{"name": "store_lang", "value": "en", "url": shop["url"]}])
     visitor = await context.new_page()
-    await visitor.goto(products.public_page_url(shop["settings"].public_url, GUILD, product.id))
+    await visitor.goto(products.public_page_url(shop["url"], GUILD, product.id))
     await expect(visitor.locator("#shop-stock")).to_have_text("In stock: 3")
     await _draws(visitor, "#shop-viewer")
     await expect(visitor.locator("#shop-viewer .viewer3d-reset")).to_have_text("Reset view")
@@ -213,6 +216,32 @@ async def test_a_bad_file_is_refused_in_english_too(browser, shop, product):
     await context.close()
 
 
+async def test_the_panels_lihat_3d_button_opens_the_public_page(page: Page, browser, shop, product):
+    await page.goto(store_url(shop, "panel"))
+    await _choose(page, "#panel-channel", "#shop")
+    await page.click("#publish-panel")
+    await expect(page.locator("#published-in")).to_contain_text("#shop")
+    sandbox, channel = shop["sandbox"], shop["shop"].id
+
+    async def link():
+        posted = [m for m in await messages(sandbox, channel) if m.embeds and m.author.bot]
+        buttons = [b for row in (posted[-1].components if posted else []) for b in row["components"]]
+        return next((b for b in buttons if b.get("label") == f"Lihat 3D · {NAME}"), None)
+
+    button = await eventually(link, "the Lihat 3D button on the panel")
+    assert button["style"] == 5  # a link button: Discord opens its URL in the browser
+    context = await browser.new_context()
+    visitor = await context.new_page()
+    await visitor.goto(button["url"])
+    await expect(visitor.locator("#shop-name")).to_have_text(NAME)
+    await _draws(visitor, "#shop-viewer")
+    await context.close()
+    await page.goto(f"{shop['url']}/sandbox")  # the panel as the demo's Discord shows it
+    await expect(page.get_by_text(f"Lihat 3D · {NAME}")).to_be_visible()
+    DOCS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(DOCS / "panel-3d.png"), full_page=True)
+
+
 async def test_a_model_that_cannot_be_shown_says_so_in_the_sellers_language(browser, shop, product):
     """A model file gone from the disk (a restore without the media folder): the viewer says
     it cannot show it, instead of an empty box."""
@@ -221,7 +250,7 @@ async def test_a_model_that_cannot_be_shown_says_so_in_the_sellers_language(brow
     await products.set_model(GUILD, hidden.id, f"{guild_part}.glb", f"{guild_part}.png")
     context = await browser.new_context()
     visitor = await context.new_page()
-    await visitor.goto(products.public_page_url(shop["settings"].public_url, GUILD, hidden.id))
+    await visitor.goto(products.public_page_url(shop["url"], GUILD, hidden.id))
     await expect(visitor.locator("#shop-viewer[data-state='error'] .viewer3d-error")).to_have_text(
         "Model 3D ini tidak bisa ditampilkan di sini. Coba browser lain, atau muat ulang halaman."
     )
@@ -250,33 +279,6 @@ async def test_anything_not_on_sale_is_a_polite_not_found(browser, shop, product
         await expect(visitor.locator("#shop-product")).to_have_count(0)
         await expect(visitor.locator("body")).not_to_contain_text("Produk Tersembunyi")
     await context.close()
-
-
-async def test_the_panels_lihat_3d_button_opens_the_public_page(page: Page, browser, shop, product):
-    await page.goto(store_url(shop, "panel"))
-    await _choose(page, "#panel-channel", "#shop")
-    await page.click("#publish-panel")
-    await expect(page.locator("#published-in")).to_contain_text("#shop")
-    sandbox, channel = shop["sandbox"], shop["shop"].id
-
-    async def link():
-        posted = [m for m in await messages(sandbox, channel) if m.embeds and m.author.bot]
-        buttons = [b for row in (posted[-1].components if posted else []) for b in row["components"]]
-        return next((b for b in buttons if b.get("label") == f"Lihat 3D · {NAME}"), None)
-
-    button = await eventually(link, "the Lihat 3D button on the panel")
-    assert button["style"] == 5  # a link button: Discord opens its URL in the browser
-    context = await browser.new_context()
-    visitor = await context.new_page()
-    await visitor.goto(button["url"])
-    await expect(visitor.locator("#shop-name")).to_have_text(NAME)
-    await _draws(visitor, "#shop-viewer")
-    await context.close()
-    await page.goto(f"{shop['url']}/sandbox")
-    DOCS.mkdir(parents=True, exist_ok=True)
-    panel = page.locator("text=Lihat 3D").first
-    await expect(panel).to_be_visible()
-    await page.screenshot(path=str(DOCS / "panel-3d.png"), full_page=True)
 
 
 async def test_removing_the_model_asks_first(page: Page, shop, product):
