@@ -75,6 +75,6 @@ app.add_page(sandbox_page, route="/sandbox", title="Sandbox · Discord", on_load
 app.add_page(
     shop_product_page,
     route="/shop/[guild]/products/[product_id]",
-    title="Product",
+    title=ShopProductState.title,
     on_load=ShopProductState.load,
 )

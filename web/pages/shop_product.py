@@ -10,7 +10,6 @@ words until the visitor picks one with the ID/EN switch.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import reflex as rx
@@ -72,7 +71,11 @@ class ShopProductState(LanguageState):
             image=media.public_url(product.image_ref),
         )
         self.shown = "product"
-        return rx.call_script(f"document.title = {json.dumps(f'{product.name} · {store.name}')}")
+
+    @rx.var
+    def title(self) -> str:
+        """The browser tab: the product and its store once shown."""
+        return f"{self.item.name} · {self.item.store}" if self.shown == "product" else "Discord Store"
 
 
 def _product() -> rx.Component:
