@@ -112,6 +112,8 @@ async def test_the_seller_uploads_a_model_and_the_editor_draws_it(page: Page, sh
     await expect(page.locator("#notice")).to_contain_text(f"Model 3D {NAME} tersimpan")
     saved = await _fresh(product.id)
     assert saved.model_ref and saved.model_still_ref  # the still for the panel, drawn with it
+    public = products.public_page_url(shop["url"], GUILD, product.id)
+    await expect(page.locator("#public-page-link")).to_have_attribute("href", public)
     await _draws(page, "#editor-viewer")
     await expect(page.locator("#editor-viewer .viewer3d-reset")).to_have_text("Atur ulang tampilan")
     await page.locator("#editor-viewer .viewer3d-reset").click()  # reset works and keeps drawing

@@ -97,7 +97,9 @@ export function Viewer3D({ src, loadingText, errorText, resetText, label, height
     const controls = new OrbitControls(camera, renderer.domElement);
     controls.enableDamping = true;
     controls.enablePan = false;
-    controls.autoRotate = true;
+    // A slow turntable, unless the visitor asked their system for less motion.
+    const still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    controls.autoRotate = !still;
     controls.autoRotateSpeed = 1.5;
     // The turntable stops once the buyer turns or zooms the model themselves.
     const stop = () => {
@@ -106,7 +108,7 @@ export function Viewer3D({ src, loadingText, errorText, resetText, label, height
     controls.addEventListener("start", stop);
     resetView.current = () => {
       controls.reset();
-      controls.autoRotate = true;
+      controls.autoRotate = !still;
     };
 
     const fit = () => {
@@ -134,6 +136,15 @@ export function Viewer3D({ src, loadingText, errorText, resetText, label, height
       }
     };
 
+    // Drawing costs a frame's work 60 times a second: only while the viewer is on screen.
+    let onScreen = true;
+    const loop = () => renderer.setAnimationLoop(model && onScreen ? draw : null);
+    const seen = new IntersectionObserver(([entry]) => {
+      onScreen = entry.isIntersecting;
+      loop();
+    });
+    seen.observe(element);
+
     new GLTFLoader().load(
       src,
       (gltf) => {
@@ -144,7 +155,8 @@ export function Viewer3D({ src, loadingText, errorText, resetText, label, height
         model = gltf.scene;
         scene.add(model);
         frame(model, camera, controls);
-        renderer.setAnimationLoop(draw);
+        draw(); // the first frame at once, on screen or not: the viewer is ready
+        loop();
       },
       undefined,
       () => {
@@ -156,6 +168,7 @@ export function Viewer3D({ src, loadingText, errorText, resetText, label, height
       cancelled = true;
       renderer.setAnimationLoop(null);
       resized.disconnect();
+      seen.disconnect();
       controls.removeEventListener("start", stop);
       controls.dispose();
       if (model) release(model);
