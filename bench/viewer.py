@@ -59,8 +59,18 @@ def shipped() -> tuple[list[str], int, int]:
     )
 
 
-async def first_frame(browser, address: str) -> float:
-    """One fresh visitor's navigation start → first frame with the model, in ms."""
+# When, after navigation start, the viewer's code and the model were asked for and had arrived
+# (Resource Timing): [code asked, code arrived, model asked, model arrived].
+ARRIVALS = """() => {
+  const entry = (part) => performance.getEntriesByType("resource").find((e) => e.name.includes(part));
+  const code = entry("/viewer3d"), model = entry(".glb");
+  return [code.startTime, code.responseEnd, model.startTime, model.responseEnd];
+}"""
+
+
+async def first_frame(browser, address: str) -> list[float]:
+    """One fresh visitor's navigation start → the viewer's code and the model asked for and
+    arrived (ARRIVALS), then the first frame with the model, in ms."""
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         page = await context.new_page()
@@ -68,7 +78,7 @@ async def first_frame(browser, address: str) -> float:
         await page.wait_for_function("window.__firstFrameMs !== undefined", timeout=60_000)
         if await page.locator("#shop-viewer[data-state='ready']").count() != 1:
             raise RuntimeError("the viewer did not show the model")
-        return float(await page.evaluate("window.__firstFrameMs"))
+        return [*await page.evaluate(ARRIVALS), float(await page.evaluate("window.__firstFrameMs"))]
     finally:
         await context.close()
 
@@ -111,15 +121,15 @@ async def main(args: argparse.Namespace, work: Path) -> None:
     await products.set_model(GUILD, product.id, *await media.keep_model(GUILD, model))
     address = products.public_page_url(f"http://127.0.0.1:{port}", GUILD, product.id)
     dashboard = DashboardProcess(env, port, work / "dashboard.log")
-    times: list[float] = []
+    visits: list[list[float]] = []
     try:
         dashboard.wait_ready()
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=WEBGL_ARGS)
             warm = await first_frame(browser, address)
-            print(f"warm-up visit: {warm:.0f} ms (not counted)")
+            print(f"warm-up visit: {warm[-1]:.0f} ms (not counted)")
             for _ in range(args.visits):
-                times.append(await first_frame(browser, address))
+                visits.append(await first_frame(browser, address))
             await browser.close()
     finally:
         dashboard.stop()
@@ -128,6 +138,12 @@ async def main(args: argparse.Namespace, work: Path) -> None:
         mongo.stop()
         redis.stop()
     names, raw, gz = shipped()
+    times = [visit[-1] for visit in visits]
+    code_asked, code_in, model_asked, model_in = (statistics.median(v[i] for v in visits) for i in range(4))
+    print(
+        f"medians after navigation start: viewer code asked {code_asked:.0f} ms, arrived {code_in:.0f} ms;"
+        f" model asked {model_asked:.0f} ms, arrived {model_in:.0f} ms"
+    )
     print(f"model: {len(model) / 1024 / 1024:.1f} MB; visits (ms): {', '.join(f'{t:.0f}' for t in times)}")
     print(f"first frame: median {statistics.median(times):.0f} ms, worst {max(times):.0f} ms")
     print(f"viewer chunks: {', '.join(names)}: {raw / 1024:.0f} KiB, gzip {gz / 1024:.0f} KiB")

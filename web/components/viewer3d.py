@@ -33,7 +33,7 @@ class Viewer3D(rx.NoSSRComponent):
 
 
 def viewer3d(
-    src: rx.Var | str, name: rx.Var | str, *, element_id: str, height: str = "360px"
+    src: rx.Var | str, name: rx.Var | str, *, element_id: str = "", height: str = "360px"
 ) -> rx.Component:
     """The viewer for the model at `src` (a product called `name`), with its texts."""
     return Viewer3D.create(
@@ -43,8 +43,8 @@ def viewer3d(
         reset_text=tx("viewer.reset"),
         label=tx("viewer.label", name=name),
         height=height,
-        id=element_id,
         class_name="viewer3d",
+        **({"id": element_id} if element_id else {}),
         # A new model is a new viewer: nothing of the previous one is kept.
         key=src,
     )

@@ -140,7 +140,12 @@ def shop_product_page() -> rx.Component:
                 ShopProductState.shown,
                 ("product", _product()),
                 ("missing", _missing()),
-                rx.text(tx("viewer.shop.loading"), color_scheme="gray"),
+                rx.fragment(
+                    rx.text(tx("viewer.shop.loading"), color_scheme="gray"),
+                    # The viewer's code is fetched while the product is looked up, not after:
+                    # the page is opened to see the model (the panel's "Lihat 3D").
+                    rx.box(viewer3d("", ""), display="none"),
+                ),
             ),
             style={**styles.page, "max_width": "860px"},
             spacing="4",
