@@ -19,6 +19,7 @@ import pytest_asyncio
 from beanie import PydanticObjectId
 from PIL import Image
 from playwright.async_api import Page, async_playwright, expect
+from pygltflib import GLTF2, BufferFormat
 
 from models.product import Product
 from tests import test_dashboard as shared
@@ -166,6 +167,24 @@ async def test_a_file_that_is_not_gltf_by_name_is_refused(page: Page, shop, prod
     await page.click("#upload-model")
     await expect(page.locator("#error")).to_have_text("model.obj: pilih berkas .glb atau .gltf (glTF 2.0).")
     assert (await _fresh(product.id)).model_ref == before.model_ref
+
+
+def _embedded_gltf() -> bytes:
+    """The sample gem as a .gltf: JSON with its data inside (a data: URI), as exporters write it."""
+    gem = GLTF2.load_from_bytes(model_samples.gem())
+    gem.convert_buffers(BufferFormat.DATAURI)
+    return gem.gltf_to_json().encode()
+
+
+async def test_a_gltf_with_everything_embedded_replaces_the_model(page: Page, shop, product):
+    before = await _fresh(product.id)
+    await _open_editor(page, shop)
+    await _upload(page, "product_model", "naga.gltf", _embedded_gltf(), "model/gltf+json")
+    await page.click("#upload-model")
+    await expect(page.locator("#notice")).to_contain_text(f"Model 3D {NAME} tersimpan")
+    after = await _fresh(product.id)
+    assert after.model_ref != before.model_ref and after.model_ref.endswith(".glb")  # kept as binary
+    await _draws(page, "#editor-viewer")
 
 
 async def test_the_public_page_shows_the_product_and_draws_its_model(browser, shop, product):
