@@ -1,6 +1,6 @@
 """Issue 19: the three.js viewer in a real browser (Debian's chromium, software WebGL through
-SwiftShader), against the real dashboard with test_dashboard's shop (its fixtures, a module of
-its own): the seller uploads a model in the product editor and sees it drawn, bad files are
+SwiftShader), against the real dashboard in the dashboard's test world (tests/dashboard_world.py, built anew
+for this module): the seller uploads a model in the product editor and sees it drawn, bad files are
 refused in the seller's language with nothing changed, removing the model asks first, the
 public product page (no login) draws the model with the price and stock, anything not on sale
 there is a polite "not found", and the panel's "Lihat 3D" button opens that page.
@@ -22,17 +22,14 @@ from playwright.async_api import Page, async_playwright, expect
 from pygltflib import GLTF2, BufferFormat
 
 from models.product import Product
-from tests import test_dashboard as shared
 from tests.bot_driver import messages
+from tests.conftest import ROOT
 from tests.dashboard_driver import CHROMIUM, CHROMIUM_ARGS
-from tests.test_dashboard import GUILD, OTHER_GUILD, ROOT, _choose, _png, _upload, snap, store_url
+from tests.dashboard_world import GUILD, OTHER_GUILD, _choose, _png, _upload, snap, store_url
 from tests.waiting import eventually
 from workflows import model_samples, products
 from workflows.errors import InvalidInput
 from workflows.model3d import check_model
-
-# test_dashboard's shop (workers, bot, dashboard, sandbox), built anew for this module.
-shop_settings, discord, shop, page = shared.shop_settings, shared.discord, shared.shop, shared.page
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(600)]
 
@@ -45,6 +42,7 @@ NAME = "Skin Naga Emas"
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser():
+    """The world's chromium, with software WebGL asked for (the world's `page` uses it too)."""
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=WEBGL_ARGS)
         yield chromium
