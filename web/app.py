@@ -24,6 +24,7 @@ from web.pages.products import ProductsState, products_page
 from web.pages.sandbox import SandboxState, sandbox_page
 from web.pages.settings import SettingsState, settings_page
 from web.pages.setup import SetupState, setup_page
+from web.pages.shop_product import ShopProductState, shop_product_page
 from web.pages.stores import StoresState, stores
 from web.pages.ticket import TicketDetailState, ticket_page
 from web.pages.tickets import TicketsState, tickets_page
@@ -74,3 +75,10 @@ app.add_page(settings_page, route=f"{STORE}/settings", title="Settings", on_load
 app.add_page(setup_page, route=f"{STORE}/setup", title="Setup check", on_load=SetupState.load)
 app.add_page(ops_page, route="/ops", title="Ops", on_load=OpsState.load)
 app.add_page(sandbox_page, route="/sandbox", title="Sandbox · Discord", on_load=SandboxState.load)
+# A product's public page (no login): what the panel's "Lihat 3D" button opens.
+app.add_page(
+    shop_product_page,
+    route="/shop/[guild]/products/[product_id]",
+    title=ShopProductState.title,
+    on_load=ShopProductState.load,
+)

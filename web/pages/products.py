@@ -12,6 +12,10 @@ cannot be given a unique index without failing to start.
 
 Deleting a product and removing stock items ask first (an alert dialog); nothing happens
 until the seller confirms. Every text is in web/locales/<language>/products.yaml.
+
+A product may carry a 3D model (.glb, or .gltf with everything embedded): checked and kept by
+web.media.keep_model (a bad file is refused in the seller's language and nothing changes),
+shown in the three.js viewer (web/components/viewer3d.py); its texts are in viewer.yaml.
 """
 
 from __future__ import annotations
@@ -26,18 +30,22 @@ from models.settings import get_settings
 from models.stock_item import StockItemStatus
 from web import media, styles
 from web.components.frame import frame
+from web.components.viewer3d import viewer3d
 from web.components.widgets import data_table, drop_zone
 from web.i18n import tx
 from web.seller import SellerAccess, SellerState, page_entry, seller_action
 from workflows import products, stock
 from workflows.errors import StoreError
 from workflows.images import MAX_BYTES
+from workflows.model3d import MAX_BYTES as MAX_MODEL_BYTES
 from workflows.money import digits, format_amount, format_plain, parse_amount
 from workflows.stock_cipher import StockCipher
 
 MAX_STOCK_FILE_BYTES = 5 * 1024 * 1024
 MAX_MANUAL_STOCK = 1_000_000
 NEW_IMAGE = "new_product_image"  # the drop zone of the "New product" form
+MODEL_UPLOAD = "product_model"  # the editor's drop zone for a 3D model
+MODEL_ENDINGS = (".glb", ".gltf")
 
 
 def _cipher() -> StockCipher:
@@ -65,6 +73,8 @@ class ProductRow:
     kept_items: int = 0  # a manual product's stock items saved from when it was automatic
     manual_text: str = ""
     image: str = ""
+    model: str = ""  # the 3D model's URL ('' for none)
+    public_page: str = ""  # the product's public page (the viewer, price and stock)
 
 
 @dataclass
@@ -94,6 +104,8 @@ def _product_row(entry: products.CatalogueEntry, currency: str) -> ProductRow:
         kept_items=entry.kept_items,
         manual_text=p.manual_delivery_text,
         image=media.public_url(media.thumbnail_ref(p.image_ref)),
+        model=media.public_url(p.model_ref),
+        public_page=products.public_page_url(get_settings().public_url, p.guild_id, p.id),
     )
 
 
@@ -307,6 +319,33 @@ class ProductsState(SellerState):
         await products.update_product(checked.guild_id, self.editing, image_ref=ref)
         await self._reload(checked)
         return [self._done(self._say("products.said.image_saved")), rx.clear_selected_files("product_image")]
+
+    @seller_action
+    async def upload_model(self, checked: SellerAccess, files: list[rx.UploadFile]):
+        """A 3D model for the edited product: checked whole before anything is kept or changed
+        (web.media.keep_model); the chosen file is let go either way, so a refused one is not
+        sent again by the next click."""
+        if not files:
+            raise StoreError(self._say("viewer.said.choose"))
+        clear = rx.clear_selected_files(MODEL_UPLOAD)
+        name = files[0].name or ""
+        try:
+            if not name.lower().endswith(MODEL_ENDINGS):
+                raise StoreError(self._say("viewer.said.file_type", file=name))
+            model_ref, still_ref = await media.keep_model(
+                checked.guild_id, await files[0].read(MAX_MODEL_BYTES + 1)
+            )
+        except StoreError as refused:
+            return [self._failed(refused), clear]
+        product = await products.set_model(checked.guild_id, self.editing, model_ref, still_ref)
+        await self._reload(checked)
+        return [self._done(self._say("viewer.said.saved", name=product.name)), clear]
+
+    @seller_action
+    async def remove_model(self, checked: SellerAccess):
+        product = await products.remove_model(checked.guild_id, self.editing)
+        await self._reload(checked)
+        return self._done(self._say("viewer.said.removed", name=product.name))
 
     async def add_stock_lines(self, form: dict):
         if form.get("stock_token") != self.stock_token:
@@ -682,6 +721,63 @@ def _automatic_stock(p: rx.Var) -> rx.Component:
     )
 
 
+def _model_section(p: rx.Var) -> rx.Component:
+    """The product's 3D model: the viewer (or "none yet"), its public page, remove (asks
+    first), and a drop zone to upload one (a new upload replaces it)."""
+    return rx.vstack(
+        rx.divider(),
+        rx.text(tx("viewer.editor.heading"), weight="bold"),
+        rx.text(tx("viewer.editor.hint"), size="1", color_scheme="gray"),
+        rx.cond(
+            p.model != "",
+            rx.vstack(
+                rx.box(
+                    viewer3d(p.model, p.name, element_id="editor-viewer"),
+                    width="100%",
+                    border="1px solid var(--gray-6)",
+                    border_radius="8px",
+                    overflow="hidden",
+                ),
+                rx.hstack(
+                    rx.link(
+                        tx("viewer.editor.public_page"),
+                        href=p.public_page,
+                        is_external=True,
+                        id="public-page-link",
+                    ),
+                    _confirm(
+                        rx.button(
+                            tx("viewer.editor.remove"), color_scheme="red", variant="soft", id="remove-model"
+                        ),
+                        tx("viewer.editor.remove_question", name=p.name),
+                        tx("viewer.editor.remove_detail"),
+                        rx.button(
+                            tx("viewer.editor.remove"),
+                            color_scheme="red",
+                            on_click=ProductsState.remove_model,
+                            id="confirm-remove-model",
+                        ),
+                        "viewer.editor.keep",
+                    ),
+                    align="center",
+                    spacing="4",
+                    wrap="wrap",
+                ),
+                width="100%",
+            ),
+            rx.text(tx("viewer.editor.none"), size="2", id="no-model"),
+        ),
+        drop_zone(MODEL_UPLOAD, tx("viewer.editor.drop")),
+        rx.button(
+            tx("viewer.editor.upload"),
+            on_click=ProductsState.upload_model(rx.upload_files(upload_id=MODEL_UPLOAD)),
+            id="upload-model",
+        ),
+        width="100%",
+        id="product-model",
+    )
+
+
 def _editor() -> rx.Component:
     p = ProductsState.editing_product
     key = ProductsState.editing
@@ -790,6 +886,7 @@ def _editor() -> rx.Component:
                     on_click=ProductsState.upload_image(rx.upload_files(upload_id="product_image")),
                     id="upload-image",
                 ),
+                _model_section(p),
                 rx.cond(p.mode == "automatic", _automatic_stock(p)),
                 width="100%",
             ),
