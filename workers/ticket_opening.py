@@ -25,7 +25,6 @@ limits channel creation per guild anyway (code 20029), so serialising it costs n
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 import dramatiq
@@ -38,14 +37,12 @@ from workers.broker import broker  # noqa: F401  (sets the global broker before 
 from workers.discord import DiscordRejected, DMsClosed, OutgoingMessage
 from workers.queues import ACTOR_QUEUES
 from workers.setup_check import tell_seller_tickets_blocked
+from workers.ticket_instructions import instructions
+from workers.ticket_instructions import nonce as _nonce
 from workflows import outbox, ticket_channel, tickets
 from workflows.actor_names import ActorName
-from workflows.discord_contract import components, custom_ids
-from workflows.discord_contract.components import ButtonStyle
-from workflows.discord_contract.custom_ids import Action
 from workflows.errors import TicketNotFound, TransitionNotAllowed
 from workflows.i18n import text
-from workflows.money import format_amount
 from workflows.products import get_store
 
 log = logging.getLogger(__name__)
@@ -59,10 +56,6 @@ INVALID_FORM_BODY = 50035  # also "Maximum number of channels in category reache
 # but not Dramatiq's 120 s time limit of the message holding it.
 LOCK_HOLD_S = 100
 LOCK_WAIT_S = 60
-
-
-def _nonce(kind: str, ticket: Ticket) -> str:
-    return kind + hashlib.sha256(f"{ticket.id}".encode()).hexdigest()[:24]
 
 
 def _lock(guild_id: int):  # type: ignore[no-untyped-def]
@@ -100,34 +93,6 @@ async def open_ticket_channel(ticket_id: str, outbox_entry_id: str | None = None
         return await _refused(ticket, store, error)
     await _tell_buyer(ticket, store, text(store.locale, "buy.opened", channel=channel_id), channel_id)
     await tickets.opening_done(ticket)
-
-
-def instructions(store: Store, ticket: Ticket) -> OutgoingMessage:
-    """The ticket's opening message: what to pay, and its buttons (choose a method, I have
-    paid, cancel; their custom ids from `workflows.discord_contract.custom_ids`)."""
-    content = text(
-        store.locale,
-        "ticket.instructions",
-        buyer=ticket.buyer_id,
-        number=ticket.number,
-        product=ticket.product.name,
-        quantity=ticket.quantity,
-        amount=format_amount(ticket.amount_due, ticket.currency),
-        minutes=store.tickets.unpaid_expiry_s // 60,
-    )
-    buttons = [
-        (Action.CHOOSE_METHOD, "ticket.choose_method", ButtonStyle.SECONDARY),
-        (Action.PAID, "ticket.paid", ButtonStyle.SUCCESS),
-        (Action.COUPON, "coupons.button", ButtonStyle.SECONDARY),  # only while unpaid: posted open
-        (Action.CANCEL, "ticket.cancel", ButtonStyle.DANGER),
-    ]
-    row = components.row(
-        *(
-            components.button(custom_ids.ticket(action, ticket.id), text(store.locale, label), style)
-            for action, label, style in buttons
-        )
-    )
-    return OutgoingMessage(content=content, components=[row], nonce=_nonce("o", ticket))
 
 
 async def _make_channel(ticket: Ticket, store: Store) -> int:

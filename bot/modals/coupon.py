@@ -13,7 +13,7 @@ from bot.modals.payment_report import field
 from bot.people import as_buyer
 from models.store import Store
 from models.ticket import Ticket
-from workers.ticket_opening import instructions
+from workers.ticket_instructions import instructions
 from workflows import tickets
 from workflows.coupons import CouponRefused
 from workflows.discord_contract.custom_ids import COUPON_FIELD
