@@ -365,6 +365,13 @@ async def test_operator_retries_a_dead_delivery_from_ops(page: Page, shop):
     await expect(dead.first).to_contain_text("DMsClosed", timeout=30_000)  # refreshed by itself
     await snap(page, "13-ops-dead-letter")
 
+    # Discarding asks first: keeping it leaves the dead letter where it was.
+    await dead.first.locator(".discard-dead-letter").click()
+    await expect(page.get_by_role("alertdialog")).to_contain_text("Buang pesan deliver_product")
+    await page.get_by_role("button", name="Simpan").click()
+    await expect(page.get_by_role("alertdialog")).to_have_count(0)
+    await expect(dead.first).to_contain_text("DMsClosed")
+
     sandbox.call(lambda: setattr(sandbox.server.users[buyer.id], "dms_open", True))
     await dead.first.get_by_role("button", name="Coba lagi").click()
     await expect(page.locator("#notice")).to_contain_text("dikembalikan ke antreannya")

@@ -82,3 +82,22 @@ def logout_button() -> rx.Component:
         on_click=rx.call_script("window.location.assign('/auth/logout')"),
         id="logout",
     )
+
+
+def confirm(trigger: rx.Component, question: Any, detail: Any, yes: rx.Component, no: Any) -> rx.Component:
+    """An action that asks first (removing, deleting, stopping, discarding): nothing happens
+    until `yes` is pressed; `no` (a label) closes the question and changes nothing."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(trigger),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(question),
+            rx.alert_dialog.description(detail),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button(no, variant="soft", class_name="confirm-no")),
+                rx.alert_dialog.action(yes),
+                justify="end",
+                spacing="3",
+                margin_top="1em",
+            ),
+        ),
+    )

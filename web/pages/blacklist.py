@@ -11,7 +11,7 @@ import reflex as rx
 
 from models.blacklist import BlacklistKind
 from web.components.frame import frame
-from web.components.widgets import data_table
+from web.components.widgets import confirm, data_table
 from web.i18n import tx, when
 from web.seller import SellerAccess, SellerState, page_entry, seller_action
 from workflows import blacklist
@@ -205,27 +205,17 @@ def _row(e: EntryRow) -> rx.Component:
         rx.table.cell(e.reason),
         rx.table.cell(e.added),
         rx.table.cell(
-            rx.alert_dialog.root(
-                rx.alert_dialog.trigger(
-                    rx.button(tx("blacklist.remove"), size="1", variant="soft", class_name="remove-blacklist")
+            confirm(
+                rx.button(tx("blacklist.remove"), size="1", variant="soft", class_name="remove-blacklist"),
+                tx("blacklist.remove_question", who=e.who),
+                tx("blacklist.remove_detail"),
+                rx.button(
+                    tx("blacklist.remove"),
+                    color_scheme="red",
+                    on_click=BlacklistState.remove(e.id),
+                    id="confirm-remove",
                 ),
-                rx.alert_dialog.content(
-                    rx.alert_dialog.title(tx("blacklist.remove_question", who=e.who)),
-                    rx.alert_dialog.description(tx("blacklist.remove_detail")),
-                    rx.hstack(
-                        rx.alert_dialog.cancel(rx.button(tx("blacklist.keep"), variant="soft")),
-                        rx.alert_dialog.action(
-                            rx.button(
-                                tx("blacklist.remove"),
-                                color_scheme="red",
-                                on_click=BlacklistState.remove(e.id),
-                                id="confirm-remove",
-                            )
-                        ),
-                        spacing="3",
-                        justify="end",
-                    ),
-                ),
+                tx("blacklist.keep"),
             )
         ),
         custom_attrs={"data-entry": e.who},

@@ -11,7 +11,7 @@ import reflex as rx
 
 from models.product import Product
 from web.components.frame import frame
-from web.components.widgets import data_table
+from web.components.widgets import confirm, data_table
 from web.i18n import tx, when
 from web.seller import SellerAccess, SellerState, day_bound, page_entry, seller_action
 from workflows import coupons, money
@@ -218,33 +218,23 @@ def _row(c: CouponRow) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 c.active,
-                rx.alert_dialog.root(
-                    rx.alert_dialog.trigger(
-                        rx.button(
-                            tx("coupons.deactivate"),
-                            size="1",
-                            color_scheme="red",
-                            variant="soft",
-                            class_name="deactivate-coupon",
-                        )
+                confirm(
+                    rx.button(
+                        tx("coupons.deactivate"),
+                        size="1",
+                        color_scheme="red",
+                        variant="soft",
+                        class_name="deactivate-coupon",
                     ),
-                    rx.alert_dialog.content(
-                        rx.alert_dialog.title(tx("coupons.deactivate_question", code=c.code)),
-                        rx.alert_dialog.description(tx("coupons.deactivate_detail")),
-                        rx.hstack(
-                            rx.alert_dialog.cancel(rx.button(tx("coupons.keep"), variant="soft")),
-                            rx.alert_dialog.action(
-                                rx.button(
-                                    tx("coupons.deactivate"),
-                                    color_scheme="red",
-                                    on_click=CouponsState.deactivate(c.id),
-                                    id="confirm-deactivate",
-                                )
-                            ),
-                            spacing="3",
-                            justify="end",
-                        ),
+                    tx("coupons.deactivate_question", code=c.code),
+                    tx("coupons.deactivate_detail"),
+                    rx.button(
+                        tx("coupons.deactivate"),
+                        color_scheme="red",
+                        on_click=CouponsState.deactivate(c.id),
+                        id="confirm-deactivate",
                     ),
+                    tx("coupons.keep"),
                 ),
             )
         ),

@@ -27,7 +27,7 @@ from models.store import utcnow
 from models.ticket import Ticket
 from web import access, live
 from web.components.frame import messages
-from web.components.widgets import Said, both, data_table, said
+from web.components.widgets import Said, both, confirm, data_table, said
 from web.i18n import SHOWN_ZONE, language_switch, say, tx, when
 from web.seller import SellerState, refusal_text
 from workers import ops
@@ -323,12 +323,23 @@ def ops_page() -> rx.Component:
                     rx.table.cell(
                         rx.hstack(
                             rx.button(tx("ops.retry"), size="1", on_click=OpsState.retry(d.queue, d.id)),
-                            rx.button(
-                                tx("ops.discard"),
-                                size="1",
-                                color_scheme="red",
-                                variant="soft",
-                                on_click=OpsState.discard(d.queue, d.id),
+                            confirm(
+                                rx.button(
+                                    tx("ops.discard"),
+                                    size="1",
+                                    color_scheme="red",
+                                    variant="soft",
+                                    class_name="discard-dead-letter",
+                                ),
+                                tx("ops.discard_question", actor=d.actor),
+                                tx("ops.discard_detail"),
+                                rx.button(
+                                    tx("ops.discard"),
+                                    color_scheme="red",
+                                    on_click=OpsState.discard(d.queue, d.id),
+                                    id="confirm-discard",
+                                ),
+                                tx("ops.keep"),
                             ),
                         )
                     ),

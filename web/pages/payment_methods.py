@@ -14,7 +14,7 @@ import reflex as rx
 from models.payment_method import PaymentKind, PaymentMethod
 from web import media, styles
 from web.components.frame import frame
-from web.components.widgets import data_table, drop_zone
+from web.components.widgets import confirm, data_table, drop_zone
 from web.i18n import tx
 from web.seller import SellerAccess, SellerState, page_entry, seller_action
 from workflows import payment_methods, qris
@@ -350,36 +350,23 @@ def _kind_label(kind: rx.Var) -> rx.Var:
 
 def _remove(m: rx.Var) -> rx.Component:
     """Remove asks first: nothing happens until the seller confirms (issue 17, item 7)."""
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button(
-                tx("payment_methods.remove"),
-                size="1",
-                color_scheme="red",
-                variant="soft",
-                class_name="remove-method",
-            )
+    return confirm(
+        rx.button(
+            tx("payment_methods.remove"),
+            size="1",
+            color_scheme="red",
+            variant="soft",
+            class_name="remove-method",
         ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(tx("payment_methods.confirm.title")),
-            rx.alert_dialog.description(tx("payment_methods.confirm.body", provider=m.provider)),
-            rx.hstack(
-                rx.alert_dialog.cancel(
-                    rx.button(tx("payment_methods.confirm.cancel"), variant="soft", color_scheme="gray")
-                ),
-                rx.alert_dialog.action(
-                    rx.button(
-                        tx("payment_methods.confirm.remove"),
-                        color_scheme="red",
-                        on_click=PaymentMethodsState.delete(m.id),
-                        id="confirm-remove",
-                    )
-                ),
-                spacing="3",
-                justify="end",
-                margin_top="1em",
-            ),
+        tx("payment_methods.confirm.title"),
+        tx("payment_methods.confirm.body", provider=m.provider),
+        rx.button(
+            tx("payment_methods.confirm.remove"),
+            color_scheme="red",
+            on_click=PaymentMethodsState.delete(m.id),
+            id="confirm-remove",
         ),
+        tx("payment_methods.confirm.cancel"),
     )
 
 

@@ -31,7 +31,7 @@ from models.stock_item import StockItemStatus
 from web import media, styles
 from web.components.frame import frame
 from web.components.viewer3d import viewer3d
-from web.components.widgets import data_table, drop_zone
+from web.components.widgets import confirm, data_table, drop_zone
 from web.i18n import tx
 from web.seller import SellerAccess, SellerState, page_entry, seller_action
 from workflows import products, stock
@@ -413,26 +413,6 @@ def _mode_select(for_id: str, **props) -> rx.Component:
     )
 
 
-def _confirm(
-    trigger: rx.Component, question: rx.Var, detail: rx.Var, yes: rx.Component, no_key: str
-) -> rx.Component:
-    """An action that asks first: nothing happens until `yes` is pressed (issue 17, 7)."""
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(trigger),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(question),
-            rx.alert_dialog.description(detail),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button(tx(no_key), variant="soft", class_name="confirm-no")),
-                rx.alert_dialog.action(yes),
-                justify="end",
-                spacing="2",
-                margin_top="1em",
-            ),
-        ),
-    )
-
-
 def _row(p: ProductRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
@@ -465,7 +445,7 @@ def _row(p: ProductRow) -> rx.Component:
                     variant="soft",
                     on_click=ProductsState.toggle_active(p.id),
                 ),
-                _confirm(
+                confirm(
                     rx.button(
                         tx("products.delete"),
                         size="1",
@@ -481,7 +461,7 @@ def _row(p: ProductRow) -> rx.Component:
                         on_click=ProductsState.delete(p.id),
                         class_name="confirm-yes",
                     ),
-                    "products.keep",
+                    tx("products.keep"),
                 ),
                 wrap="wrap",
             )
@@ -652,7 +632,7 @@ def _stock_list() -> rx.Component:
             overflow_y="auto",
             width="100%",
         ),
-        _confirm(
+        confirm(
             rx.button(
                 tx("products.items.remove"),
                 color_scheme="red",
@@ -668,7 +648,7 @@ def _stock_list() -> rx.Component:
                 on_click=ProductsState.remove_selected,
                 id="confirm-remove-stock",
             ),
-            "products.items.cancel",
+            tx("products.items.cancel"),
         ),
         width="100%",
     )
@@ -745,7 +725,7 @@ def _model_section(p: rx.Var) -> rx.Component:
                         is_external=True,
                         id="public-page-link",
                     ),
-                    _confirm(
+                    confirm(
                         rx.button(
                             tx("viewer.editor.remove"), color_scheme="red", variant="soft", id="remove-model"
                         ),
@@ -757,7 +737,7 @@ def _model_section(p: rx.Var) -> rx.Component:
                             on_click=ProductsState.remove_model,
                             id="confirm-remove-model",
                         ),
-                        "viewer.editor.keep",
+                        tx("viewer.editor.keep"),
                     ),
                     align="center",
                     spacing="4",
