@@ -5,6 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.components import view
+from models.ticket import Ticket
 from workflows.blacklist import Blacklisted
 from workflows.discord_contract import components, custom_ids
 from workflows.discord_contract.components import ButtonStyle
@@ -37,6 +38,13 @@ async def ask(interaction: discord.Interaction, question: str, ticket_id: str, *
         components.button(custom_ids.ticket(does, ticket_id), label, style) for does, label, style in answers
     ]
     await say(interaction, question, view=view([components.row(*buttons)]))
+
+
+def lost_race(locale: str, ticket: Ticket) -> str:
+    """Someone else moved the ticket first: where it is now, in the store's words (the
+    transition's own message is English, for logs)."""
+    state = text(locale, f"lost_race.state.{ticket.state.value}")
+    return text(locale, "lost_race.said", number=ticket.number, state=state)
 
 
 def refusal(locale: str, error: StoreError) -> str:

@@ -81,3 +81,18 @@ def test_modal_labels_fit_discords_45_characters_in_every_language():
     for locale in ("id", "en"):
         for key in ("rating.comment", "payment.reference"):
             assert len(text(locale, key)) <= 45, (locale, key)
+
+
+@pytest.mark.parametrize(
+    ("locale", "said"),
+    [
+        ("id", "Tiket #7 sudah diubah orang lain lebih dulu; sekarang sudah dibayar."),
+        ("en", "Ticket #7 was changed by someone else first; it is now paid."),
+    ],
+)
+def test_a_click_that_lost_the_race_is_told_where_the_ticket_is_in_the_stores_language(locale, said):
+    from bot.replies import lost_race
+    from models.ticket import Ticket, TicketState
+
+    ticket = Ticket.model_construct(number=7, state=TicketState.PAID)
+    assert lost_race(locale, ticket) == said

@@ -36,7 +36,7 @@ async def on_cancel_confirm(interaction: discord.Interaction, store: Store, tick
     by = actor(interaction.user, store)
     try:
         result = await tickets.cancel(ticket_id, by, "cancelled in Discord")
-        ticket, lost_race = result.ticket, result.message
+        ticket, lost_race = result.ticket, replies.lost_race(store.locale, result.ticket)
     except TransitionNotAllowed:  # already closed: cancelled by the first click, or otherwise
         ticket, lost_race = await tickets.get_ticket(ticket_id), ""
         if ticket.outcome is not TicketOutcome.CANCELLED:

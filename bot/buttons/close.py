@@ -33,4 +33,7 @@ async def on_close_confirm(interaction: discord.Interaction, store: Store, ticke
         result = await tickets.close(ticket, by, "closed in Discord")
     else:
         result = await tickets.cancel(ticket, by, "closed in Discord before completion")
-    await replies.say(interaction, result.message or text(store.locale, "ticket.closing"))
+    if not result.applied:
+        await replies.say(interaction, replies.lost_race(store.locale, result.ticket))
+        return
+    await replies.say(interaction, text(store.locale, "ticket.closing"))

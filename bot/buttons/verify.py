@@ -78,5 +78,7 @@ async def _answer(
     if result.applied:
         message = applied(result)
     else:
-        message = await _settled(ticket_id, own_trigger, store) or result.message
+        message = await _settled(ticket_id, own_trigger, store) or replies.lost_race(
+            store.locale, result.ticket
+        )
     await replies.say(interaction, message)
