@@ -279,3 +279,23 @@ def start_bot(settings, tmp_path):
 
 # The dashboard's world (shop, browser, page…), for every browser test module.
 from tests.dashboard_world import browser, discord, page, shop, shop_settings  # noqa: E402, F401
+
+# Under `pytest -n 2 --dist loadgroup` (`./store test`) each module stays on one worker (its
+# module-scoped processes start once), and every module that builds and serves the dashboard
+# runs on the same worker, one after another: they share one `.web/` folder, and a build
+# empties the bundle another running dashboard is serving.
+_BUILDS_THE_DASHBOARD = {"test_launcher", "test_packaging"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist turns the groups into its schedule
+def pytest_collection_modifyitems(config, items):
+    serves_dashboard = {
+        item.module.__name__
+        for item in items
+        if item.module is not None and {"shop", "page"} & set(getattr(item, "fixturenames", ()))
+    }
+    for item in items:
+        module = item.module.__name__ if item.module is not None else item.nodeid
+        short = module.rpartition(".")[2]
+        dashboard = module in serves_dashboard or short in _BUILDS_THE_DASHBOARD
+        item.add_marker(pytest.mark.xdist_group("dashboard" if dashboard else short))
