@@ -4,6 +4,7 @@ and data directory for every test; helpers to start real `dramatiq` worker proce
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -280,22 +281,30 @@ def start_bot(settings, tmp_path):
 # The dashboard's world (shop, browser, page…), for every browser test module.
 from tests.dashboard_world import browser, discord, page, shop, shop_settings  # noqa: E402, F401
 
-# Under `pytest -n 2 --dist loadgroup` (`./store test`) each module stays on one worker (its
-# module-scoped processes start once), and every module that builds and serves the dashboard
-# runs on the same worker, one after another: they share one `.web/` folder, and a build
-# empties the bundle another running dashboard is serving.
-_BUILDS_THE_DASHBOARD = {"test_launcher", "test_packaging"}
+# Under `pytest -n 2` (`./store test`) each module runs whole on one worker (its module-scoped
+# processes start once), and every module that builds and serves the dashboard runs on the
+# same worker, one after another: they share one `.web/` folder, and a build empties the
+# bundle another running dashboard is serving. (pytest-xdist's own `loadgroup` cannot do it
+# with pytest 9: it renames the tests through an attribute pytest no longer reads.)
+DASHBOARD_MODULES = re.compile(
+    r"tests/(test_dashboard\w*|test_sandbox_page|test_launcher|test_packaging)\.py"
+)
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist turns the groups into its schedule
-def pytest_collection_modifyitems(config, items):
-    serves_dashboard = {
-        item.module.__name__
-        for item in items
-        if item.module is not None and {"shop", "page"} & set(getattr(item, "fixturenames", ()))
-    }
-    for item in items:
-        module = item.module.__name__ if item.module is not None else item.nodeid
-        short = module.rpartition(".")[2]
-        dashboard = module in serves_dashboard or short in _BUILDS_THE_DASHBOARD
-        item.add_marker(pytest.mark.xdist_group("dashboard" if dashboard else short))
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneDashboardAtATime(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "dashboard" if DASHBOARD_MODULES.fullmatch(module) else module
+
+    return OneDashboardAtATime(config, log)
+
+
+def pytest_itemcollected(item):
+    # A module that serves the dashboard under another name would build `.web/` beside one.
+    if {"shop", "page"} & set(getattr(item, "fixturenames", ())):
+        module = item.nodeid.split("::", 1)[0]
+        if not DASHBOARD_MODULES.fullmatch(module):
+            raise pytest.UsageError(f"{module} serves the dashboard: name it tests/test_dashboard_*.py")
