@@ -58,7 +58,7 @@ async def test_a_product_with_a_model_shows_its_still_and_a_lihat_3d_link_to_its
 ):
     _, product = await open_shop(sandbox, world, store, settings, cipher)
     start_bot()
-    first = await eventually(_panel(sandbox, world), "the panel")
+    first = await eventually(_panel(sandbox, world), "the panel", within=60)  # the bot starts first
     assert len(first.embeds) == 1 and len(first.components) == 1  # no picture, no link yet
 
     # The seller uploads a model: the panel follows (the product changed), nothing else to do.
