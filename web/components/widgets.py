@@ -33,8 +33,17 @@ def said(text: Any) -> rx.Var:
     return rx.cond(LanguageState.lang == "en", text.en, text.id)  # type: ignore[return-value]
 
 
-def drop_zone(upload_id: str, prompt: str, *, single: bool = True) -> rx.Component:
-    """A file drop zone (click to choose) showing the chosen file names under it."""
+def drop_zone(
+    upload_id: str,
+    prompt: str,
+    *,
+    single: bool = True,
+    on_drop: Any = None,
+    chosen: rx.Var | None = None,
+) -> rx.Component:
+    """A file drop zone (click to choose) showing the chosen file names under it. With
+    `on_drop` the files go to the server as soon as they are chosen, and `chosen` (a state
+    var) names what the server kept."""
     return rx.vstack(
         rx.upload(
             rx.text(prompt),
@@ -43,8 +52,13 @@ def drop_zone(upload_id: str, prompt: str, *, single: bool = True) -> rx.Compone
             padding="1em",
             width="100%",
             **({"max_files": 1} if single else {}),
+            **({"on_drop": on_drop} if on_drop is not None else {}),
         ),
-        rx.text(rx.selected_files(upload_id).join(", "), size="1", color_scheme="gray"),
+        rx.text(
+            chosen if chosen is not None else rx.selected_files(upload_id).join(", "),
+            size="1",
+            color_scheme="gray",
+        ),
         width="100%",
         spacing="1",
     )

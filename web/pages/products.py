@@ -117,9 +117,11 @@ class ProductsState(SellerState):
     # One token per drawing of the "New product" form and of the stock form (module docstring).
     create_token: str = ""
     stock_token: str = ""
-    # The product just created, waiting for the image chosen in the "New product" form; taken
-    # by the first upload that follows (a double click's second upload finds it empty).
-    _image_for: str = ""
+    # The image chosen in the "New product" form, kept as soon as it is chosen and given to the
+    # product when Create is clicked. Not uploaded with Create: Reflex sends an upload over
+    # HTTP beside the websocket, so it could reach the server before the product existed.
+    new_image_ref: str = ""
+    new_image_name: str = ""
     # The edited product's stock items, masked; the texts revealed on purpose; the ticked ones.
     items: list[StockItemRow] = []
     revealed: dict[str, str] = {}
@@ -187,6 +189,7 @@ class ProductsState(SellerState):
     @page_entry
     async def load(self, checked: SellerAccess):
         await self._reload(checked)
+        self.new_image_ref = self.new_image_name = ""
         self.create_token, self.stock_token = _token(), _token()
 
     @seller_action
@@ -203,27 +206,26 @@ class ProductsState(SellerState):
             stock=self._manual_stock(form.get("stock")) if mode == DeliveryMode.MANUAL.value else 0,
             manual_delivery_text=str(form.get("manual_delivery_text", "")),
         )
+        if self.new_image_ref:
+            await products.update_product(checked.guild_id, str(product.id), image_ref=self.new_image_ref)
+        self.new_image_ref = self.new_image_name = ""
         await self._reload(checked)
-        self.editing = self._image_for = str(product.id)
+        self.editing = str(product.id)
         self.form_key += 1
         self.create_token = _token()
         self.items, self.revealed, self.selected, self.query = [], {}, [], ""
         return self._done(self._say("products.said.created", name=product.name))
 
     @seller_action
-    async def attach_new_image(self, checked: SellerAccess, files: list[rx.UploadFile]):
-        """The image chosen in the "New product" form, sent right after the product is made."""
-        product_id, self._image_for = self._image_for, ""
-        if not product_id or not files:
-            return None  # no image chosen, the product was refused, or a double click's second
-        clear = rx.clear_selected_files(NEW_IMAGE)
-        try:
-            ref = await media.keep_image(checked.guild_id, await files[0].read(MAX_BYTES + 1))
-        except StoreError as refused:  # the product stays, without an image; the file is let go
-            return [self._failed(refused), clear]
-        await products.update_product(checked.guild_id, product_id, image_ref=ref)
-        await self._reload(checked)
-        return [self._done(self._say("products.said.image_saved")), clear]
+    async def choose_new_image(self, checked: SellerAccess, files: list[rx.UploadFile]):
+        """The image dropped on the "New product" form: checked and kept now (metadata removed,
+        thumbnail made), given to the product on Create. A refused file leaves no choice."""
+        self.new_image_ref = self.new_image_name = ""
+        if not files:
+            return None
+        self.new_image_ref = await media.keep_image(checked.guild_id, await files[0].read(MAX_BYTES + 1))
+        self.new_image_name = files[0].name or ""
+        return None
 
     @seller_action
     async def edit(self, checked: SellerAccess, product_id: str):
@@ -535,19 +537,19 @@ def _create_form() -> rx.Component:
                     width="100%",
                 ),
                 rx.text(tx("products.new.image"), size="2", weight="medium"),
-                drop_zone(NEW_IMAGE, tx("products.new.image_drop")),
+                drop_zone(
+                    NEW_IMAGE,
+                    tx("products.new.image_drop"),
+                    on_drop=ProductsState.choose_new_image(rx.upload_files(upload_id=NEW_IMAGE)),
+                    chosen=ProductsState.new_image_name,
+                ),
                 rx.el.input(
                     type="hidden", name="create_token", id="create_token", value=ProductsState.create_token
                 ),
                 rx.button(tx("products.new.create"), type="submit", id="create-product"),
                 width="100%",
             ),
-            # The product first, then the image chosen with it: the upload runs once the
-            # product exists, and only for the product this drawing of the form created.
-            on_submit=[
-                ProductsState.create,
-                ProductsState.attach_new_image(rx.upload_files(upload_id=NEW_IMAGE)),
-            ],
+            on_submit=ProductsState.create,
             key=ProductsState.form_key,
         ),
         style=styles.card,
