@@ -9,6 +9,7 @@ from __future__ import annotations
 from beanie import init_beanie
 from pymongo import AsyncMongoClient
 
+from models.audit_entry import AuditEntry
 from models.blacklist import BlacklistEntry
 from models.buyer import Buyer
 from models.coupon import Coupon
@@ -37,6 +38,7 @@ DOCUMENTS = [
     DashboardSession,
     Coupon,
     BlacklistEntry,
+    AuditEntry,
 ]
 
 

@@ -202,6 +202,7 @@ class ProductsState(SellerState):
             delivery_mode=mode,
             stock=self._manual_stock(form.get("stock")) if mode == DeliveryMode.MANUAL.value else 0,
             manual_delivery_text=str(form.get("manual_delivery_text", "")),
+            by=checked.actor,
         )
         await self._reload(checked)
         self.editing = self._image_for = str(product.id)
@@ -221,7 +222,7 @@ class ProductsState(SellerState):
             ref = await media.keep_image(checked.guild_id, await files[0].read(MAX_BYTES + 1))
         except StoreError as refused:  # the product stays, without an image; the file is let go
             return [self._failed(refused), clear]
-        await products.update_product(checked.guild_id, product_id, image_ref=ref)
+        await products.update_product(checked.guild_id, product_id, image_ref=ref, by=checked.actor)
         await self._reload(checked)
         return [self._done(self._say("products.said.image_saved")), clear]
 
@@ -257,7 +258,7 @@ class ProductsState(SellerState):
         if not self.selected:
             raise StoreError(self._say("products.said.none_selected"))
         product = await products.get_product(checked.guild_id, self.editing)
-        removed, kept = await stock.remove_available(product, self.selected)
+        removed, kept = await stock.remove_available(product, self.selected, by=checked.actor)
         self.selected, self.just_removed = [], True
         await self._reload(checked)
         await self._reload_items(checked, product)
@@ -278,16 +279,17 @@ class ProductsState(SellerState):
             price=self._price(str(form.get("price", "")), checked.store.currency),
             description=str(form.get("description", "")),
             manual_delivery_text=str(form.get("manual_delivery_text", "")),
+            by=checked.actor,
         )
         if count is not None:
-            await stock.set_manual_stock(product, count)
+            await stock.set_manual_stock(product, count, by=checked.actor)
         await self._reload(checked)
         return self._done(self._say("products.said.saved", name=product.name))
 
     @seller_action
     async def change_mode(self, checked: SellerAccess, mode: str):
         """Automatic ⇄ manual; the stock items stay saved either way (`products.set_delivery_mode`)."""
-        product = await products.set_delivery_mode(checked.guild_id, self.editing, mode)
+        product = await products.set_delivery_mode(checked.guild_id, self.editing, mode, by=checked.actor)
         await self._reload(checked)
         self.selected, self.revealed = [], {}
         await self._reload_items(checked, product)
@@ -296,7 +298,9 @@ class ProductsState(SellerState):
     @seller_action
     async def toggle_active(self, checked: SellerAccess, product_id: str):
         product = await products.get_product(checked.guild_id, product_id)
-        await products.update_product(checked.guild_id, product_id, active=not product.active)
+        await products.update_product(
+            checked.guild_id, product_id, active=not product.active, by=checked.actor
+        )
         await self._reload(checked)
         said = "products.said.now_hidden" if product.active else "products.said.now_on_sale"
         return self._done(self._say(said, name=product.name))
@@ -304,7 +308,7 @@ class ProductsState(SellerState):
     @seller_action
     async def delete(self, checked: SellerAccess, product_id: str):
         product = await products.get_product(checked.guild_id, product_id)
-        await products.delete_product(checked.guild_id, product_id)
+        await products.delete_product(checked.guild_id, product_id, by=checked.actor)
         if self.editing == product_id:
             self.editing = ""
         await self._reload(checked)
@@ -316,7 +320,7 @@ class ProductsState(SellerState):
             raise StoreError(self._say("products.said.choose_image"))
         data = await files[0].read(MAX_BYTES + 1)
         ref = await media.keep_image(checked.guild_id, data)
-        await products.update_product(checked.guild_id, self.editing, image_ref=ref)
+        await products.update_product(checked.guild_id, self.editing, image_ref=ref, by=checked.actor)
         await self._reload(checked)
         return [self._done(self._say("products.said.image_saved")), rx.clear_selected_files("product_image")]
 
@@ -337,13 +341,15 @@ class ProductsState(SellerState):
             )
         except StoreError as refused:
             return [self._failed(refused), clear]
-        product = await products.set_model(checked.guild_id, self.editing, model_ref, still_ref)
+        product = await products.set_model(
+            checked.guild_id, self.editing, model_ref, still_ref, by=checked.actor
+        )
         await self._reload(checked)
         return [self._done(self._say("viewer.said.saved", name=product.name)), clear]
 
     @seller_action
     async def remove_model(self, checked: SellerAccess):
-        product = await products.remove_model(checked.guild_id, self.editing)
+        product = await products.remove_model(checked.guild_id, self.editing, by=checked.actor)
         await self._reload(checked)
         return self._done(self._say("viewer.said.removed", name=product.name))
 
@@ -381,7 +387,7 @@ class ProductsState(SellerState):
     @seller_action
     async def _add_stock(self, checked: SellerAccess, lines: list[str]):
         product = await products.get_product(checked.guild_id, self.editing)
-        result = await stock.add_items(product, lines, _cipher())
+        result = await stock.add_items(product, lines, _cipher(), by=checked.actor)
         if not result.added and not result.duplicates:
             raise StoreError(self._say("products.said.nothing"))
         await self._reload(checked)
