@@ -62,7 +62,7 @@ def changes(
     found: list[FieldChange] = []
     for field in sorted(set(old) | set(new)):
         was, now = old.get(field), new.get(field)
-        if _shown(was) == _shown(now):
+        if (_shown(was) or "") == (_shown(now) or ""):  # nothing and empty text are the same to a seller
             continue
         if any(field == name or field.startswith(f"{name}.") for name in hidden):
             found.append(FieldChange(field=field, secret=True))
