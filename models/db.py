@@ -20,6 +20,7 @@ from models.payment_method import PaymentMethod
 from models.product import Product
 from models.rating import Rating
 from models.stock_item import StockItem
+from models.stock_watch import RestockWait, StockWatch
 from models.store import Store
 from models.ticket import Ticket
 from models.ticket_message import TicketMessage
@@ -39,6 +40,8 @@ DOCUMENTS = [
     Coupon,
     BlacklistEntry,
     AuditEntry,
+    StockWatch,
+    RestockWait,
 ]
 
 

@@ -32,7 +32,7 @@ from models.product import DeliveryMode, Product
 from models.stock_item import StockItem, StockItemStatus
 from models.store import utcnow
 from models.ticket import Actor, Ticket, TicketState
-from workflows import audit
+from workflows import audit, stock_alerts
 from workflows.errors import InvalidInput, SoldOut
 from workflows.stock_cipher import StockCipher
 
@@ -144,6 +144,7 @@ async def add_items(
             product.guild_id, by, "stock.added", subject=product.name, subject_id=product.id,
             before={"available": now_available - added}, after={"available": now_available},
         )
+        await stock_alerts.went_up(product.id)
     return StockAdded(added=added, duplicates=len(lines) - added)
 
 
@@ -292,6 +293,7 @@ async def remove_available(
             product.guild_id, by, "stock.removed", subject=product.name, subject_id=product.id,
             before={"available": left + result.deleted_count}, after={"available": left},
         )
+        await stock_alerts.went_down(product.id)
     return result.deleted_count, len(ids) - result.deleted_count
 
 
@@ -315,6 +317,11 @@ async def set_manual_stock(product: Product, stock: int, by: Actor | None = None
         product.guild_id, by, "stock.set", subject=product.name, subject_id=product.id,
         before={"stock": (was or {}).get("stock")}, after={"stock": stock},
     )
+    previous = (was or {}).get("stock") or 0
+    if stock > previous:
+        await stock_alerts.went_up(product.id)
+    elif stock < previous:
+        await stock_alerts.went_down(product.id)
 
 
 async def available(product: Product) -> int:
@@ -374,6 +381,7 @@ async def reserve(product: Product, ticket_id: PydanticObjectId, quantity: int) 
         )
         if result.modified_count != 1:
             raise SoldOut(f"{product.name} is sold out", product.name)
+        await stock_alerts.went_down(product.id)
         return []
     items = StockItem.get_pymongo_collection()
     sealed: list[bytes] = []
@@ -396,6 +404,7 @@ async def reserve(product: Product, ticket_id: PydanticObjectId, quantity: int) 
             left = "" if quantity == 1 else f" (fewer than {quantity} left)"
             raise SoldOut(f"{product.name} is sold out{left}", product.name)
         sealed.append(claimed["secret"])
+    await stock_alerts.went_down(product.id)
     return sealed
 
 
@@ -404,8 +413,12 @@ async def release(
 ) -> int:
     """Give a ticket's reserved units back to the shelf. Idempotent; returns units released."""
     if mode is DeliveryMode.MANUAL:
-        return await _release_manual(product_id, ticket_id, quantity)
-    return await _release_items(ticket_id)
+        released = await _release_manual(product_id, ticket_id, quantity)
+    else:
+        released = await _release_items(ticket_id)
+    if released:
+        await stock_alerts.went_up(product_id)
+    return released
 
 
 async def _release_manual(product_id: PydanticObjectId, ticket_id: PydanticObjectId, quantity: int) -> int:
