@@ -112,6 +112,28 @@ async def test_the_log_lists_changes_with_who_and_filters_them(page: Page, shop)
     await page.set_viewport_size({"width": 1280, "height": 900})
 
 
+async def test_a_low_stock_alert_set_on_the_products_page_is_kept_and_logged(page: Page, shop):
+    await page.goto(store_url(shop, "products"))
+    await page.locator("tr[data-product='Spotify 1 Bulan'] .edit-product").click()
+    editor = page.locator("#product-editor")
+    await editor.get_by_label("Peringatan stok menipis di (kosong: tidak ada)").fill("-1")
+    await editor.locator("#save-product").click()
+    await expect(page.locator("#error")).to_have_text(
+        "Peringatan stok menipis: bilangan bulat 0 sampai 1.000.000, atau kosongkan jika tidak perlu."
+    )
+    await editor.get_by_label("Peringatan stok menipis di (kosong: tidak ada)").fill("3")
+    await editor.locator("#save-product").click()
+    await expect(page.locator("#notice")).to_have_text("“Spotify 1 Bulan” disimpan.")
+    await page.reload()
+    await page.locator("tr[data-product='Spotify 1 Bulan'] .edit-product").click()
+    await expect(editor.get_by_label("Peringatan stok menipis di (kosong: tidak ada)")).to_have_value("3")
+
+    await page.goto(store_url(shop, "audit"))
+    changed = page.locator("[data-audit='Produk diubah']")
+    await expect(changed).to_contain_text("Batas stok menipis: — → 3")
+    await expect(changed).to_contain_text(shop["seller"].username)
+
+
 async def test_the_log_in_english(browser, shop):
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     await context.add_cookies([{"name": "store_lang", "value": "en", "url": shop["url"]}])

@@ -56,6 +56,11 @@ async def _available(product_id: PydanticObjectId) -> tuple[Product | None, int]
 # --- the sellers' threshold ---------------------------------------------------------------------
 
 
+async def thresholds(guild_id: int) -> dict[PydanticObjectId, int]:
+    """Every product's low-stock threshold in the store, in one query (the catalogue page)."""
+    return {w.product_id: w.threshold async for w in StockWatch.find({"guild_id": guild_id})}
+
+
 async def threshold_of(product_id: PydanticObjectId) -> int | None:
     watch = await StockWatch.find_one({"product_id": product_id})
     return watch.threshold if watch else None

@@ -34,8 +34,8 @@ from web.components.viewer3d import viewer3d
 from web.components.widgets import confirm, data_table, drop_zone
 from web.i18n import tx
 from web.seller import SellerAccess, SellerState, page_entry, seller_action
-from workflows import products, stock
-from workflows.errors import StoreError
+from workflows import products, stock, stock_alerts
+from workflows.errors import InvalidInput, StoreError
 from workflows.images import MAX_BYTES
 from workflows.model3d import MAX_BYTES as MAX_MODEL_BYTES
 from workflows.money import digits, format_amount, format_plain, parse_amount
@@ -75,6 +75,7 @@ class ProductRow:
     image: str = ""
     model: str = ""  # the 3D model's URL ('' for none)
     public_page: str = ""  # the product's public page (the viewer, price and stock)
+    low_stock: str = ""  # the low-stock alert threshold as typed ('' for none; `workflows.stock_alerts`)
 
 
 @dataclass
@@ -88,7 +89,7 @@ class StockItemRow:
     available: bool = True
 
 
-def _product_row(entry: products.CatalogueEntry, currency: str) -> ProductRow:
+def _product_row(entry: products.CatalogueEntry, currency: str, low_stock: int | None = None) -> ProductRow:
     p = entry.product
     return ProductRow(
         id=str(p.id),
@@ -106,6 +107,7 @@ def _product_row(entry: products.CatalogueEntry, currency: str) -> ProductRow:
         image=media.public_url(media.thumbnail_ref(p.image_ref)),
         model=media.public_url(p.model_ref),
         public_page=products.public_page_url(get_settings().public_url, p.guild_id, p.id),
+        low_stock="" if low_stock is None else str(low_stock),
     )
 
 
@@ -135,8 +137,10 @@ class ProductsState(SellerState):
         """The catalogue with every product's stock: a fixed number of queries however many
         products (`products.catalogue`), never one per row."""
         currency = checked.store.currency
+        alerts = await stock_alerts.thresholds(checked.guild_id)
         self.products = [
-            _product_row(entry, currency) for entry in await products.catalogue(checked.guild_id)
+            _product_row(entry, currency, alerts.get(entry.product.id))
+            for entry in await products.catalogue(checked.guild_id)
         ]
 
     async def _reload_items(self, checked: SellerAccess, product=None) -> None:
@@ -283,6 +287,10 @@ class ProductsState(SellerState):
         )
         if count is not None:
             await stock.set_manual_stock(product, count, by=checked.actor)
+        written = str(form.get("low_stock", "")).strip()
+        threshold = None if written == "" else _whole(written)
+        if threshold != await stock_alerts.threshold_of(product.id):
+            await stock_alerts.set_threshold(checked.guild_id, product.id, threshold, by=checked.actor)
         await self._reload(checked)
         return self._done(self._say("products.said.saved", name=product.name))
 
@@ -398,6 +406,13 @@ class ProductsState(SellerState):
         if result.duplicates:
             message += " " + self._say("products.said.duplicates", count=result.duplicates)
         return self._done(message)
+
+
+def _whole(written: str) -> int:
+    """The low-stock threshold as typed: a whole number (the workflow checks its range)."""
+    if not (written.isascii() and written.isdigit()):
+        raise InvalidInput(key="stock_alerts_threshold")
+    return int(written)
 
 
 def _label(key: str, for_id: str) -> rx.Component:
@@ -801,6 +816,19 @@ def _editor() -> rx.Component:
                                 "edit-price",
                                 flex="1",
                                 min_width="140px",
+                            ),
+                            _field(
+                                "products.editor.low_stock",
+                                rx.input(
+                                    name="low_stock",
+                                    default_value=p.low_stock,
+                                    type="number",
+                                    min="0",
+                                    key=key + "l" + p.low_stock,
+                                    id="edit-low-stock",
+                                    width="130px",
+                                ),
+                                "edit-low-stock",
                             ),
                             rx.cond(
                                 p.mode == "manual",
