@@ -10,7 +10,7 @@ import asyncio
 from models.audit_entry import AuditEntry
 from models.stock_watch import RestockWait, StockWatch, WaitState
 from models.store import Store
-from tests.bot_driver import answered, answers, click, messages, on_sandbox, open_shop, panel_message
+from tests.bot_driver import answers, click, messages, on_sandbox, open_shop, panel_message
 from tests.conftest import GUILD
 from tests.helpers import SELLER, automatic_product, buyer
 from tests.waiting import eventually
@@ -37,15 +37,28 @@ def _back(sandbox, user):
     return probe
 
 
+def _in_state(person, state: WaitState):
+    async def probe():
+        return await RestockWait.find_one({"user_id": person.id, "state": state.value})
+
+    return probe
+
+
 async def _wait_for(sandbox, world, panel, person, product) -> str:
     """`person` presses Buy, finds everything sold out, and asks to be told when it is back."""
     pressed = click(sandbox, person, world["shop"].id, panel.id, "buy_btn")
-    shown = (await eventually(answered(sandbox, pressed), "the answer to Buy"))[0]
+
+    async def menu():
+        return [m for m in answers(sandbox, pressed) if "notify_me:0" in str(m.components)]
+
+    shown = (await eventually(menu, "the Kabari saya menu under the answer to Buy"))[0]
     assert shown.content.startswith("Maaf, semua produk sedang habis. Pilih produk di bawah")
-    assert "notify_me:0" in str(shown.components)
     picked = click(sandbox, person, world["shop"].id, shown.id, "notify_me:0", values=[str(product.id)])
-    await eventually(answered(sandbox, picked), "the answer to Kabari saya")
-    return answers(sandbox, picked)[-1].content
+
+    async def said():
+        return [m.content for m in answers(sandbox, picked) if m.content and m.content != "…"]
+
+    return (await eventually(said, "the answer to Kabari saya"))[-1]
 
 
 async def test_a_restock_tells_waiting_buyers_once_each_in_order_as_many_as_the_stock_allows(
@@ -72,8 +85,7 @@ async def test_a_restock_tells_waiting_buyers_once_each_in_order_as_many_as_the_
     assert told[0].startswith("Kabar baik dari Toko Digital: Netflix 1 Bulan tersedia lagi! Tekan Beli")
     assert f"/channels/{GUILD}/{world['shop'].id}/{panel.id}" in told[0]  # a link to the panel
     assert "satu@mail.test" not in told[0]
-    budi_wait = await RestockWait.find_one({"user_id": budi.id})
-    assert budi_wait.state is WaitState.TOLD
+    await eventually(_in_state(budi, WaitState.TOLD), "Budi's wait over")
     assert (await RestockWait.find_one({"user_id": eve.id})).state is WaitState.WAITING
     assert _dms(sandbox, eve) == []
 
@@ -83,6 +95,7 @@ async def test_a_restock_tells_waiting_buyers_once_each_in_order_as_many_as_the_
     # A third: nobody is left in line, so nobody is called.
     assert await stock_alerts.went_up(product.id) == 0
     await stock.add_items(product, ["tiga@mail.test:3"], cipher, by=SELLER)
+    await eventually(_in_state(eve, WaitState.TOLD), "Eve's wait over")
     assert await RestockWait.find({"state": {"$ne": WaitState.TOLD.value}}).count() == 0
     assert len(_dms(sandbox, budi)) == 1 and len(_dms(sandbox, eve)) == 1
 

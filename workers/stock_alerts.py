@@ -14,7 +14,7 @@ from models.product import Product
 from workers.discord import DiscordRejected, DMsClosed, OutgoingMessage
 from workers.runtime import Runtime
 from workflows import stock_alerts
-from workflows.products import cached_store
+from workflows.products import get_store
 
 log = logging.getLogger(__name__)
 PER_PASS = 20  # messages of each kind a pass sends at most: a long line is told over a few passes
@@ -37,7 +37,7 @@ async def _post_alerts(runtime: Runtime) -> int:
         watch = await stock_alerts.claim_alert()
         if watch is None:
             break
-        store = await cached_store(watch.guild_id)
+        store = await get_store(watch.guild_id)  # fresh: a log channel set a moment ago counts
         product = await Product.get(watch.product_id)
         if store.log_channel_id and product is not None:
             content = stock_alerts.alert_text(
@@ -63,7 +63,7 @@ async def _tell_buyers(runtime: Runtime) -> int:
         wait = await stock_alerts.claim_call()
         if wait is None:
             break
-        store = await cached_store(wait.guild_id)
+        store = await get_store(wait.guild_id)  # fresh: the panel's message id for the link
         product = await Product.get(wait.product_id)
         if product is not None:
             link = _panel_link(store.guild_id, store.panel.channel_id, store.panel.message_id)
