@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from models.audit_entry import AuditEntry
 from models.stock_watch import RestockWait, StockWatch, WaitState
 from models.store import Store
@@ -15,6 +17,7 @@ from tests.conftest import GUILD
 from tests.helpers import SELLER, automatic_product, buyer
 from tests.waiting import eventually
 from workflows import stock, stock_alerts, tickets
+from workflows.errors import InvalidInput
 
 
 def _dms(sandbox, user) -> list[str]:
@@ -153,3 +156,17 @@ async def test_fifty_buyers_at_once_cross_the_threshold_once(store, cipher):
     claimed = await stock_alerts.claim_alert()
     assert claimed is not None and claimed.alert_available <= 20
     assert await stock_alerts.claim_alert() is None  # one alert, held by the first sender
+
+
+async def test_a_threshold_that_is_not_a_whole_number_from_0_is_refused_in_the_sellers_words(store, cipher):
+    product = await automatic_product(cipher, items=1)
+    for wrong in (-1, 1_000_001, True, 2.5):
+        with pytest.raises(InvalidInput) as refused:
+            await stock_alerts.set_threshold(GUILD, product.id, wrong)
+        assert refused.value.in_locale("id") == (
+            "Peringatan stok menipis: bilangan bulat 0 sampai 1.000.000, atau kosongkan jika tidak perlu."
+        )
+    assert await stock_alerts.threshold_of(product.id) is None
+    await stock_alerts.set_threshold(GUILD, product.id, 0)
+    await stock_alerts.set_threshold(GUILD, product.id, None)  # removed
+    assert await stock_alerts.threshold_of(product.id) is None

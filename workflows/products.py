@@ -104,8 +104,10 @@ async def create_product(
 
 
 def _audited(product: Product) -> dict[str, Any]:
-    """A product's fields as the audit log shows them (no media file names: they say nothing)."""
-    return product.model_dump(include=_AUDITED)
+    """A product's fields as the audit log shows them (no media file names: they say nothing;
+    no `stock` for an automatic product: its items are its stock)."""
+    shown = _AUDITED if product.delivery_mode is DeliveryMode.MANUAL else _AUDITED - {"stock"}
+    return product.model_dump(include=shown)
 
 
 _AUDITED = {"name", "price", "description", "active", "delivery_mode", "stock", "manual_delivery_text"}
