@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 import discord
 
 from bot import replies
-from bot.buttons import buy, cancel, close, coupon, paid, panel_page, payment_methods, rate, verify
+from bot.buttons import buy, cancel, close, coupon, notify, paid, panel_page, payment_methods, rate, verify
 from bot.modals import coupon as coupon_modal
 from bot.modals import payment_report, rating
 from models.store import Store
@@ -31,6 +31,7 @@ HANDLERS: dict[Action, Handler] = {
     Action.PRODUCT_CHOSEN: buy.on_buy_select,
     Action.PAYMENT_METHODS: payment_methods.on_payment_methods,
     Action.PANEL_PAGE: panel_page.on_panel_page,
+    Action.NOTIFY_ME: notify.on_notify_me,
     Action.CHOOSE_METHOD: payment_methods.on_choose_method,
     Action.METHOD_CHOSEN: payment_methods.on_method_chosen,
     Action.PAID: paid.on_paid,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from beanie import init_beanie
 from pymongo import AsyncMongoClient
 
+from models.audit_entry import AuditEntry
 from models.blacklist import BlacklistEntry
 from models.buyer import Buyer
 from models.coupon import Coupon
@@ -19,6 +20,7 @@ from models.payment_method import PaymentMethod
 from models.product import Product
 from models.rating import Rating
 from models.stock_item import StockItem
+from models.stock_watch import RestockWait, StockWatch
 from models.store import Store
 from models.ticket import Ticket
 from models.ticket_message import TicketMessage
@@ -37,6 +39,9 @@ DOCUMENTS = [
     DashboardSession,
     Coupon,
     BlacklistEntry,
+    AuditEntry,
+    StockWatch,
+    RestockWait,
 ]
 
 

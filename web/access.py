@@ -16,6 +16,7 @@ import httpx
 from models.dashboard_session import DashboardSession, GuildMembership
 from models.settings import get_settings
 from models.store import Store, utcnow
+from models.ticket import Actor
 from web import discord_api
 from web import session as sessions
 
@@ -63,6 +64,11 @@ class SellerAccess:
     @property
     def guild_id(self) -> int:
         return self.store.guild_id
+
+    @property
+    def actor(self) -> Actor:
+        """The logged-in seller, as the workflows record who changed what (the audit log)."""
+        return Actor(kind="seller", user_id=self.session.user_id, name=self.session.username)
 
 
 def may_manage(guild: GuildMembership, store: Store | None) -> bool:

@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from web import live, media, oauth
 from web.database import connected
 from web.pages.analytics import AnalyticsState, analytics_page
+from web.pages.audit import AuditState, audit_page
 from web.pages.blacklist import BlacklistState, blacklist_page
 from web.pages.coupons import CouponsState, coupons_page
 from web.pages.login import login
@@ -69,6 +70,7 @@ app.add_page(
 app.add_page(payments_page, route=f"{STORE}/payments", title="Payments", on_load=PaymentsState.load)
 app.add_page(coupons_page, route=f"{STORE}/coupons", title="Coupons", on_load=CouponsState.load)
 app.add_page(blacklist_page, route=f"{STORE}/blacklist", title="Blacklist", on_load=BlacklistState.load)
+app.add_page(audit_page, route=f"{STORE}/audit", title="Audit log", on_load=AuditState.load)
 app.add_page(panel_page, route=f"{STORE}/panel", title="Panel", on_load=PanelState.load)
 app.add_page(analytics_page, route=f"{STORE}/analytics", title="Analytics", on_load=AnalyticsState.load)
 app.add_page(settings_page, route=f"{STORE}/settings", title="Settings", on_load=SettingsState.load)

@@ -17,6 +17,7 @@ import time
 
 from redis.exceptions import RedisError
 
+from workers import stock_alerts as stock_alert_sender
 from workers.runtime import Runtime
 from workflows import coupons, outbox, stock, timers
 
@@ -43,6 +44,10 @@ async def sweep_once(runtime: Runtime) -> int:
     await asyncio.gather(*(runtime.sender.relay(w.action, ticket_id=str(w.ticket_id)) for w in due))
     sent += len(due)
     await stock.settle_deliveries()
+    try:
+        sent += await stock_alert_sender.send_due(runtime)
+    except Exception:  # a Discord outage: claimed messages are sent again after their lease
+        log.exception("stock alerts: a pass failed; retried on a later pass")
     return sent
 
 

@@ -21,7 +21,8 @@ from pymongo.errors import DuplicateKeyError
 
 from models.blacklist import BlacklistEntry, BlacklistKind
 from models.incoming_payment import IncomingPayment
-from models.ticket import Ticket
+from models.ticket import Actor, Ticket
+from workflows import audit
 from workflows.errors import InvalidInput, StoreError
 from workflows.i18n import text
 
@@ -61,7 +62,14 @@ def normalise(kind: BlacklistKind, written: str) -> str:
 
 
 async def add(
-    guild_id: int, kind: BlacklistKind, value: str, *, label: str = "", reason: str = "", created_by: str = ""
+    guild_id: int,
+    kind: BlacklistKind,
+    value: str,
+    *,
+    label: str = "",
+    reason: str = "",
+    created_by: str = "",
+    by: Actor | None = None,
 ) -> BlacklistEntry:
     """Put someone on the store's blacklist (BlacklistRefused when the value is empty or
     already there)."""
@@ -85,10 +93,14 @@ async def add(
         await entry.insert()
     except DuplicateKeyError:
         raise BlacklistRefused(key="already", who=entry.label) from None
+    await audit.record(
+        guild_id, by, "blacklist.added", subject=entry.label, subject_id=entry.id, always=True,
+        after=entry.model_dump(include={"kind", "value", "reason"}),
+    )
     return entry
 
 
-async def remove(guild_id: int, entry_id: PydanticObjectId | str) -> BlacklistEntry:
+async def remove(guild_id: int, entry_id: PydanticObjectId | str, by: Actor | None = None) -> BlacklistEntry:
     """Take an entry off the blacklist (they may buy again)."""
     try:
         oid = PydanticObjectId(entry_id)
@@ -98,6 +110,10 @@ async def remove(guild_id: int, entry_id: PydanticObjectId | str) -> BlacklistEn
     if entry is None:
         raise InvalidInput("no such blacklist entry")
     await entry.delete()
+    await audit.record(
+        guild_id, by, "blacklist.removed", subject=entry.label, subject_id=entry.id, always=True,
+        before=entry.model_dump(include={"kind", "value", "reason"}),
+    )
     return entry
 
 

@@ -29,8 +29,8 @@ from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
 from models.coupon import Coupon, CouponKind
-from models.ticket import Ticket, TicketOutcome, TicketState
-from workflows import money
+from models.ticket import Actor, Ticket, TicketOutcome, TicketState
+from workflows import audit, money
 from workflows.errors import InvalidInput, StoreError
 from workflows.i18n import text
 
@@ -112,6 +112,7 @@ async def create_coupon(
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
     created_by: str = "",
+    by: Actor | None = None,
 ) -> Coupon:
     """A new coupon of the store; its code is unique in the store (CouponRefused otherwise)."""
     code = normalise_code(code)
@@ -142,6 +143,13 @@ async def create_coupon(
         await coupon.insert()
     except DuplicateKeyError:
         raise CouponRefused(key="code_taken", code=code) from None
+    await audit.record(
+        guild_id, by, "coupon.created", subject=coupon.code, subject_id=coupon.id, always=True,
+        after={"value": describe(coupon, currency)}
+        | coupon.model_dump(
+            include={"min_amount", "max_uses", "max_uses_per_buyer", "starts_at", "ends_at", "product_ids"}
+        ),
+    )
     return coupon
 
 
@@ -150,7 +158,7 @@ async def list_coupons(guild_id: int) -> list[Coupon]:
     return await Coupon.find({"guild_id": guild_id}).sort([("active", -1), ("created_at", -1)]).to_list()
 
 
-async def deactivate(guild_id: int, coupon_id: PydanticObjectId | str) -> Coupon:
+async def deactivate(guild_id: int, coupon_id: PydanticObjectId | str, by: Actor | None = None) -> Coupon:
     """The coupon can no longer be applied (tickets already using it keep their price)."""
     try:
         oid = PydanticObjectId(coupon_id)
@@ -160,6 +168,10 @@ async def deactivate(guild_id: int, coupon_id: PydanticObjectId | str) -> Coupon
     if coupon is None:
         raise InvalidInput("no such coupon")
     await Coupon.get_pymongo_collection().update_one({"_id": oid}, {"$set": {"active": False}})
+    await audit.record(
+        guild_id, by, "coupon.deactivated", subject=coupon.code, subject_id=coupon.id,
+        before={"active": coupon.active}, after={"active": False}, always=True,
+    )
     coupon.active = False
     return coupon
 

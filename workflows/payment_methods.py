@@ -10,7 +10,8 @@ from beanie import PydanticObjectId
 from pydantic import ValidationError
 
 from models.payment_method import PaymentKind, PaymentMethod
-from workflows import qris
+from models.ticket import Actor
+from workflows import audit, qris
 from workflows.errors import InvalidInput, Problem
 
 BANKS = ["BCA", "BNI", "BRI", "Mandiri", "BSI", "CIMB Niaga", "Permata", "Danamon", "BTN", "Jago", "SeaBank"]
@@ -91,6 +92,7 @@ async def add_method(
     details: dict[str, str],
     instructions: str = "",
     active: bool = True,
+    by: Actor | None = None,
 ) -> PaymentMethod:
     """Add a method at the end of the list, after checking every field."""
     try:
@@ -114,7 +116,18 @@ async def add_method(
         )
     except ValidationError as error:
         raise InvalidInput.explaining(error) from None
-    return await method.insert()
+    await method.insert()
+    await audit.record(
+        guild_id, by, "payment_method.added", subject=method.provider, subject_id=method.id,
+        after=_audited(method), always=True,
+    )
+    return method
+
+
+def _audited(method: PaymentMethod) -> dict[str, Any]:
+    """What the audit log shows of a method: the same details buyers are shown (no secret lives
+    in a method: gateway keys are the store's, `store_settings.set_payment_secrets`)."""
+    return method.model_dump(include={"kind", "provider", "details", "instructions", "active"})
 
 
 async def get_method(guild_id: int, method_id: PydanticObjectId | str) -> PaymentMethod:
@@ -128,7 +141,9 @@ async def get_method(guild_id: int, method_id: PydanticObjectId | str) -> Paymen
     return method
 
 
-async def update_method(guild_id: int, method_id: PydanticObjectId | str, **changes: Any) -> PaymentMethod:
+async def update_method(
+    guild_id: int, method_id: PydanticObjectId | str, *, by: Actor | None = None, **changes: Any
+) -> PaymentMethod:
     """Change provider, details, instructions or the active flag, with the same checks as
     `add_method`: details are re-checked as a whole (a field not given keeps its saved value)."""
     method = await get_method(guild_id, method_id)
@@ -159,10 +174,16 @@ async def update_method(guild_id: int, method_id: PydanticObjectId | str, **chan
     await PaymentMethod.get_pymongo_collection().update_one(
         {"_id": method.id}, {"$set": {key: getattr(updated, key) for key in changes}}
     )
+    await audit.record(
+        guild_id, by, "payment_method.changed", subject=updated.provider, subject_id=method.id,
+        before=_audited(method), after=_audited(updated),
+    )
     return updated
 
 
-async def move_method(guild_id: int, method_id: PydanticObjectId | str, step: int) -> None:
+async def move_method(
+    guild_id: int, method_id: PydanticObjectId | str, step: int, by: Actor | None = None
+) -> None:
     """Move a method up (-1) or down (+1) in the buyers' list."""
     methods = await list_methods(guild_id)
     index = next((i for i, m in enumerate(methods) if str(m.id) == str(method_id)), None)
@@ -171,15 +192,24 @@ async def move_method(guild_id: int, method_id: PydanticObjectId | str, step: in
     other = index + step
     if not 0 <= other < len(methods):
         return
+    moved = methods[index]
     methods[index], methods[other] = methods[other], methods[index]
     for order, method in enumerate(methods):
         if method.order != order:
             await PaymentMethod.get_pymongo_collection().update_one(
                 {"_id": method.id}, {"$set": {"order": order}}
             )
+    await audit.record(
+        guild_id, by, "payment_method.moved", subject=moved.provider, subject_id=moved.id,
+        before={"position": index + 1}, after={"position": other + 1},
+    )
 
 
-async def delete_method(guild_id: int, method_id: PydanticObjectId | str) -> None:
+async def delete_method(guild_id: int, method_id: PydanticObjectId | str, by: Actor | None = None) -> None:
     """Remove a method (tickets that used it keep their own record of the payment)."""
     method = await get_method(guild_id, method_id)
     await PaymentMethod.get_pymongo_collection().delete_one({"_id": method.id})
+    await audit.record(
+        guild_id, by, "payment_method.removed", subject=method.provider, subject_id=method.id,
+        before=_audited(method), always=True,
+    )

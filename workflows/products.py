@@ -13,8 +13,8 @@ from pydantic import ValidationError
 from models.product import DeliveryMode, Product
 from models.stock_item import StockItem, StockItemStatus
 from models.store import Store, utcnow
-from models.ticket import Ticket, TicketState
-from workflows import stock
+from models.ticket import Actor, Ticket, TicketState
+from workflows import audit, stock
 from workflows.errors import InvalidInput, Problem, ProductNotFound, StoreNotFound
 
 
@@ -74,6 +74,7 @@ async def create_product(
     stock: int = 0,
     manual_delivery_text: str = "",
     active: bool = True,
+    by: Actor | None = None,
 ) -> Product:
     """Add a product. Price is an integer in the currency's smallest unit (rupiah for IDR)."""
     await get_store(guild_id)
@@ -94,7 +95,22 @@ async def create_product(
         raise InvalidInput.explaining(error) from None
     except ValueError as error:
         raise InvalidInput(f"delivery_mode: {error}") from None
-    return await product.insert()
+    await product.insert()
+    await audit.record(
+        guild_id, by, "product.created", subject=product.name, subject_id=product.id,
+        after=_audited(product), always=True,
+    )
+    return product
+
+
+def _audited(product: Product) -> dict[str, Any]:
+    """A product's fields as the audit log shows them (no media file names: they say nothing;
+    no `stock` for an automatic product: its items are its stock)."""
+    shown = _AUDITED if product.delivery_mode is DeliveryMode.MANUAL else _AUDITED - {"stock"}
+    return product.model_dump(include=shown)
+
+
+_AUDITED = {"name", "price", "description", "active", "delivery_mode", "stock", "manual_delivery_text"}
 
 
 _EDITABLE = {
@@ -110,7 +126,9 @@ _EDITABLE = {
 }
 
 
-async def update_product(guild_id: int, product_id: PydanticObjectId | str, **changes: Any) -> Product:
+async def update_product(
+    guild_id: int, product_id: PydanticObjectId | str, *, by: Actor | None = None, **changes: Any
+) -> Product:
     """Change a product's editable fields; the whole change is validated before it is saved."""
     product = await get_product(guild_id, product_id)
     unknown = set(changes) - _EDITABLE
@@ -129,11 +147,16 @@ async def update_product(guild_id: int, product_id: PydanticObjectId | str, **ch
         {"_id": product.id},
         {"$set": {key: getattr(updated, key) for key in [*changes, "updated_at"]}},
     )
+    shown = [key for key in changes if key not in ("model_still_ref",)]
+    await audit.record(
+        guild_id, by, "product.changed", subject=updated.name, subject_id=product.id,
+        before=product.model_dump(include=set(shown)), after=updated.model_dump(include=set(shown)),
+    )
     return updated
 
 
 async def set_delivery_mode(
-    guild_id: int, product_id: PydanticObjectId | str, mode: DeliveryMode | str
+    guild_id: int, product_id: PydanticObjectId | str, mode: DeliveryMode | str, by: Actor | None = None
 ) -> Product:
     """Switch a product between automatic stock items and manual delivery.
 
@@ -149,10 +172,15 @@ async def set_delivery_mode(
         choices = ", ".join(m.value for m in DeliveryMode)
         raise InvalidInput(problems=(Problem("delivery_mode", "one_of", choices),)) from None
     if wanted is not product.delivery_mode:
+        was = product.delivery_mode
         product.delivery_mode, product.updated_at = wanted, utcnow()
         await Product.get_pymongo_collection().update_one(
             {"_id": product.id},
             {"$set": {"delivery_mode": wanted.value, "updated_at": product.updated_at}},
+        )
+        await audit.record(
+            guild_id, by, "product.changed", subject=product.name, subject_id=product.id,
+            before={"delivery_mode": was}, after={"delivery_mode": wanted},
         )
     return product
 
@@ -189,7 +217,7 @@ async def catalogue(guild_id: int) -> list[CatalogueEntry]:
     return entries
 
 
-async def delete_product(guild_id: int, product_id: PydanticObjectId | str) -> None:
+async def delete_product(guild_id: int, product_id: PydanticObjectId | str, by: Actor | None = None) -> None:
     """Remove a product and its unsold stock items; refused while a ticket for it is unfinished
     (sold items stay, for the tickets' records)."""
     product = await get_product(guild_id, product_id)
@@ -209,22 +237,26 @@ async def delete_product(guild_id: int, product_id: PydanticObjectId | str) -> N
         {"product_id": product.id, "status": StockItemStatus.AVAILABLE.value}
     )
     await Product.get_pymongo_collection().delete_one({"_id": product.id})
+    await audit.record(
+        guild_id, by, "product.removed", subject=product.name, subject_id=product.id,
+        before=_audited(product), always=True,
+    )
 
 
 async def set_model(
-    guild_id: int, product_id: PydanticObjectId | str, model_ref: str, still_ref: str
+    guild_id: int, product_id: PydanticObjectId | str, model_ref: str, still_ref: str, by: Actor | None = None
 ) -> Product:
     """Give a product its 3D model and the still picture drawn from it (both as
     `web.media.keep_model` returns them); the panel shows the new picture and its "View in 3D"
     link (the bot's change stream sees the product change, as with any other edit)."""
     if not model_ref or not still_ref:
         raise InvalidInput("a 3D model comes with its still picture")
-    return await update_product(guild_id, product_id, model_ref=model_ref, model_still_ref=still_ref)
+    return await update_product(guild_id, product_id, by=by, model_ref=model_ref, model_still_ref=still_ref)
 
 
-async def remove_model(guild_id: int, product_id: PydanticObjectId | str) -> Product:
+async def remove_model(guild_id: int, product_id: PydanticObjectId | str, by: Actor | None = None) -> Product:
     """Take a product's 3D model off (its still picture with it)."""
-    return await update_product(guild_id, product_id, model_ref=None, model_still_ref=None)
+    return await update_product(guild_id, product_id, by=by, model_ref=None, model_still_ref=None)
 
 
 _MEDIA_REF = re.compile(r"^[0-9]{1,20}/[0-9a-f]{32}\.(glb|png)$")

@@ -31,7 +31,8 @@ from models.event import Event, EventKind
 from models.product import DeliveryMode, Product
 from models.stock_item import StockItem, StockItemStatus
 from models.store import utcnow
-from models.ticket import Ticket, TicketState
+from models.ticket import Actor, Ticket, TicketState
+from workflows import audit, stock_alerts
 from workflows.errors import InvalidInput, SoldOut
 from workflows.stock_cipher import StockCipher
 
@@ -83,7 +84,9 @@ def mask(text: str) -> str:
     return (head + (sep + "***" if sep else ""))[:120]
 
 
-async def add_items(product: Product, secrets: Iterable[str], cipher: StockCipher) -> StockAdded:
+async def add_items(
+    product: Product, secrets: Iterable[str], cipher: StockCipher, by: Actor | None = None
+) -> StockAdded:
     """Add one stock item per non-empty line; a line already on this product (or repeated in
     the batch) is skipped and counted as a duplicate.
 
@@ -134,6 +137,14 @@ async def add_items(product: Product, secrets: Iterable[str], cipher: StockCiphe
         if any(e["code"] != _DUPLICATE_KEY for e in error.details["writeErrors"]):
             raise
         added = error.details["nInserted"]
+    if added:
+        # The count, never the items' text (a stock item is what the buyer pays for).
+        now_available = await available(product)
+        await audit.record(
+            product.guild_id, by, "stock.added", subject=product.name, subject_id=product.id,
+            before={"available": now_available - added}, after={"available": now_available},
+        )
+        await stock_alerts.went_up(product.id)
     return StockAdded(added=added, duplicates=len(lines) - added)
 
 
@@ -266,7 +277,9 @@ async def reveal(product: Product, item_id: str, by_user_id: int, cipher: StockC
     return cipher.open(doc["secret"])
 
 
-async def remove_available(product: Product, item_ids: Iterable[str]) -> tuple[int, int]:
+async def remove_available(
+    product: Product, item_ids: Iterable[str], by: Actor | None = None
+) -> tuple[int, int]:
     """Delete items still on the shelf; reserved and delivered ones stay (a ticket holds or
     sold them). Returns (removed, kept). One conditional delete: an item reserved by a buyer
     a moment before is kept, never pulled from under their ticket."""
@@ -274,6 +287,13 @@ async def remove_available(product: Product, item_ids: Iterable[str]) -> tuple[i
     result = await StockItem.get_pymongo_collection().delete_many(
         {"_id": {"$in": ids}, "product_id": product.id, "status": StockItemStatus.AVAILABLE.value}
     )
+    if result.deleted_count:
+        left = await available(product)
+        await audit.record(
+            product.guild_id, by, "stock.removed", subject=product.name, subject_id=product.id,
+            before={"available": left + result.deleted_count}, after={"available": left},
+        )
+        await stock_alerts.went_down(product.id)
     return result.deleted_count, len(ids) - result.deleted_count
 
 
@@ -284,15 +304,24 @@ def _item_id(item_id: str) -> PydanticObjectId:
         raise InvalidInput(ITEM_GONE, key="stock_item_gone") from None
 
 
-async def set_manual_stock(product: Product, stock: int) -> None:
+async def set_manual_stock(product: Product, stock: int, by: Actor | None = None) -> None:
     """Set how many units of a manual product can still be bought."""
     if product.delivery_mode is not DeliveryMode.MANUAL:
         raise InvalidInput("automatic products count their stock items")
     if isinstance(stock, bool) or not isinstance(stock, int) or not 0 <= stock <= 1_000_000:
         raise InvalidInput("stock: must be a whole number from 0 to 1,000,000")
-    await Product.get_pymongo_collection().update_one(
-        {"_id": product.id}, {"$set": {"stock": stock, "updated_at": utcnow()}}
+    was = await Product.get_pymongo_collection().find_one_and_update(
+        {"_id": product.id}, {"$set": {"stock": stock, "updated_at": utcnow()}}, projection={"stock": 1}
     )
+    await audit.record(
+        product.guild_id, by, "stock.set", subject=product.name, subject_id=product.id,
+        before={"stock": (was or {}).get("stock")}, after={"stock": stock},
+    )
+    previous = (was or {}).get("stock") or 0
+    if stock > previous:
+        await stock_alerts.went_up(product.id)
+    elif stock < previous:
+        await stock_alerts.went_down(product.id)
 
 
 async def available(product: Product) -> int:
@@ -352,6 +381,7 @@ async def reserve(product: Product, ticket_id: PydanticObjectId, quantity: int) 
         )
         if result.modified_count != 1:
             raise SoldOut(f"{product.name} is sold out", product.name)
+        await stock_alerts.went_down(product.id)
         return []
     items = StockItem.get_pymongo_collection()
     sealed: list[bytes] = []
@@ -374,6 +404,7 @@ async def reserve(product: Product, ticket_id: PydanticObjectId, quantity: int) 
             left = "" if quantity == 1 else f" (fewer than {quantity} left)"
             raise SoldOut(f"{product.name} is sold out{left}", product.name)
         sealed.append(claimed["secret"])
+    await stock_alerts.went_down(product.id)
     return sealed
 
 
@@ -382,8 +413,12 @@ async def release(
 ) -> int:
     """Give a ticket's reserved units back to the shelf. Idempotent; returns units released."""
     if mode is DeliveryMode.MANUAL:
-        return await _release_manual(product_id, ticket_id, quantity)
-    return await _release_items(ticket_id)
+        released = await _release_manual(product_id, ticket_id, quantity)
+    else:
+        released = await _release_items(ticket_id)
+    if released:
+        await stock_alerts.went_up(product_id)
+    return released
 
 
 async def _release_manual(product_id: PydanticObjectId, ticket_id: PydanticObjectId, quantity: int) -> int:

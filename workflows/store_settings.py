@@ -12,7 +12,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from models.store import GatewayCredentials, PanelSettings, Store, TicketSettings, utcnow
-from workflows import emoji, payment_secrets
+from models.ticket import Actor
+from workflows import audit, emoji, payment_secrets
 from workflows.errors import InvalidInput
 from workflows.i18n import text
 from workflows.products import get_store
@@ -85,6 +86,7 @@ async def update_store(
     tickets: dict[str, Any] | None = None,
     *,
     directory: GuildDirectory | None = None,
+    by: Actor | None = None,
     **changes: Any,
 ) -> Store:
     """Change store-wide settings and ticket rules (`tickets`: fields of TicketSettings).
@@ -120,10 +122,14 @@ async def update_store(
     await Store.get_pymongo_collection().update_one(
         {"_id": store.id}, {"$set": {**fields, "updated_at": utcnow()}}
     )
+    await audit.record(
+        guild_id, by, "settings.changed", subject=updated.name,
+        before=store.model_dump(include=set(fields)), after=updated.model_dump(include=set(fields)),
+    )
     return updated
 
 
-async def set_payment_secrets(guild_id: int, **secrets: str | None) -> Store:
+async def set_payment_secrets(guild_id: int, *, by: Actor | None = None, **secrets: str | None) -> Store:
     """Set the secrets automatic payments are checked with: `moota_secret` and the gateways'
     `tripay_private_key`, `midtrans_server_key`, `xendit_callback_token`. None leaves one as it
     is; "" removes it (that source can no longer verify payments). They are saved encrypted
@@ -161,10 +167,17 @@ async def set_payment_secrets(guild_id: int, **secrets: str | None) -> Store:
             }
         },
     )
+    # Which secret changed, never its value: every field here is listed as "secret".
+    await audit.record(
+        guild_id, by, "settings.secrets_changed", subject=updated.name,
+        before={"moota_secret": store.moota_secret, "gateways": store.gateways.model_dump()},
+        after={"moota_secret": updated.moota_secret, "gateways": updated.gateways.model_dump()},
+        secret=("moota_secret", "gateways"),
+    )
     return updated
 
 
-async def update_panel(guild_id: int, **changes: Any) -> Store:
+async def update_panel(guild_id: int, *, by: Actor | None = None, **changes: Any) -> Store:
     """Change the panel's design (title, colours, labels, layout, refresh interval…)."""
     store = await get_store(guild_id)
     unknown = set(changes) - (set(PanelSettings.model_fields) - {"channel_id", "message_id"})
@@ -185,11 +198,18 @@ async def update_panel(guild_id: int, **changes: Any) -> Store:
         {"_id": store.id},
         {"$set": {**{f"panel.{k}": getattr(panel, k) for k in changes}, "updated_at": utcnow()}},
     )
+    await audit.record(
+        guild_id, by, "settings.panel_changed", subject=store.name,
+        before={"panel": store.panel.model_dump(include=set(changes))},
+        after={"panel": panel.model_dump(include=set(changes))},
+    )
     store.panel = panel
     return store
 
 
-async def publish_panel(guild_id: int, channel_id: int, directory: GuildDirectory | None = None) -> Store:
+async def publish_panel(
+    guild_id: int, channel_id: int, directory: GuildDirectory | None = None, by: Actor | None = None
+) -> Store:
     """Ask for the panel in `channel_id`: posted there (a new channel) or refreshed in place.
     The channel must be in `directory`, the store's guild as Discord lists it."""
     store = await get_store(guild_id)
@@ -200,4 +220,10 @@ async def publish_panel(guild_id: int, channel_id: int, directory: GuildDirector
     if store.panel.channel_id != channel_id:
         changes["panel.message_id"] = None
     await Store.get_pymongo_collection().update_one({"_id": store.id}, {"$set": changes})
+    await audit.record(
+        guild_id, by, "settings.panel_published", subject=store.name,
+        before={"panel.channel_id": store.panel.channel_id},
+        after={"panel.channel_id": channel_id},
+        always=True,
+    )
     return await get_store(guild_id)

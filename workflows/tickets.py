@@ -45,7 +45,7 @@ from models.ticket import (
     TicketState,
     Verification,
 )
-from workflows import blacklist, buyers, coupons, outbox, plain_text, stock
+from workflows import audit, blacklist, buyers, coupons, outbox, plain_text, stock
 from workflows.actor_names import ActorName
 from workflows.errors import (
     InvalidInput,
@@ -595,7 +595,7 @@ async def verify(
     verification = Verification(
         by=by, at=now, automatic=by.kind == "system", incoming_payment_id=incoming_payment_id
     )
-    return await _apply(
+    result = await _apply(
         ticket,
         "verify",
         by,
@@ -604,6 +604,20 @@ async def verify(
         effects=[outbox.entry(ActorName.DELIVER_PRODUCT), *_settle_prompt(ticket)],
         consumed=consumed,
         now=now,
+    )
+    await _audit(ticket, result, "ticket.verified", by)
+    return result
+
+
+async def _audit(before: Ticket, result: TransitionResult, action: str, by: Actor, reason: str = "") -> None:
+    """A seller's own act on a ticket goes in the audit log (an automatic match does not: no one
+    acted); a click that changed nothing (already done) neither."""
+    if by.kind != "seller" or not result.applied:
+        return
+    after = {"state": result.ticket.state, **({"reason": reason} if reason else {})}
+    await audit.record(
+        before.guild_id, by, action, subject=f"#{before.number} {before.product.name}", subject_id=before.id,
+        before={"state": before.state}, after=after, always=True,
     )
 
 
@@ -615,7 +629,7 @@ async def reject_payment(ticket_ref: TicketRef, by: Actor, reason: str) -> Trans
     if ticket.state is TicketState.OPEN and already_done(ticket, "reject_payment"):
         # Rejected already (a double click, another seller): the buyer is told once.
         return TransitionResult(ticket, applied=False, message=f"ticket #{ticket.number}: already rejected")
-    return await _apply(
+    result = await _apply(
         ticket,
         "reject_payment",
         by,
@@ -628,6 +642,8 @@ async def reject_payment(ticket_ref: TicketRef, by: Actor, reason: str) -> Trans
             *_settle_prompt(ticket),
         ],
     )
+    await _audit(ticket, result, "ticket.rejected", by, reason)
+    return result
 
 
 def _settle_prompt(ticket: Ticket) -> list[OutboxEntry]:
@@ -674,7 +690,9 @@ async def deliver_manually(ticket_ref: TicketRef, by: Actor, note: str = "") -> 
     handed_over = ticket.state is TicketState.PAID  # else `complete` refuses below
     if handed_over:
         await stock.hand_over(ticket)
-    return await complete(ticket, record, by=by, handed_over=handed_over)
+    result = await complete(ticket, record, by=by, handed_over=handed_over)
+    await _audit(ticket, result, "ticket.delivered", by, record.note)
+    return result
 
 
 async def close(ticket_ref: TicketRef, by: Actor, reason: str = "") -> TransitionResult:
@@ -694,7 +712,9 @@ async def cancel(ticket_ref: TicketRef, by: Actor, reason: str = "") -> Transiti
     _require_buyer_or_seller(ticket, by, "cancel it")
     if by.kind == "buyer" and ticket.state is TicketState.PAID:
         raise NotPermitted("this ticket is already paid; ask the seller to cancel and refund it")
-    return await _end(ticket, "cancel", by, reason or "cancelled", TicketOutcome.CANCELLED)
+    result = await _end(ticket, "cancel", by, reason or "cancelled", TicketOutcome.CANCELLED)
+    await _audit(ticket, result, "ticket.cancelled", by, reason)
+    return result
 
 
 async def expire(ticket_ref: TicketRef, *, now: datetime | None = None) -> TransitionResult:

@@ -9,6 +9,7 @@ import logging
 import discord
 
 from bot import components, replies
+from bot.buttons import notify
 from bot.panel import product_lines
 from bot.people import as_buyer
 from models.store import Store, utcnow
@@ -48,13 +49,19 @@ async def on_buy_button(interaction: discord.Interaction, store: Store) -> None:
         await analytics.record_panel_click(store.guild_id, interaction.user.id, utcnow())
         # Counted now, from the stock collection: "sold out" is said only of what nobody can
         # buy at this moment (a unit released a second ago by a ticket that failed to open).
-        lines = [line for line in await product_lines(store) if line.stock > 0]
+        every = await product_lines(store)
+        lines = [line for line in every if line.stock > 0]
+        # Sold-out products are offered to wait for ("Kabari saya"), below the choice.
+        waiting_list = notify.notify_choice(store, every)
         if len(lines) == 1:
             await buy(interaction, store, str(lines[0].product.id))
+        elif not lines and waiting_list:
+            menus = components.view(waiting_list)
+            await replies.say(interaction, text(store.locale, "stock_alerts.all_sold_out"), view=menus)
         elif not lines:
             await replies.say(interaction, text(store.locale, "error.all_sold_out"))
         else:
-            menus = components.view(product_choice(store, lines))
+            menus = components.view(product_choice(store, lines) + waiting_list)
             await replies.say(interaction, text(store.locale, "panel.choose"), view=menus)
 
 

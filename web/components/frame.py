@@ -20,6 +20,7 @@ SECTIONS = [
     ("payments", "banknote"),
     ("coupons", "ticket-percent"),
     ("blacklist", "user-x"),
+    ("audit", "history"),
     ("panel", "layout-panel-top"),
     ("analytics", "chart-line"),
     ("settings", "settings"),

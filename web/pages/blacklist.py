@@ -87,6 +87,7 @@ class BlacklistState(SellerState):
             label=label,
             reason=str(form.get("reason") or ""),
             created_by=checked.session.username,
+            by=checked.actor,
         )
         self.chosen_buyer = ""
         self.form_key += 1
@@ -95,7 +96,7 @@ class BlacklistState(SellerState):
 
     @seller_action
     async def remove(self, checked: SellerAccess, entry_id: str):
-        entry = await blacklist.remove(checked.guild_id, entry_id)
+        entry = await blacklist.remove(checked.guild_id, entry_id, by=checked.actor)
         await self._reload(checked.guild_id)
         return self._done(self._say("blacklist.removed", who=entry.label or entry.value))
 

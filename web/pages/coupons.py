@@ -116,6 +116,7 @@ class CouponsState(SellerState):
             starts_at=day_bound(str(form.get("starts") or "")),
             ends_at=day_bound(str(form.get("ends") or ""), end=True),
             created_by=checked.session.username,
+            by=checked.actor,
         )
         self.chosen = []
         self.form_key += 1
@@ -124,7 +125,7 @@ class CouponsState(SellerState):
 
     @seller_action
     async def deactivate(self, checked: SellerAccess, coupon_id: str):
-        coupon = await coupons.deactivate(checked.guild_id, coupon_id)
+        coupon = await coupons.deactivate(checked.guild_id, coupon_id, by=checked.actor)
         await self._reload(checked.guild_id)
         return self._done(self._say("coupons.deactivated", code=coupon.code))
 

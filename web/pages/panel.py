@@ -160,7 +160,9 @@ class PanelState(SellerState):
 
     async def _save(self, checked: SellerAccess) -> None:
         panel = self._panel(checked)
-        await store_settings.update_panel(checked.guild_id, **{k: getattr(panel, k) for k in DESIGN_FIELDS})
+        await store_settings.update_panel(
+            checked.guild_id, by=checked.actor, **{k: getattr(panel, k) for k in DESIGN_FIELDS}
+        )
 
     @seller_action
     async def save(self, checked: SellerAccess):
@@ -173,7 +175,10 @@ class PanelState(SellerState):
             raise InvalidInput(key="panel_choose_channel")
         await self._save(checked)
         await store_settings.publish_panel(
-            checked.guild_id, int(self.channel_id), await guild_directory.read(checked.guild_id)
+            checked.guild_id,
+            int(self.channel_id),
+            await guild_directory.read(checked.guild_id),
+            by=checked.actor,
         )
         self.published_in = self._channel_name()
         return self._done(self._say("panel.published", channel=self.published_in))

@@ -163,12 +163,18 @@ class PaymentMethodsState(SellerState):
                 self.editing,
                 details=self._details(form),
                 instructions=instructions,
+                by=checked.actor,
                 **named,
             )
             said = self._say("payment_methods.saved", provider=method.provider)
         else:
             method = await payment_methods.add_method(
-                checked.guild_id, PaymentKind(self.kind), provider, self._details(form), instructions
+                checked.guild_id,
+                PaymentKind(self.kind),
+                provider,
+                self._details(form),
+                instructions,
+                by=checked.actor,
             )
             said = self._say("payment_methods.added", provider=method.provider)
         self._fresh_form()
@@ -193,18 +199,20 @@ class PaymentMethodsState(SellerState):
     @seller_action
     async def toggle(self, checked: SellerAccess, method_id: str):
         method = await payment_methods.get_method(checked.guild_id, method_id)
-        await payment_methods.update_method(checked.guild_id, method_id, active=not method.active)
+        await payment_methods.update_method(
+            checked.guild_id, method_id, active=not method.active, by=checked.actor
+        )
         await self._reload(checked.guild_id)
 
     @seller_action
     async def move(self, checked: SellerAccess, method_id: str, step: int):
-        await payment_methods.move_method(checked.guild_id, method_id, step)
+        await payment_methods.move_method(checked.guild_id, method_id, step, by=checked.actor)
         await self._reload(checked.guild_id)
 
     @seller_action
     async def delete(self, checked: SellerAccess, method_id: str):
         method = await payment_methods.get_method(checked.guild_id, method_id)
-        await payment_methods.delete_method(checked.guild_id, method_id)
+        await payment_methods.delete_method(checked.guild_id, method_id, by=checked.actor)
         if self.editing == method_id:
             self._fresh_form()
         await self._reload(checked.guild_id)

@@ -34,8 +34,8 @@ from web.components.viewer3d import viewer3d
 from web.components.widgets import confirm, data_table, drop_zone
 from web.i18n import tx
 from web.seller import SellerAccess, SellerState, page_entry, seller_action
-from workflows import products, stock
-from workflows.errors import StoreError
+from workflows import products, stock, stock_alerts
+from workflows.errors import InvalidInput, StoreError
 from workflows.images import MAX_BYTES
 from workflows.model3d import MAX_BYTES as MAX_MODEL_BYTES
 from workflows.money import digits, format_amount, format_plain, parse_amount
@@ -75,6 +75,7 @@ class ProductRow:
     image: str = ""
     model: str = ""  # the 3D model's URL ('' for none)
     public_page: str = ""  # the product's public page (the viewer, price and stock)
+    low_stock: str = ""  # the low-stock alert threshold as typed ('' for none; `workflows.stock_alerts`)
 
 
 @dataclass
@@ -88,7 +89,7 @@ class StockItemRow:
     available: bool = True
 
 
-def _product_row(entry: products.CatalogueEntry, currency: str) -> ProductRow:
+def _product_row(entry: products.CatalogueEntry, currency: str, low_stock: int | None = None) -> ProductRow:
     p = entry.product
     return ProductRow(
         id=str(p.id),
@@ -106,6 +107,7 @@ def _product_row(entry: products.CatalogueEntry, currency: str) -> ProductRow:
         image=media.public_url(media.thumbnail_ref(p.image_ref)),
         model=media.public_url(p.model_ref),
         public_page=products.public_page_url(get_settings().public_url, p.guild_id, p.id),
+        low_stock="" if low_stock is None else str(low_stock),
     )
 
 
@@ -137,8 +139,10 @@ class ProductsState(SellerState):
         """The catalogue with every product's stock: a fixed number of queries however many
         products (`products.catalogue`), never one per row."""
         currency = checked.store.currency
+        alerts = await stock_alerts.thresholds(checked.guild_id)
         self.products = [
-            _product_row(entry, currency) for entry in await products.catalogue(checked.guild_id)
+            _product_row(entry, currency, alerts.get(entry.product.id))
+            for entry in await products.catalogue(checked.guild_id)
         ]
 
     async def _reload_items(self, checked: SellerAccess, product=None) -> None:
@@ -205,9 +209,12 @@ class ProductsState(SellerState):
             delivery_mode=mode,
             stock=self._manual_stock(form.get("stock")) if mode == DeliveryMode.MANUAL.value else 0,
             manual_delivery_text=str(form.get("manual_delivery_text", "")),
+            by=checked.actor,
         )
         if self.new_image_ref:
-            await products.update_product(checked.guild_id, str(product.id), image_ref=self.new_image_ref)
+            await products.update_product(
+                checked.guild_id, str(product.id), image_ref=self.new_image_ref, by=checked.actor
+            )
         self.new_image_ref = self.new_image_name = ""
         await self._reload(checked)
         self.editing = str(product.id)
@@ -259,7 +266,7 @@ class ProductsState(SellerState):
         if not self.selected:
             raise StoreError(self._say("products.said.none_selected"))
         product = await products.get_product(checked.guild_id, self.editing)
-        removed, kept = await stock.remove_available(product, self.selected)
+        removed, kept = await stock.remove_available(product, self.selected, by=checked.actor)
         self.selected, self.just_removed = [], True
         await self._reload(checked)
         await self._reload_items(checked, product)
@@ -280,16 +287,21 @@ class ProductsState(SellerState):
             price=self._price(str(form.get("price", "")), checked.store.currency),
             description=str(form.get("description", "")),
             manual_delivery_text=str(form.get("manual_delivery_text", "")),
+            by=checked.actor,
         )
         if count is not None:
-            await stock.set_manual_stock(product, count)
+            await stock.set_manual_stock(product, count, by=checked.actor)
+        written = str(form.get("low_stock", "")).strip()
+        threshold = None if written == "" else _whole(written)
+        if threshold != await stock_alerts.threshold_of(product.id):
+            await stock_alerts.set_threshold(checked.guild_id, product.id, threshold, by=checked.actor)
         await self._reload(checked)
         return self._done(self._say("products.said.saved", name=product.name))
 
     @seller_action
     async def change_mode(self, checked: SellerAccess, mode: str):
         """Automatic ⇄ manual; the stock items stay saved either way (`products.set_delivery_mode`)."""
-        product = await products.set_delivery_mode(checked.guild_id, self.editing, mode)
+        product = await products.set_delivery_mode(checked.guild_id, self.editing, mode, by=checked.actor)
         await self._reload(checked)
         self.selected, self.revealed = [], {}
         await self._reload_items(checked, product)
@@ -298,7 +310,9 @@ class ProductsState(SellerState):
     @seller_action
     async def toggle_active(self, checked: SellerAccess, product_id: str):
         product = await products.get_product(checked.guild_id, product_id)
-        await products.update_product(checked.guild_id, product_id, active=not product.active)
+        await products.update_product(
+            checked.guild_id, product_id, active=not product.active, by=checked.actor
+        )
         await self._reload(checked)
         said = "products.said.now_hidden" if product.active else "products.said.now_on_sale"
         return self._done(self._say(said, name=product.name))
@@ -306,7 +320,7 @@ class ProductsState(SellerState):
     @seller_action
     async def delete(self, checked: SellerAccess, product_id: str):
         product = await products.get_product(checked.guild_id, product_id)
-        await products.delete_product(checked.guild_id, product_id)
+        await products.delete_product(checked.guild_id, product_id, by=checked.actor)
         if self.editing == product_id:
             self.editing = ""
         await self._reload(checked)
@@ -318,7 +332,7 @@ class ProductsState(SellerState):
             raise StoreError(self._say("products.said.choose_image"))
         data = await files[0].read(MAX_BYTES + 1)
         ref = await media.keep_image(checked.guild_id, data)
-        await products.update_product(checked.guild_id, self.editing, image_ref=ref)
+        await products.update_product(checked.guild_id, self.editing, image_ref=ref, by=checked.actor)
         await self._reload(checked)
         return [self._done(self._say("products.said.image_saved")), rx.clear_selected_files("product_image")]
 
@@ -339,13 +353,15 @@ class ProductsState(SellerState):
             )
         except StoreError as refused:
             return [self._failed(refused), clear]
-        product = await products.set_model(checked.guild_id, self.editing, model_ref, still_ref)
+        product = await products.set_model(
+            checked.guild_id, self.editing, model_ref, still_ref, by=checked.actor
+        )
         await self._reload(checked)
         return [self._done(self._say("viewer.said.saved", name=product.name)), clear]
 
     @seller_action
     async def remove_model(self, checked: SellerAccess):
-        product = await products.remove_model(checked.guild_id, self.editing)
+        product = await products.remove_model(checked.guild_id, self.editing, by=checked.actor)
         await self._reload(checked)
         return self._done(self._say("viewer.said.removed", name=product.name))
 
@@ -383,7 +399,7 @@ class ProductsState(SellerState):
     @seller_action
     async def _add_stock(self, checked: SellerAccess, lines: list[str]):
         product = await products.get_product(checked.guild_id, self.editing)
-        result = await stock.add_items(product, lines, _cipher())
+        result = await stock.add_items(product, lines, _cipher(), by=checked.actor)
         if not result.added and not result.duplicates:
             raise StoreError(self._say("products.said.nothing"))
         await self._reload(checked)
@@ -394,6 +410,13 @@ class ProductsState(SellerState):
         if result.duplicates:
             message += " " + self._say("products.said.duplicates", count=result.duplicates)
         return self._done(message)
+
+
+def _whole(written: str) -> int:
+    """The low-stock threshold as typed: a whole number (the workflow checks its range)."""
+    if not (written.isascii() and written.isdigit()):
+        raise InvalidInput(key="stock_alerts_threshold")
+    return int(written)
 
 
 def _label(key: str, for_id: str) -> rx.Component:
@@ -797,6 +820,19 @@ def _editor() -> rx.Component:
                                 "edit-price",
                                 flex="1",
                                 min_width="140px",
+                            ),
+                            _field(
+                                "products.editor.low_stock",
+                                rx.input(
+                                    name="low_stock",
+                                    default_value=p.low_stock,
+                                    type="number",
+                                    min="0",
+                                    key=key + "l" + p.low_stock,
+                                    id="edit-low-stock",
+                                    width="130px",
+                                ),
+                                "edit-low-stock",
                             ),
                             rx.cond(
                                 p.mode == "manual",

@@ -134,6 +134,7 @@ class SettingsState(SellerState):
                 raise InvalidInput(self._say("settings.secret_length", field=field_name))
         store = await store_settings.set_payment_secrets(
             checked.guild_id,
+            by=checked.actor,
             **{k: ("" if k in cleared else (v or None)) for k, v in given.items()},
         )
         self._show_secrets(store)
@@ -175,6 +176,7 @@ class SettingsState(SellerState):
             name=str(form.get("name", "")).strip(),
             locale=str(form.get("locale", "id")),
             currency=str(form.get("currency", "IDR")),
+            by=checked.actor,
             **channels,
         )
         self.form = _form_of(updated)  # what the form shows now (not drawn anew: it shows it)

@@ -38,6 +38,8 @@ class Action(StrEnum):
     PRODUCT_CHOSEN = "buy_select"
     PAYMENT_METHODS = "payment_btn"
     PANEL_PAGE = "panel_page"
+    # "Notify me when it is back": a menu of sold-out products (issue 20, item 4).
+    NOTIFY_ME = "notify_me"
     # A ticket's buttons, menus and modals.
     CHOOSE_METHOD = "methods"
     METHOD_CHOSEN = "method"
@@ -138,7 +140,9 @@ class PanelNumber(_Shape):
 
     action: Action
     number: int
-    ACTIONS: ClassVar[frozenset[Action]] = frozenset({Action.PANEL_PAGE, Action.PRODUCT_CHOSEN})
+    ACTIONS: ClassVar[frozenset[Action]] = frozenset(
+        {Action.PANEL_PAGE, Action.PRODUCT_CHOSEN, Action.NOTIFY_ME}
+    )
     PARSERS: ClassVar[tuple[Callable[[str], object], ...]] = (_number,)
     ticket_id: ClassVar[None] = None
 
@@ -214,6 +218,11 @@ def panel_page(page: int) -> PanelNumber:
 
 def product_menu(start: int) -> PanelNumber:
     return PanelNumber(Action.PRODUCT_CHOSEN, start)
+
+
+def notify_menu(start: int) -> PanelNumber:
+    """The menu of sold-out products from `start` on, to wait for one (`bot.buttons.notify`)."""
+    return PanelNumber(Action.NOTIFY_ME, start)
 
 
 def ticket(action: Action, ticket_id: object) -> TicketControl:
