@@ -18,6 +18,7 @@ from models.incoming_payment import IncomingPayment
 from models.payment_method import PaymentMethod
 from models.product import Product
 from models.rating import Rating
+from models.role_grant import RoleGrant
 from models.stock_item import StockItem
 from models.store import Store
 from models.ticket import Ticket
@@ -37,6 +38,7 @@ DOCUMENTS = [
     DashboardSession,
     Coupon,
     BlacklistEntry,
+    RoleGrant,
 ]
 
 
