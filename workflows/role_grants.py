@@ -30,7 +30,9 @@ from models.product import Product
 from models.role_grant import GrantStatus, RoleGrant, RoleProblem
 from models.store import utcnow
 from models.ticket import Ticket
+from workflows import products
 from workflows.discord_permissions import Permission, base_permissions
+from workflows.errors import StoreError
 from workflows.i18n import text
 
 LEASE = timedelta(seconds=30)  # a claimed grant is claimed again after this if nothing happened
@@ -40,6 +42,35 @@ DELIVERY_WATCH = timedelta(minutes=5)
 RETRY_FIRST = timedelta(minutes=1)
 RETRY_MAX = timedelta(hours=1)
 RETRY_FOR = timedelta(days=3)  # then the seller gives it by hand (they were told why)
+
+
+MAX_DAYS = 3650
+
+
+async def set_role(
+    guild_id: int,
+    product_id: PydanticObjectId | str,
+    role_id: int | None,
+    days: int | None,
+    roles: dict[int, str],
+) -> Product:
+    """The role a product gives (None: none) and for how many days (None: for good). `roles`
+    are the server's roles the bot may hand out, by id with their names (the dashboard reads
+    them from Discord): a role of another server, or @everyone, is refused. A product's change
+    applies to later purchases; roles already given keep their own expiry."""
+    product = await products.get_product(guild_id, product_id)
+    if days is not None and not 1 <= days <= MAX_DAYS:
+        raise StoreError("Role days: 1 to 3650, or empty for good.", key="role_grants_days", most=MAX_DAYS)
+    if role_id is not None and (role_id not in roles or role_id == guild_id):
+        raise StoreError("That role is not a role of this server.", key="role_grants_unknown_role")
+    changes = {
+        "role_id": role_id,
+        "role_name": roles.get(role_id, "")[:100] if role_id is not None else "",
+        "role_days": days if role_id is not None else None,
+        "updated_at": utcnow(),
+    }
+    await Product.get_pymongo_collection().update_one({"_id": product.id}, {"$set": changes})
+    return product.model_copy(update=changes)
 
 
 async def expect(ticket: Ticket) -> RoleGrant | None:
@@ -78,8 +109,9 @@ async def delivered(ticket_id: PydanticObjectId) -> RoleGrant | None:
     )
 
 
-async def for_ticket(ticket_id: PydanticObjectId) -> RoleGrant | None:
-    return await RoleGrant.find_one({"ticket_id": ticket_id})
+async def for_ticket(ticket_id: PydanticObjectId | str) -> RoleGrant | None:
+    """The ticket's grant (None: its product gives no role)."""
+    return await RoleGrant.find_one({"ticket_id": PydanticObjectId(ticket_id)})
 
 
 async def get(grant_id: PydanticObjectId | str) -> RoleGrant | None:
