@@ -55,6 +55,7 @@ class RoleGrant(Document):
     # about, so a retry every few minutes does not repeat the same alert.
     problem: RoleProblem | None = None
     problem_detail: str = ""
+    bot_role: str = ""  # the bot's highest role when it was refused, named in the fix
     told: list[RoleProblem] = Field(default_factory=list)
     attempts: int = 0  # refusals in a row
     first_refused_at: datetime | None = None

@@ -20,6 +20,7 @@ from tests.conftest import GUILD
 from tests.helpers import SELLER, automatic_product, buyer
 from tests.waiting import eventually
 from workflows import role_grants, tickets
+from workflows.errors import StoreError
 
 
 def _roles_of(sandbox, world, user) -> list[int]:
@@ -244,3 +245,29 @@ def test_why_a_role_is_refused_is_read_from_the_roles():
         3600,
         3600,
     ]
+
+
+async def test_a_product_gives_only_a_role_of_its_server_for_a_sensible_number_of_days(store, cipher):
+    product = await automatic_product(cipher, items=1)
+    roles = {111: "VIP", 222: "Member"}
+
+    saved = await role_grants.set_role(GUILD, product.id, 111, 30, roles)
+    assert (saved.role_id, saved.role_name, saved.role_days) == (111, "VIP", 30)
+    stored = await Product.get(product.id)
+    assert (stored.role_id, stored.role_name, stored.role_days) == (111, "VIP", 30)
+
+    for role_id, days, said in (
+        (333, None, "Role: role itu bukan role server ini; pilih dari daftar."),
+        (GUILD, None, "Role: role itu bukan role server ini; pilih dari daftar."),  # @everyone
+        (222, 0, "Role: jumlah hari 1 sampai 3650, atau kosongkan agar role berlaku selamanya."),
+    ):
+        try:
+            await role_grants.set_role(GUILD, product.id, role_id, days, roles)
+        except StoreError as refused:
+            assert refused.in_locale("id") == said
+        else:
+            raise AssertionError(f"role {role_id} for {days} days was accepted")
+    assert (await Product.get(product.id)).role_id == 111  # a refusal changes nothing
+
+    cleared = await role_grants.set_role(GUILD, product.id, None, 30, roles)
+    assert (cleared.role_id, cleared.role_name, cleared.role_days) == (None, "", None)

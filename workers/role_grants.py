@@ -101,7 +101,7 @@ async def _refused(grant: RoleGrant, store: Store, error: DiscordRejected) -> No
     if problem is RoleProblem.ROLE_GONE and grant.status is GrantStatus.WAITING:
         await role_grants.drop(grant, problem)  # a deleted role never comes back
     else:
-        await role_grants.refused(grant, problem, str(error))
+        await role_grants.refused(grant, problem, str(error), bot_role=bot_role)
     if problem in grant.told:
         return
     await _tell_seller(grant, store, problem, bot_role, str(error))

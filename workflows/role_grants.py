@@ -186,7 +186,11 @@ def backoff(attempts: int) -> timedelta:
 
 
 async def refused(
-    grant: RoleGrant, problem: RoleProblem, detail: str = "", now: datetime | None = None
+    grant: RoleGrant,
+    problem: RoleProblem,
+    detail: str = "",
+    now: datetime | None = None,
+    bot_role: str = "",
 ) -> RoleGrant | None:
     """Discord refused to give (or take back) the role: remember why and try again later;
     after RETRY_FOR of refusals a role not yet given is dropped (one to take back is tried
@@ -205,6 +209,7 @@ async def refused(
                 **changes,
                 "problem": problem,
                 "problem_detail": detail[:300],
+                "bot_role": bot_role[:100],
                 "attempts": attempts,
                 "first_refused_at": first,
                 "updated_at": now,
@@ -284,7 +289,13 @@ def status_text(grant: RoleGrant, locale: str) -> str:
     if grant.status is GrantStatus.REMOVED:
         return text(locale, "role_grants.status.removed", role=role)
     if grant.problem is not None:
-        why = text(locale, f"role_grants.problem.{grant.problem.value}", role=role, bot_role="", detail="")
+        why = text(
+            locale,
+            f"role_grants.problem.{grant.problem.value}",
+            role=role,
+            bot_role=grant.bot_role or "bot",
+            detail=grant.problem_detail[:200],
+        ).replace("**", "")  # Discord's bold, not the dashboard's
         key = (
             "role_grants.status.dropped_refused"
             if grant.status is GrantStatus.DROPPED
