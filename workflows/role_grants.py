@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from beanie import PydanticObjectId
+from bson.errors import InvalidId
 from pymongo import ReturnDocument
 
 from models.product import Product
@@ -115,10 +116,12 @@ async def for_ticket(ticket_id: PydanticObjectId | str) -> RoleGrant | None:
 
 
 async def get(grant_id: PydanticObjectId | str) -> RoleGrant | None:
+    """The grant (None for an id that is none: nothing to settle)."""
     try:
-        return await RoleGrant.get(PydanticObjectId(grant_id))
-    except Exception:  # not an id: nothing to settle
+        parsed = PydanticObjectId(grant_id)
+    except (InvalidId, TypeError):
         return None
+    return await RoleGrant.get(parsed)
 
 
 async def claim_due(now: datetime | None = None, *, lease: timedelta = LEASE, limit: int = 200) -> list[str]:
