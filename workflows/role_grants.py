@@ -102,11 +102,12 @@ async def expect(ticket: Ticket) -> RoleGrant | None:
 
 
 async def delivered(ticket_id: PydanticObjectId) -> RoleGrant | None:
-    """The delivery reached the buyer: the ticket's waiting grant comes due now (the caller
-    sends `settle_role_grant`; the sweeper would, at worst a sweep later)."""
+    """The delivery reached the buyer: the caller sends `settle_role_grant` now, and the
+    ticket's waiting grant is claimed for it as a sweep would claim it (due again after
+    LEASE, should that message be lost), so the sweeper does not send a second one."""
     return await _update(
         {"ticket_id": ticket_id, "status": GrantStatus.WAITING, "attempts": 0},
-        {"$set": {"due_at": utcnow(), "updated_at": utcnow()}},
+        {"$set": {"due_at": utcnow() + LEASE, "updated_at": utcnow()}},
     )
 
 
