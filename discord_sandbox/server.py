@@ -63,6 +63,7 @@ from discord_sandbox.state import (
     Overwrite,
     Role,
     User,
+    highest_role_position,
     message_snowflake,
     permissions,
     snowflake,
@@ -600,6 +601,36 @@ class SandboxServer:
         """resources/guild.mdx "Get Guild Roles": the guild's roles (the caller must be in it)."""
         guild = self._guild(request.match_info["guild_id"], self._caller(request))
         return _json([r.to_json() for r in guild.roles.values()])
+
+    async def member_role(self, request: web.Request) -> web.Response:
+        """resources/guild.mdx "Add Guild Member Role" (PUT) and "Remove Guild Member Role"
+        (DELETE): both need MANAGE_ROLES, and topics/permissions.mdx "Permission Hierarchy":
+        a bot can grant (and take) only roles of a lower position than its own highest role;
+        the owner is above the hierarchy. Either refusal is 403 50013; an unknown role is 404
+        10011, an unknown member 404 10007 (opcodes-and-status-codes.mdx). 204 on success,
+        also when the member already had (or did not have) the role; a change fires Guild
+        Member Update."""
+        caller = self._caller(request)
+        guild = self._guild(request.match_info["guild_id"], caller)
+        role = guild.roles.get(path_id(request.match_info["role_id"], 10011, "Unknown Role"))
+        if role is None or role.id == guild.id:  # @everyone is no role one can be given
+            raise DiscordError(404, 10011, "Unknown Role")
+        member = guild.members.get(path_id(request.match_info["user_id"], 10013, "Unknown User"))
+        if member is None:
+            raise DiscordError(404, 10007, "Unknown Member")
+        if caller.id != guild.owner_id:
+            if not permissions(guild, None, caller.id) & MANAGE_ROLES:
+                raise DiscordError(403, 50013, "Missing Permissions")
+            if role.position >= highest_role_position(guild, caller.id):
+                raise DiscordError(403, 50013, "Missing Permissions")
+        adding = request.method == "PUT"
+        if adding != (role.id in member.roles):
+            if adding:
+                member.roles.append(role.id)
+            else:
+                member.roles.remove(role.id)
+            await self.dispatch("GUILD_MEMBER_UPDATE", {**member.to_json(), "guild_id": str(guild.id)})
+        return web.Response(status=204)
 
     async def get_member(self, request: web.Request) -> web.Response:
         guild = self._guild(request.match_info["guild_id"], self._caller(request))
@@ -1277,6 +1308,31 @@ class SandboxServer:
         self.clock.advance(float(advance))
         return _json({"offset_s": self.clock.offset_s})
 
+    async def control_role_position(self, request: web.Request) -> web.Response:
+        """The owner drags a role in Server Settings → Roles (`{"position": 3}`): the role takes
+        that position and the others below @everyone's are renumbered 1, 2, … in their order,
+        as Modify Guild Role Positions (resources/guild.mdx) leaves them; one Guild Role
+        Update per role. The guild's roles, as Get Guild Roles answers."""
+        guild = self.guilds.get(path_id(request.match_info["guild_id"], 10004, "Unknown Guild"))
+        if guild is None:
+            raise DiscordError(404, 10004, "Unknown Guild")
+        role = guild.roles.get(path_id(request.match_info["role_id"], 10011, "Unknown Role"))
+        if role is None or role.id == guild.id:
+            raise DiscordError(404, 10011, "Unknown Role")
+        body = await self._control_body(request, "position")
+        errors = FormErrors()
+        position = errors.integer(("position",), body["position"], required=True)
+        errors.raise_if_any()
+        others = sorted(
+            (r for r in guild.roles.values() if r.id not in (guild.id, role.id)), key=lambda r: r.position
+        )
+        at = min(max((position or 1) - 1, 0), len(others))
+        for number, moved in enumerate([*others[:at], role, *others[at:]], start=1):
+            if moved.position != number:
+                moved.position = number
+                await self.dispatch("GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": moved.to_json()})
+        return _json([r.to_json() for r in sorted(guild.roles.values(), key=lambda r: r.position)])
+
     async def control_dms(self, request: web.Request) -> web.Response:
         body = await self._control_body(request, "user_id", "open")
         self._user(body["user_id"]).dms_open = bool(body["open"])
@@ -1345,6 +1401,10 @@ class SandboxServer:
                 web.get(f"{api}/guilds/{{guild_id}}/channels", self.get_guild_channels),
                 web.get(f"{api}/guilds/{{guild_id}}/roles", self.get_guild_roles),
                 web.get(f"{api}/guilds/{{guild_id}}/members/{{user_id}}", self.get_member),
+                web.put(f"{api}/guilds/{{guild_id}}/members/{{user_id}}/roles/{{role_id}}", self.member_role),
+                web.delete(
+                    f"{api}/guilds/{{guild_id}}/members/{{user_id}}/roles/{{role_id}}", self.member_role
+                ),
                 web.get(f"{api}/channels/{{channel_id}}", self.get_channel),
                 web.delete(f"{api}/channels/{{channel_id}}", self.delete_channel),
                 web.post(f"{api}/channels/{{channel_id}}/messages", self.post_message),
@@ -1363,6 +1423,7 @@ class SandboxServer:
                 web.get("/_sandbox/state", self.control_state),
                 web.post("/_sandbox/clock", self.control_clock),
                 web.post("/_sandbox/guilds/{guild_id}/members", self.control_add_member),
+                web.post("/_sandbox/guilds/{guild_id}/roles/{role_id}/position", self.control_role_position),
             ]
         )
         return app

@@ -390,6 +390,14 @@ class Interaction:
         return now - self.created > self.token_lifetime_s
 
 
+def highest_role_position(guild: Guild, user_id: int) -> int:
+    """topics/permissions.mdx "Permission Hierarchy": a member's highest role is the one with
+    the greatest position, @everyone being 0."""
+    member = guild.members.get(user_id)
+    roles = [guild.roles[r] for r in (member.roles if member else []) if r in guild.roles]
+    return max((r.position for r in roles), default=0)
+
+
 def permissions(guild: Guild, channel: Channel | None, user_id: int) -> int:
     """Discord's permission computation (topics/permissions.mdx "Permission Overwrites"):
     base from @everyone and the member's roles, then the channel's overwrites in order

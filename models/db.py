@@ -19,6 +19,7 @@ from models.incoming_payment import IncomingPayment
 from models.payment_method import PaymentMethod
 from models.product import Product
 from models.rating import Rating
+from models.role_grant import RoleGrant
 from models.stock_item import StockItem
 from models.stock_watch import RestockWait, StockWatch
 from models.store import Store
@@ -42,6 +43,7 @@ DOCUMENTS = [
     AuditEntry,
     StockWatch,
     RestockWait,
+    RoleGrant,
 ]
 
 

@@ -53,6 +53,12 @@ class Product(Document):
     manual_delivery_text: str = Field(default="", max_length=2000)
     reservations: list[ManualReservation] = Field(default_factory=list)
     sort_order: int = 0
+    # A Discord role the buyer gets once the product is delivered (issue 20, item 2), taken
+    # back after `role_days` days (None: kept for good). The name is what the seller picked,
+    # shown where the role id alone would say nothing.
+    role_id: int | None = None
+    role_name: str = Field(default="", max_length=100)
+    role_days: int | None = Field(default=None, ge=1, le=3650)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -17,11 +17,18 @@ from models import batch
 from models.store import Store, utcnow
 from models.ticket import Actor, DeliveryRecord, Ticket, TicketState, TranscriptRecord
 from models.ticket_message import TicketMessage
-from workers import prompts, retry_policy, runtime, ticket_opening  # prompts, ticket_opening: actors
+from workers import (  # prompts, role_grants, ticket_opening: actors
+    prompts,
+    retry_policy,
+    role_grants,
+    runtime,
+    ticket_opening,
+)
 from workers.discord import Attachment, ChannelOutsideStore, DiscordRejected, DMsClosed, OutgoingMessage
 from workers.discord_budget import low_priority
 from workers.ticket_actor import registered, with_ticket
 from workflows import blacklist, delivery, outbox, payments, tickets, timers
+from workflows import role_grants as grants
 from workflows.discord_contract import components, custom_ids
 from workflows.discord_contract.components import ButtonStyle
 from workflows.discord_contract.custom_ids import Action
@@ -109,6 +116,9 @@ async def deliver_product(ticket: Ticket, outbox_entry_id: str | None = None) ->
     if not await delivery.hand_over(ticket):
         log.info("ticket %s stopped waiting for delivery before it was sent; nothing sent", ticket.id)
         return await outbox.consume(ticket.id, outbox_entry_id)
+    # A product that gives a role: its grant is written before the key leaves, so a worker that
+    # dies after the DM still gives the role (the grant looks at the ticket when it comes due).
+    grant = await grants.expect(ticket)
     try:
         message_id, via = await _send_product(ticket, store.locale, content)
     except Exception as error:
@@ -117,6 +127,8 @@ async def deliver_product(ticket: Ticket, outbox_entry_id: str | None = None) ->
         raise
     record = DeliveryRecord(via=via, message_id=message_id, item_count=ticket.quantity, delivered_at=utcnow())
     result = await tickets.complete(ticket, record, consumed=outbox_entry_id, handed_over=True)
+    if grant is not None and await grants.delivered(ticket.id):
+        await rt.sender.relay(role_grants.settle_role_grant.actor_name, grant_id=str(grant.id))
     if not result.applied:
         if await tickets.record_delivery_after_close(result.ticket, record):
             log.warning("ticket %s was cancelled while its product was on its way (recorded)", ticket.id)

@@ -173,6 +173,24 @@ class RestDiscord:
         edit = self.http.edit_message(channel_id, message_id, content=content, components=components)
         await self._call(edit)
 
+    async def add_member_role(self, guild_id: int, user_id: int, role_id: int, reason: str) -> None:
+        """resources/guild.mdx "Add Guild Member Role" (needs Manage Roles and the role below
+        the bot's highest role, else 403 50013)."""
+        await self._call(self.http.add_role(guild_id, user_id, role_id, reason=reason))
+
+    async def remove_member_role(self, guild_id: int, user_id: int, role_id: int, reason: str) -> None:
+        """resources/guild.mdx "Remove Guild Member Role" (the same rules as adding one)."""
+        await self._call(self.http.remove_role(guild_id, user_id, role_id, reason=reason))
+
+    async def guild(self, guild_id: int) -> dict[str, Any]:
+        """The guild object (resources/guild.mdx "Get Guild"): its owner and roles, positions
+        included."""
+        return dict(await self._call(self.http.get_guild(guild_id)))
+
+    async def member(self, guild_id: int, user_id: int) -> dict[str, Any]:
+        """A guild member object (resources/guild.mdx "Get Guild Member"): their role ids."""
+        return dict(await self._call(self.http.get_member(guild_id, user_id)))
+
     async def delete_channel(self, channel_id: int) -> None:
         try:
             await self._call(self.http.delete_channel(channel_id))

@@ -17,6 +17,7 @@ ACTOR_QUEUES: dict[ActorName, str] = {
     ActorName.AUTO_CLOSE: "timers",
     ActorName.EXPIRE_UNPAID: "timers",
     ActorName.ARCHIVE_TRANSCRIPT: "archive",
+    ActorName.SETTLE_ROLE_GRANT: "timers",
 }
 assert set(ACTOR_QUEUES) == set(ActorName), "every actor has a queue"
 

@@ -19,7 +19,8 @@ from redis.exceptions import RedisError
 
 from workers import stock_alerts as stock_alert_sender
 from workers.runtime import Runtime
-from workflows import coupons, outbox, stock, timers
+from workflows import coupons, outbox, role_grants, stock, timers
+from workflows.actor_names import ActorName
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,9 @@ async def sweep_once(runtime: Runtime) -> int:
     due = await timers.claim_due()
     await asyncio.gather(*(runtime.sender.relay(w.action, ticket_id=str(w.ticket_id)) for w in due))
     sent += len(due)
+    grants = await role_grants.claim_due()  # roles on purchase: to give, retry or take back
+    await asyncio.gather(*(runtime.sender.relay(ActorName.SETTLE_ROLE_GRANT, grant_id=g) for g in grants))
+    sent += len(grants)
     await stock.settle_deliveries()
     try:
         sent += await stock_alert_sender.send_due(runtime)

@@ -18,3 +18,4 @@ class ActorName(StrEnum):
     AUTO_CLOSE = "auto_close"
     EXPIRE_UNPAID = "expire_unpaid"
     ARCHIVE_TRANSCRIPT = "archive_transcript"
+    SETTLE_ROLE_GRANT = "settle_role_grant"  # a role on purchase (takes a grant id, not a ticket's)

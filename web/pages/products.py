@@ -23,18 +23,19 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+import httpx
 import reflex as rx
 
 from models.product import DeliveryMode
 from models.settings import get_settings
 from models.stock_item import StockItemStatus
-from web import media, styles
+from web import discord_api, media, styles
 from web.components.frame import frame
 from web.components.viewer3d import viewer3d
 from web.components.widgets import confirm, data_table, drop_zone
 from web.i18n import tx
 from web.seller import SellerAccess, SellerState, page_entry, seller_action
-from workflows import products, stock, stock_alerts
+from workflows import products, role_grants, stock, stock_alerts
 from workflows.errors import InvalidInput, StoreError
 from workflows.images import MAX_BYTES
 from workflows.model3d import MAX_BYTES as MAX_MODEL_BYTES
@@ -76,6 +77,33 @@ class ProductRow:
     model: str = ""  # the 3D model's URL ('' for none)
     public_page: str = ""  # the product's public page (the viewer, price and stock)
     low_stock: str = ""  # the low-stock alert threshold as typed ('' for none; `workflows.stock_alerts`)
+    role_id: str = ""  # the Discord role it gives after delivery ('' for none)
+    role_days: str = ""  # for how many days ('' for good)
+
+
+@dataclass
+class RoleOption:
+    """A role of the server the seller may pick, by its name."""
+
+    id: str = ""
+    name: str = ""
+
+
+async def _server_roles(guild_id: int) -> dict[int, str] | None:
+    """The server's roles by id, with their names, as the bot reads them (resources/guild.mdx
+    "Get Guild Roles"), highest first; not @everyone, nor roles an integration manages (Discord
+    gives those to nobody: topics/permissions.mdx "Role Object", `managed`). None when Discord
+    cannot say."""
+    try:
+        async with discord_api.bot_client() as http:
+            response = await http.get(f"{discord_api.api_base()}/guilds/{guild_id}/roles")
+        if response.status_code != 200:
+            return None
+        roles = sorted(response.json(), key=lambda r: -int(r.get("position", 0)))
+        givable = [r for r in roles if int(r["id"]) != guild_id and not r.get("managed")]
+        return {int(r["id"]): str(r["name"]) for r in givable}
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        return None
 
 
 @dataclass
@@ -108,6 +136,8 @@ def _product_row(entry: products.CatalogueEntry, currency: str, low_stock: int |
         model=media.public_url(p.model_ref),
         public_page=products.public_page_url(get_settings().public_url, p.guild_id, p.id),
         low_stock="" if low_stock is None else str(low_stock),
+        role_id=str(p.role_id or ""),
+        role_days=str(p.role_days or ""),
     )
 
 
@@ -130,6 +160,9 @@ class ProductsState(SellerState):
     selected: list[str] = []
     query: str = ""
     just_removed: bool = False  # the last stock action removed the ticked items
+    # The server's roles for the editor's role picker (read when a product is opened).
+    roles: list[RoleOption] = []
+    roles_unavailable: bool = False
 
     @rx.var
     def editing_product(self) -> ProductRow:
@@ -240,6 +273,33 @@ class ProductsState(SellerState):
         self.error = self.notice = ""
         self.revealed, self.selected, self.query = {}, [], ""
         await self._reload_items(checked)
+        await self._reload_roles(checked)
+
+    async def _reload_roles(self, checked: SellerAccess) -> dict[int, str]:
+        roles = await _server_roles(checked.guild_id)
+        self.roles_unavailable = roles is None
+        self.roles = [RoleOption(id=str(i), name=name) for i, name in (roles or {}).items()]
+        return roles or {}
+
+    @seller_action
+    async def save_role(self, checked: SellerAccess, form: dict):
+        """The role the edited product gives, and for how many days."""
+        roles = await self._reload_roles(checked)
+        if self.roles_unavailable:
+            raise StoreError(self._say("products.role.unavailable"))
+        picked, written = str(form.get("role_id") or "").strip(), str(form.get("role_days") or "").strip()
+        role_id = int(picked) if picked.isdigit() else None
+        if written and not written.isdigit():
+            raise StoreError("Role days", key="role_grants_days", most=role_grants.MAX_DAYS)
+        days = int(written) if written else None
+        product = await role_grants.set_role(checked.guild_id, self.editing, role_id, days, roles)
+        await self._reload(checked)
+        if product.role_id is None:
+            return self._done(self._say("products.role.cleared", name=product.name))
+        if product.role_days:
+            said = self._say("products.role.saved_days", name=product.name, role=product.role_name, days=days)
+            return self._done(said)
+        return self._done(self._say("products.role.saved", name=product.name, role=product.role_name))
 
     @seller_action
     async def search_items(self, checked: SellerAccess, form: dict):
@@ -783,6 +843,54 @@ def _model_section(p: rx.Var) -> rx.Component:
     )
 
 
+def _role_section(p: rx.Var) -> rx.Component:
+    """The role the product gives after delivery (issue 20, item 2): picked by name."""
+    key = ProductsState.editing
+    return rx.vstack(
+        rx.divider(),
+        rx.text(tx("products.role.title"), weight="bold"),
+        rx.form(
+            rx.flex(
+                _field(
+                    "products.role.pick",
+                    rx.el.select(
+                        rx.el.option(tx("products.role.none"), value=""),
+                        rx.foreach(ProductsState.roles, lambda r: rx.el.option(r.name, value=r.id)),
+                        name="role_id",
+                        default_value=p.role_id,
+                        key=key + "r" + p.role_id + ProductsState.roles.length().to_string(),
+                        id="edit-role",
+                        style={"padding": "6px", "min_width": "220px"},
+                    ),
+                    "edit-role",
+                ),
+                _field(
+                    "products.role.days",
+                    rx.input(
+                        name="role_days",
+                        default_value=p.role_days,
+                        key=key + "rd" + p.role_days,
+                        id="edit-role-days",
+                        input_mode="numeric",
+                        width="130px",
+                    ),
+                    "edit-role-days",
+                ),
+                rx.button(tx("products.role.save"), type="submit", id="save-role", align_self="end"),
+                spacing="2",
+                wrap="wrap",
+            ),
+            on_submit=ProductsState.save_role,
+        ),
+        rx.text(tx("products.role.note"), size="1", color_scheme="gray"),
+        rx.cond(
+            ProductsState.roles_unavailable,
+            rx.text(tx("products.role.unavailable"), size="2", color_scheme="red"),
+        ),
+        width="100%",
+    )
+
+
 def _editor() -> rx.Component:
     p = ProductsState.editing_product
     key = ProductsState.editing
@@ -905,6 +1013,7 @@ def _editor() -> rx.Component:
                     id="upload-image",
                 ),
                 _model_section(p),
+                _role_section(p),
                 rx.cond(p.mode == "automatic", _automatic_stock(p)),
                 width="100%",
             ),

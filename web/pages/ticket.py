@@ -21,7 +21,7 @@ from web.components.widgets import Said, both, said
 from web.i18n import say, tx, when
 from web.pages.tickets import STATE_COLORS, outcome_label, state_label
 from web.seller import SellerAccess, SellerState, page_entry, seller_action
-from workflows import ticket_story, tickets
+from workflows import role_grants, ticket_story, tickets
 from workflows.errors import StoreError, TicketNotFound
 from workflows.i18n import text
 from workflows.machine import allowed_triggers
@@ -124,6 +124,12 @@ def view(t: Ticket) -> TicketView:
     )
 
 
+async def role_line(ticket_id: str) -> Said:
+    """Where the role the product gives stands (issue 20, item 2); empty without one."""
+    grant = await role_grants.for_ticket(ticket_id)
+    return both(lambda lang: role_grants.status_text(grant, lang)) if grant else Said()
+
+
 def story(t: Ticket) -> list[Chapter]:
     """The ticket's history, oldest first, in the shop's words and in both languages."""
     return [
@@ -141,6 +147,7 @@ class TicketDetailState(SellerState):
     actions: list[str] = []
     watching: int = 0
     last_done: str = ""  # "<ticket id>:<action>" this page last did (one success per double click)
+    role: Said = Said()  # the role on purchase, read with the ticket (`role_line`)
 
     def _show(self, t: Ticket) -> None:
         self.ticket = view(t)
@@ -167,6 +174,7 @@ class TicketDetailState(SellerState):
             self.refusal = refused.why
             return None
         self._show(ticket)
+        self.role = await role_line(ticket_id=str(ticket.id))
         return TicketDetailState.watch
 
     async def _act(self, checked: SellerAccess, action: str, reason: str = ""):
@@ -241,10 +249,12 @@ class TicketDetailState(SellerState):
         try:
             async for _ in live.ticket_changes(int(guild), token):
                 fresh = await tickets.get_ticket(ticket_id)
+                role = await role_line(ticket_id)
                 async with self:
                     if self.watching != generation or self.ticket.id != ticket_id:
                         return
                     self._show(fresh)
+                    self.role = role
         except asyncio.CancelledError:
             raise
         except StoreError:
@@ -415,6 +425,7 @@ def ticket_page() -> rx.Component:
                 _fact("delivered", said(t.delivery), id="delivery"),
                 _fact("not_delivered", said(t.delivery_problem), id="delivery-problem", color="red"),
                 _fact("note", t.delivery_note),
+                _fact("role", said(TicketDetailState.role), id="role-grant"),
                 _fact("rating", t.rating, id="rating"),
                 _fact("transcript", t.transcript_problem, id="transcript-problem", color="red"),
                 rx.cond(
