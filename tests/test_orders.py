@@ -216,3 +216,20 @@ async def test_a_resend_reaches_only_its_buyer_and_is_limited_to_three_an_hour(
     assert [h.trigger for h in final.history].count("resend") == 3
     assert len(_resent(sandbox, budi)) == 3 and _dms(sandbox, eve) == []
     assert len({m.nonce for m in _resent(sandbox, budi)}) == 3  # each re-send its own message
+
+    # Once the ticket is closed, its receipt links the buyer's copy of the transcript in their DMs.
+    await tickets.close(first.id, SELLER)
+
+    async def archived():
+        found = await Ticket.get(first.id)
+        return found if found.transcript and found.transcript.buyer_copy_id else None
+
+    closed = await eventually(archived, "the transcript archived, a copy in budi's DMs", within=30)
+    copy = next(m for m in _dms(sandbox, budi) if m.attachments)
+    assert copy.id == closed.transcript.buyer_copy_id
+    shown = await _answer(sandbox, _run_orders(sandbox, world, budi))
+    lines = _fields(shown.embeds[0])[f"#{first.number} · Netflix 1 Bulan × 1"].split("\n")
+    assert lines[1].endswith(" · selesai")
+    assert lines[-1] == (
+        f"[Transkrip](https://discord.com/channels/@me/{copy.channel_id}/{copy.id}): salinan Anda, di DM Anda"
+    )

@@ -373,6 +373,7 @@ async def archive_transcript(ticket: Ticket, outbox_entry_id: str | None = None)
             )
         except DiscordRejected as error:  # outages (DiscordUnavailable) are retried instead
             problem = await _transcript_refused(ticket, store, log_channel, error)
+    copy_id = None
     try:
         content = text(
             store.locale,
@@ -381,7 +382,7 @@ async def archive_transcript(ticket: Ticket, outbox_entry_id: str | None = None)
             store=store.name,
             outcome=outcome,
         )
-        await rt.discord.send_dm(
+        copy_id = await rt.discord.send_dm(
             ticket.buyer_id,
             OutgoingMessage(content=content, files=[file], nonce=_nonce("b", ticket.id)),
         )
@@ -393,7 +394,7 @@ async def archive_transcript(ticket: Ticket, outbox_entry_id: str | None = None)
         await rt.discord.delete_channel(ticket.channel_id)
         if ticket.opening and ticket.opening.category_id:  # an overflow category may now be empty
             await ticket_opening.remove_empty_overflow(ticket.guild_id, ticket.opening.category_id)
-    record = record.model_copy(update={"post_problem": problem})
+    record = record.model_copy(update={"post_problem": problem, "buyer_copy_id": copy_id})
     # One write: the transcript is recorded, the archive watchdog ends, the message is consumed.
     update: dict[str, object] = {"$set": {"transcript": record.model_dump(), **timers.CLEARED}}
     if outbox_entry_id:

@@ -101,7 +101,23 @@ def _method(ticket: Ticket, methods: dict[PydanticObjectId, str]) -> str:
     return methods.get(ticket.payment_method_id, "—") if ticket.payment_method_id else "—"
 
 
-def receipt_lines(ticket: Ticket, methods: dict[PydanticObjectId, str], locale: str) -> str:
+def transcript_link(ticket: Ticket, dm_channel_id: int | None) -> str | None:
+    """A link to the buyer's copy of the transcript in their DMs with the bot (sent when the
+    ticket closed, `workers.actors.archive_transcript`): Discord's message link
+    `https://discord.com/channels/@me/<channel>/<message>` opens it for that buyer only."""
+    if ticket.transcript is None or ticket.transcript.buyer_copy_id is None or dm_channel_id is None:
+        return None
+    return f"https://discord.com/channels/@me/{dm_channel_id}/{ticket.transcript.buyer_copy_id}"
+
+
+def needs_dm_channel(shown: OrdersPage) -> bool:
+    """Whether a transcript on the page can be linked (then the caller finds their DM channel)."""
+    return any(t.transcript is not None and t.transcript.buyer_copy_id for t in shown.orders)
+
+
+def receipt_lines(
+    ticket: Ticket, methods: dict[PydanticObjectId, str], locale: str, dm_channel_id: int | None = None
+) -> str:
     """An order's receipt in a few lines: amount, method, time, status, transcript."""
     lines = [
         text(
@@ -115,9 +131,10 @@ def receipt_lines(ticket: Ticket, methods: dict[PydanticObjectId, str], locale: 
     ]
     if ticket.coupon is not None:
         lines.append(text(locale, "orders.coupon", code=ticket.coupon.code))
-    if ticket.transcript is not None:
-        # The buyer's copy of the transcript went to their DMs when the ticket closed
-        # (`workers.actors.archive_transcript`); the archived file is the sellers'.
+    link = transcript_link(ticket, dm_channel_id)
+    if link is not None:
+        lines.append(text(locale, "orders.transcript_link", url=link))
+    elif ticket.transcript is not None:  # archived, but no copy reached the buyer's DMs
         lines.append(text(locale, "orders.transcript"))
     return "\n".join(lines)
 
@@ -137,13 +154,19 @@ def can_resend(ticket: Ticket) -> bool:
     return ticket.delivery is not None and ticket.delivery.via != "manual"
 
 
-def message(store: Store, shown: OrdersPage) -> tuple[str, list[Embed], list[Component]]:
+def message(
+    store: Store, shown: OrdersPage, dm_channel_id: int | None = None
+) -> tuple[str, list[Embed], list[Component]]:
     """The ephemeral `/orders` answer: content, one embed of receipts, and the buttons (one
-    "send again" per delivered order of the page, then ‹ › when there are more pages)."""
+    "send again" per delivered order of the page, then ‹ › when there are more pages).
+    `dm_channel_id`: the reader's DM channel with the bot, to link transcripts' copies."""
     locale = store.locale
     if not shown.orders:
         return text(locale, "orders.none", store=store.name), [], []
-    fields = [Field(order_title(t, locale), receipt_lines(t, shown.methods, locale)) for t in shown.orders]
+    fields = [
+        Field(order_title(t, locale), receipt_lines(t, shown.methods, locale, dm_channel_id))
+        for t in shown.orders
+    ]
     footer = text(locale, "orders.page", page=shown.page + 1, pages=shown.pages, total=shown.total)
     listing = embeds.embed(text(locale, "orders.heading", store=store.name), fields=fields, footer=footer)
     buttons = [

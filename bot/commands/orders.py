@@ -14,9 +14,18 @@ from workflows.i18n import text
 from workflows.products import cached_store
 
 
-def _answer(store: Store, shown: orders.OrdersPage) -> dict[str, object]:
-    """The page as py-cord's message arguments."""
-    content, embeds, rows = orders.message(store, shown)
+async def _answer(
+    store: Store, shown: orders.OrdersPage, reader: discord.User | discord.Member
+) -> dict[str, object]:
+    """The page as py-cord's message arguments, for `reader` (whose orders they are)."""
+    dm_channel_id = None
+    if orders.needs_dm_channel(shown):  # a transcript's copy to link: in the reader's DMs
+        try:
+            # resources/user.mdx "Create DM": the existing DM channel is returned, none is made twice.
+            dm_channel_id = (await reader.create_dm()).id
+        except discord.HTTPException:
+            dm_channel_id = None  # the receipts say the copy is in their DMs instead
+    content, embeds, rows = orders.message(store, shown, dm_channel_id)
     return {
         "content": content or None,
         "embeds": [discord.Embed.from_dict(e) for e in embeds],
@@ -35,7 +44,7 @@ def register(bot: discord.Bot) -> None:
         await ctx.defer(ephemeral=True)  # only the buyer sees their orders
         store = await cached_store(ctx.guild_id)
         shown = await orders.page_of(store.guild_id, ctx.author.id, 0)
-        answer = {k: v for k, v in _answer(store, shown).items() if v is not None}
+        answer = {k: v for k, v in (await _answer(store, shown, ctx.author)).items() if v is not None}
         await ctx.followup.send(ephemeral=True, **answer)  # type: ignore[arg-type]
 
 
@@ -44,4 +53,5 @@ async def on_orders_page(interaction: discord.Interaction, store: Store, page: i
     (interactions/receiving-and-responding.mdx, UPDATE_MESSAGE, type 7)."""
     assert interaction.user is not None
     shown = await orders.page_of(store.guild_id, interaction.user.id, page)
-    await interaction.response.edit_message(**_answer(store, shown))  # type: ignore[arg-type]
+    answer = await _answer(store, shown, interaction.user)
+    await interaction.response.edit_message(**answer)  # type: ignore[arg-type]
