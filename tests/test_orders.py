@@ -6,15 +6,29 @@ anyone else, at most three times an hour."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
+from beanie import PydanticObjectId
+
+from models.coupon import AppliedCoupon
 from models.payment_method import PaymentMethod
+from models.product import DeliveryMode
 from models.store import Store
-from models.ticket import Ticket
+from models.ticket import (
+    DeliveryRecord,
+    ProductSnapshot,
+    Ticket,
+    TicketOutcome,
+    TicketState,
+    TranscriptRecord,
+)
 from tests.bot_driver import answered, answers, click, on_sandbox, open_shop, panel_message
 from tests.conftest import GUILD
 from tests.helpers import SELLER, buyer
 from tests.waiting import eventually
-from workflows import delivery, ticket_story, tickets
+from workflows import delivery, orders, ticket_story, tickets
+from workflows.discord_contract import components
+from workflows.message_limits import EMBED_TOTAL_MAX, embed_size
 from workflows.money import format_amount
 
 KEY = re.compile(r"user\d+@mail\.test:pass\d+")
@@ -233,3 +247,52 @@ async def test_a_resend_reaches_only_its_buyer_and_is_limited_to_three_an_hour(
     assert lines[-1] == (
         f"[Transkrip](https://discord.com/channels/@me/{copy.channel_id}/{copy.id}): salinan Anda, di DM Anda"
     )
+
+
+def _closed_order(number: int, method: PydanticObjectId) -> Ticket:
+    """A delivered, closed order with everything a receipt can show, at the longest."""
+    now = datetime(2026, 12, 3, 5, 5, tzinfo=UTC)
+    return Ticket.model_construct(
+        id=PydanticObjectId(),
+        guild_id=GUILD,
+        number=number,
+        buyer_id=7,
+        product=ProductSnapshot(
+            product_id=PydanticObjectId(), name="N" * 100, unit_price=1, delivery_mode=DeliveryMode.AUTOMATIC
+        ),
+        quantity=99,
+        currency="IDR",
+        amount_due=1_234_567_890,
+        payment_method_id=method,
+        coupon=AppliedCoupon(coupon_id=PydanticObjectId(), code="C" * 32, discount=1, applied_at=now),
+        state=TicketState.CLOSED,
+        outcome=TicketOutcome.COMPLETED,
+        delivery=DeliveryRecord(via="dm", item_count=99, delivered_at=now),
+        transcript=TranscriptRecord(path="x", size=1, archived_at=now, buyer_copy_id=2**63 - 1),
+        paid_at=now,
+        created_at=now,
+    )
+
+
+def test_a_page_of_the_longest_receipts_fits_one_discord_message_and_speaks_english():
+    method = PydanticObjectId()
+    page = [_closed_order(n, method) for n in range(99_999, 99_989, -1)]
+    shown = orders.OrdersPage(page, {method: "M" * 50}, page=1, pages=3, total=30)
+    store = Store.model_construct(guild_id=GUILD, name="S" * 100, locale="en")
+    content, embeds, rows = orders.message(store, shown, dm_channel_id=2**63 - 1)
+
+    # resources/message.mdx "Embed Limits" and components/reference.mdx: 25 fields, 6,000
+    # characters in all, 5 rows of at most 5 buttons.
+    assert content == "" and len(embeds) == 1 and len(embeds[0]["fields"]) == orders.PAGE_SIZE
+    assert embed_size(embeds[0]) <= EMBED_TOTAL_MAX
+    assert len(rows) == 3 and all(len(r["components"]) <= components.BUTTONS_PER_ROW for r in rows)
+    assert [b["label"] for b in rows[2]["components"]] == ["‹", "›"]
+    assert rows[0]["components"][0]["label"] == "Send #99999 again"
+    value = embeds[0]["fields"][0]["value"]
+    assert value.startswith("Rp 1.234.567.890 · " + "M" * 50 + "\n3 Dec 2026, 12:05 WIB · completed")
+    assert f"[Transcript](https://discord.com/channels/@me/{2**63 - 1}/{2**63 - 1}): your copy" in value
+    assert embeds[0]["footer"]["text"] == "Page 2 of 3 · 30 orders"
+
+    receipt = orders.receipt(page[0], store, {method: "BCA"})
+    assert receipt["title"] == "Receipt for order #99999"
+    assert [f["name"] for f in receipt["fields"]] == ["Product", "Amount paid", "Method", "Time"]
