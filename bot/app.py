@@ -15,6 +15,8 @@ import discord
 from redis.asyncio import Redis as AsyncRedis
 
 import models
+from bot.buttons import resend
+from bot.commands import orders as orders_command
 from bot.commands import panel as panel_command
 from bot.commands import setup_check as setup_check_command
 from bot.listeners import TranscriptLog
@@ -44,6 +46,7 @@ def build(data_dir: Path, shards: tuple[int, list[int]] | None = None) -> discor
     bot.add_listener(on_interaction, "on_interaction")
     panel_command.register(bot)
     setup_check_command.register(bot)
+    orders_command.register(bot)
     transcript = TranscriptLog(data_dir)
     bot.add_listener(transcript.on_message, "on_message")
     bot.add_listener(transcript.on_raw_message_edit, "on_raw_message_edit")
@@ -63,6 +66,8 @@ async def run() -> None:
     plain = Sender.for_redis(settings.redis_url or "", settings.redis_namespace)
     outbox.configure(Sender(plain.broker, AsyncRedis.from_url(settings.redis_url or "")).dispatch)
     bot = build(settings.data_dir, settings.shard_plan())
+    if settings.redis_url:  # re-sends per buyer counted where every bot process sees them
+        resend.configure(settings.redis_url, settings.redis_namespace)
     # The bot's REST calls draw on the budget its token shares with the workers and the dashboard.
     budget = RequestBudget(settings.redis_url, token) if settings.redis_url else None
     if budget is not None:

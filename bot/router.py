@@ -11,7 +11,20 @@ from collections.abc import Awaitable, Callable
 import discord
 
 from bot import replies
-from bot.buttons import buy, cancel, close, coupon, notify, paid, panel_page, payment_methods, rate, verify
+from bot.buttons import (
+    buy,
+    cancel,
+    close,
+    coupon,
+    notify,
+    paid,
+    panel_page,
+    payment_methods,
+    rate,
+    resend,
+    verify,
+)
+from bot.commands import orders
 from bot.modals import coupon as coupon_modal
 from bot.modals import payment_report, rating
 from models.store import Store
@@ -47,6 +60,8 @@ HANDLERS: dict[Action, Handler] = {
     Action.RATING: rating.on_rating,
     Action.COUPON: coupon.on_coupon,
     Action.COUPON_CODE: coupon_modal.on_coupon_code,
+    Action.ORDERS_PAGE: orders.on_orders_page,
+    Action.RESEND: resend.on_resend,
 }
 assert set(HANDLERS) == set(Action), "every action of the grammar has a handler"
 

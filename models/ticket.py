@@ -116,6 +116,8 @@ class TranscriptRecord(BaseModel):
     archived_at: datetime
     # Why the log channel refused the transcript (in the store's language), for the dashboard.
     post_problem: str | None = None
+    # The buyer's copy in their DMs (its message id), linked from the buyer's /orders.
+    buyer_copy_id: int | None = None
 
 
 class TicketOpening(BaseModel):

@@ -8,6 +8,7 @@ after a crash appears once. A transition another actor already made is a no-op, 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -27,11 +28,12 @@ from workers import (  # prompts, role_grants, ticket_opening: actors
 from workers.discord import Attachment, ChannelOutsideStore, DiscordRejected, DMsClosed, OutgoingMessage
 from workers.discord_budget import low_priority
 from workers.ticket_actor import registered, with_ticket
-from workflows import blacklist, delivery, outbox, payments, tickets, timers
+from workflows import blacklist, delivery, orders, outbox, payments, tickets, timers
 from workflows import role_grants as grants
 from workflows.discord_contract import components, custom_ids
 from workflows.discord_contract.components import ButtonStyle
 from workflows.discord_contract.custom_ids import Action
+from workflows.discord_contract.embeds import Embed
 from workflows.errors import TransitionNotAllowed
 from workflows.i18n import text
 from workflows.message_limits import UPLOAD_MAX_BYTES
@@ -119,8 +121,9 @@ async def deliver_product(ticket: Ticket, outbox_entry_id: str | None = None) ->
     # A product that gives a role: its grant is written before the key leaves, so a worker that
     # dies after the DM still gives the role (the grant looks at the ticket when it comes due).
     grant = await grants.expect(ticket)
+    receipt = orders.receipt(ticket, store, await orders.method_names([ticket]))
     try:
-        message_id, via = await _send_product(ticket, store.locale, content)
+        message_id, via = await _send_product(ticket, store.locale, content, receipt)
     except Exception as error:
         if not retry_policy.is_transient(error):  # retrying will not help: tell the seller
             await _report_delivery_problem(ticket, store, error)
@@ -137,35 +140,69 @@ async def deliver_product(ticket: Ticket, outbox_entry_id: str | None = None) ->
         await outbox.consume(ticket.id, outbox_entry_id)
 
 
-async def _send_product(ticket: Ticket, locale: str, content: str) -> tuple[int, str]:
+async def _send_product(ticket: Ticket, locale: str, content: str, receipt: Embed) -> tuple[int, str]:
     """By DM, else in the ticket channel when the buyer's DMs are closed: (id of the first
-    message, where). A delivery too long for one message goes as several, or as a file."""
+    message, where). A delivery too long for one message goes as several, or as a file; the
+    receipt embed rides on the last one (issue 20, item 3)."""
     discord = runtime.current().discord
     try:
         parts = delivery.messages(ticket, locale, content)
-        return await _send_parts(parts, lambda m: discord.send_dm(ticket.buyer_id, m)), "dm"
+        return await _send_parts(parts, lambda m: discord.send_dm(ticket.buyer_id, m), receipt), "dm"
     except DMsClosed:
         if ticket.channel_id is None:
             raise
     channel_id = ticket.channel_id
     notice = text(locale, "delivery.dm_closed", buyer=ticket.buyer_id)
     parts = delivery.messages(ticket, locale, content, notice)
-    return await _send_parts(parts, lambda m: discord.post(channel_id, m)), "ticket"
+    return await _send_parts(parts, lambda m: discord.post(channel_id, m), receipt), "ticket"
 
 
 async def _send_parts(
-    parts: list[delivery.DeliveryMessage], send: Callable[[OutgoingMessage], Awaitable[int]]
+    parts: list[delivery.DeliveryMessage],
+    send: Callable[[OutgoingMessage], Awaitable[int]],
+    receipt: Embed | None = None,
 ) -> int:
-    """Send the parts in order (each with its own nonce); the first one's id."""
+    """Send the parts in order (each with its own nonce), `receipt` with the last; the first
+    one's id. A message's embeds count apart from its 2,000 characters of content
+    (resources/message.mdx, "Embed Limits": 6,000 for the embeds of one message)."""
     ids = []
-    for part in parts:
+    for number, part in enumerate(parts, 1):
         files = (
             [Attachment(filename=part.file[0], content_type="text/plain", data=part.file[1])]
             if part.file
             else []
         )
-        ids.append(await send(OutgoingMessage(content=part.content, files=files, nonce=part.nonce)))
+        shown = [receipt] if receipt is not None and number == len(parts) else []
+        outgoing = OutgoingMessage(content=part.content, embeds=shown, files=files, nonce=part.nonce)
+        ids.append(await send(outgoing))
     return ids[0]
+
+
+@registered
+@with_ticket(when=orders.can_resend)
+async def resend_product(ticket: Ticket, outbox_entry_id: str | None = None) -> None:
+    """A delivered order sent again by DM, at its buyer's request (`workflows.orders.resend`
+    checked who asked): the same items with their receipt, under a line saying it is a
+    re-send. Each request has its own nonces (from its outbox entry), so it is not taken for
+    the first delivery, while a retry of the same request shows up once. Only by DM: the
+    ticket channel may be gone, and a closed DM is logged (the buyer sees nothing arrive)."""
+    rt = runtime.current()
+    store = await cached_store(ticket.guild_id)
+    content = await delivery.compose(ticket, store, rt.cipher)
+    notice = text(store.locale, "orders.resent_notice", number=ticket.number)
+    request = outbox_entry_id or "now"
+    parts = [
+        dataclasses.replace(part, nonce=_nonce("r", ticket.id, request, number))
+        for number, part in enumerate(delivery.messages(ticket, store.locale, content, notice))
+    ]
+    receipt = orders.receipt(ticket, store, await orders.method_names([ticket]))
+    try:
+        await _send_parts(parts, lambda m: rt.discord.send_dm(ticket.buyer_id, m), receipt)
+    except DMsClosed:
+        log.info("ticket %s: re-send not sent, the buyer's DMs are closed", ticket.id)
+    else:
+        log.info("ticket %s: delivery sent again to its buyer %s", ticket.id, ticket.buyer_id)
+    await outbox.consume(ticket.id, outbox_entry_id)
 
 
 async def _report_delivery_problem(ticket: Ticket, store: Store, error: Exception) -> None:
@@ -348,6 +385,7 @@ async def archive_transcript(ticket: Ticket, outbox_entry_id: str | None = None)
             )
         except DiscordRejected as error:  # outages (DiscordUnavailable) are retried instead
             problem = await _transcript_refused(ticket, store, log_channel, error)
+    copy_id = None
     try:
         content = text(
             store.locale,
@@ -356,7 +394,7 @@ async def archive_transcript(ticket: Ticket, outbox_entry_id: str | None = None)
             store=store.name,
             outcome=outcome,
         )
-        await rt.discord.send_dm(
+        copy_id = await rt.discord.send_dm(
             ticket.buyer_id,
             OutgoingMessage(content=content, files=[file], nonce=_nonce("b", ticket.id)),
         )
@@ -368,7 +406,7 @@ async def archive_transcript(ticket: Ticket, outbox_entry_id: str | None = None)
         await rt.discord.delete_channel(ticket.channel_id)
         if ticket.opening and ticket.opening.category_id:  # an overflow category may now be empty
             await ticket_opening.remove_empty_overflow(ticket.guild_id, ticket.opening.category_id)
-    record = record.model_copy(update={"post_problem": problem})
+    record = record.model_copy(update={"post_problem": problem, "buyer_copy_id": copy_id})
     # One write: the transcript is recorded, the archive watchdog ends, the message is consumed.
     update: dict[str, object] = {"$set": {"transcript": record.model_dump(), **timers.CLEARED}}
     if outbox_entry_id:
@@ -455,5 +493,6 @@ __all__ = [
     "expire_unpaid",
     "notify_ticket",
     "prompt_rating",
+    "resend_product",
     "verify_payment",
 ]

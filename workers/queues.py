@@ -11,6 +11,7 @@ ACTOR_QUEUES: dict[ActorName, str] = {
     ActorName.OPEN_TICKET_CHANNEL: "opening",
     ActorName.VERIFY_PAYMENT: "payments",
     ActorName.DELIVER_PRODUCT: "delivery",
+    ActorName.RESEND_PRODUCT: "delivery",
     ActorName.PROMPT_RATING: "delivery",
     ActorName.NOTIFY_TICKET: "notices",
     ActorName.SETTLE_PAYMENT_PROMPT: "notices",

@@ -12,6 +12,7 @@ class ActorName(StrEnum):
     OPEN_TICKET_CHANNEL = "open_ticket_channel"
     VERIFY_PAYMENT = "verify_payment"
     DELIVER_PRODUCT = "deliver_product"
+    RESEND_PRODUCT = "resend_product"  # a delivered order sent again at its buyer's request
     PROMPT_RATING = "prompt_rating"
     NOTIFY_TICKET = "notify_ticket"
     SETTLE_PAYMENT_PROMPT = "settle_payment_prompt"

@@ -101,6 +101,8 @@ def tell_entry(entry: HistoryEntry, ticket: Ticket, locale: str) -> str:
             return say("expire")
         case "apply_coupon":  # `workflows.tickets.apply_coupon`: the reason is the code
             return text(locale, "coupons.history", who=by, code=entry.reason)
+        case "resend":  # `workflows.orders.resend`: the buyer had the delivery sent again
+            return text(locale, "orders.history", who=by)
     return say("other")
 
 

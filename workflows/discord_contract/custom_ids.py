@@ -57,6 +57,10 @@ class Action(StrEnum):
     # The coupon button in an unpaid ticket and the modal it opens (issue 20, item 1).
     COUPON = "coupon"
     COUPON_CODE = "coupon_code"
+    # The buyer's /orders list (issue 20, item 3): its page buttons, and "send it again" on a
+    # delivered order (only its buyer may use it: `workflows.orders.request_resend`).
+    ORDERS_PAGE = "orders_page"
+    RESEND = "resend"
 
 
 class InvalidCustomId(ValueError):
@@ -135,13 +139,14 @@ class PanelButton(_Shape):
 
 @dataclass(frozen=True)
 class PanelNumber(_Shape):
-    """A panel control with a number: the page a `›` button shows, or the offset of a product
-    menu (menus of 25 products each, `workflows.panel.product_choice`)."""
+    """A control with a number: the page a panel's `›` button shows, the offset of a product
+    menu (menus of 25 products each, `workflows.panel.product_choice`), or the page of the
+    buyer's /orders (whose orders: the clicker's, never read from the id)."""
 
     action: Action
     number: int
     ACTIONS: ClassVar[frozenset[Action]] = frozenset(
-        {Action.PANEL_PAGE, Action.PRODUCT_CHOSEN, Action.NOTIFY_ME}
+        {Action.PANEL_PAGE, Action.PRODUCT_CHOSEN, Action.NOTIFY_ME, Action.ORDERS_PAGE}
     )
     PARSERS: ClassVar[tuple[Callable[[str], object], ...]] = (_number,)
     ticket_id: ClassVar[None] = None
@@ -168,6 +173,7 @@ class TicketControl(_Shape):
             Action.CLOSE_CONFIRM,
             Action.COUPON,
             Action.COUPON_CODE,
+            Action.RESEND,
         }
     )
     PARSERS: ClassVar[tuple[Callable[[str], object], ...]] = (_ticket_id,)
@@ -214,6 +220,10 @@ PAYMENT_METHODS = PanelButton(Action.PAYMENT_METHODS)
 
 def panel_page(page: int) -> PanelNumber:
     return PanelNumber(Action.PANEL_PAGE, page)
+
+
+def orders_page(page: int) -> PanelNumber:
+    return PanelNumber(Action.ORDERS_PAGE, page)
 
 
 def product_menu(start: int) -> PanelNumber:
