@@ -123,7 +123,8 @@ async def shop(shop_settings, discord, tmp_path_factory):
         bot.terminate()
         bot.wait(20)
         bot_log.close()
-        worker.stop()
+        worker.kill()  # the module is over: no graceful stop to watch (it costs 2 s)
+        worker.close_log()
         outbox.configure(None)
         await client.close()
 
