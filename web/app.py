@@ -10,12 +10,13 @@ import reflex as rx
 from reflex.event import EventSpec
 from starlette.applications import Starlette
 
-from web import live, media, oauth
+from web import exports, live, media, oauth
 from web.database import connected
 from web.pages.analytics import AnalyticsState, analytics_page
 from web.pages.audit import AuditState, audit_page
 from web.pages.blacklist import BlacklistState, blacklist_page
 from web.pages.coupons import CouponsState, coupons_page
+from web.pages.export import ExportState, export_page
 from web.pages.login import login
 from web.pages.ops import OpsState, ops_page
 from web.pages.panel import PanelState, panel_page
@@ -31,7 +32,7 @@ from web.pages.ticket import TicketDetailState, ticket_page
 from web.pages.tickets import TicketsState, tickets_page
 from web.webhooks import ROUTES as WEBHOOK_ROUTES
 
-routes = Starlette(routes=[*oauth.ROUTES, *WEBHOOK_ROUTES, *media.ROUTES])
+routes = Starlette(routes=[*oauth.ROUTES, *WEBHOOK_ROUTES, *media.ROUTES, *exports.ROUTES])
 
 log = logging.getLogger("web")
 _handler = logging.StreamHandler(sys.stderr)
@@ -73,6 +74,7 @@ app.add_page(blacklist_page, route=f"{STORE}/blacklist", title="Blacklist", on_l
 app.add_page(audit_page, route=f"{STORE}/audit", title="Audit log", on_load=AuditState.load)
 app.add_page(panel_page, route=f"{STORE}/panel", title="Panel", on_load=PanelState.load)
 app.add_page(analytics_page, route=f"{STORE}/analytics", title="Analytics", on_load=AnalyticsState.load)
+app.add_page(export_page, route=f"{STORE}/export", title="Export", on_load=ExportState.load)
 app.add_page(settings_page, route=f"{STORE}/settings", title="Settings", on_load=SettingsState.load)
 app.add_page(setup_page, route=f"{STORE}/setup", title="Setup check", on_load=SetupState.load)
 app.add_page(ops_page, route="/ops", title="Ops", on_load=OpsState.load)

@@ -23,6 +23,7 @@ SECTIONS = [
     ("audit", "history"),
     ("panel", "layout-panel-top"),
     ("analytics", "chart-line"),
+    ("export", "download"),
     ("settings", "settings"),
     ("setup", "shield-check"),
 ]
