@@ -46,6 +46,9 @@ def _download(kind: str, fmt: str) -> rx.Component:
             fmt.upper(),
             href=href,
             download="",
+            # rx.el.a is React Router's Link: without this it would route the click inside the
+            # single-page app instead of letting the browser download the file.
+            reload_document=True,
             id=f"export-{kind}-{fmt}",
             aria_label=tx(f"export.download.{kind}", fmt=fmt.upper()),
         ),
@@ -65,7 +68,8 @@ def _row(kind: str) -> rx.Component:
             )
         ),
         rx.table.cell(rx.text(ExportState.counts[kind], id=f"count-{kind}")),
-        rx.table.cell(rx.hstack(_download(kind, "csv"), _download(kind, "json"), spacing="2")),
+        # On a phone the two buttons stack rather than push the table off the screen.
+        rx.table.cell(rx.flex(_download(kind, "csv"), _download(kind, "json"), spacing="2", wrap="wrap")),
         data_export=kind,
     )
 
