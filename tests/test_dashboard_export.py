@@ -53,6 +53,8 @@ async def test_the_seller_downloads_orders_and_products(page: Page, shop):
     await IncomingPayment(guild_id=GUILD, amount=12_345, source="moota", bank="BCA", reference="TRF").insert()
 
     await _log_in_as(page, shop, "seller", store_url(shop, "tickets"))
+    # The sidebar's links name the store once the page has loaded it.
+    await expect(page.locator("#store-name")).to_have_text("Toko Budi")
     await page.click("#nav-export")
     await expect(page).to_have_url(store_url(shop, "export"))
     await expect(page.get_by_role("heading", name="Ekspor", exact=True).first).to_be_visible()
