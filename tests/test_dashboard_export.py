@@ -89,6 +89,10 @@ async def test_the_seller_downloads_orders_and_products(page: Page, shop):
     await page.set_viewport_size({"width": 390, "height": 844})
     await page.reload()
     await expect(page.locator("#count-orders")).to_have_text("1")
+    # Every download button on a phone's screen: the page never scrolls sideways.
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+    json_button = await page.locator("#export-payments-json").bounding_box()
+    assert json_button is not None and json_button["x"] + json_button["width"] <= 390
     await page.screenshot(path=str(DOCS / "id-export-phone.png"), full_page=True)
     await page.set_viewport_size({"width": 1280, "height": 900})
 
@@ -130,6 +134,10 @@ async def test_another_stores_seller_and_a_stranger_get_nothing(browser, shop):
         own = await context.request.get(f"{shop['url']}/files/stores/{OTHER_GUILD}/export/orders.json")
         assert own.status == 200
         assert json.loads(await own.text())["rows"] == []
+        nothing = await context.request.get(
+            f"{shop['url']}/files/stores/{OTHER_GUILD}/export/stock_items.csv"
+        )
+        assert nothing.status == 404  # only the five kinds exist
         # The export page of someone else's store is refused as every page is.
         await eve.goto(store_url(shop, "export"))
         await expect(eve.locator("#refusal")).to_be_visible()
