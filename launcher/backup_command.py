@@ -24,7 +24,7 @@ from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 import models
-from launcher.embedded import EmbeddedService, start_mongod
+from launcher.embedded import EmbeddedService, EmbeddedServiceError, start_mongod
 from models.settings import Settings, SettingsError, load_settings
 from workflows import backup
 from workflows.errors import StoreError
@@ -186,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     except (Refusal, StoreError) as refused:
         print(f"{args.command} refused: {refused}; nothing was changed", file=sys.stderr)
         return REFUSED
+    except EmbeddedServiceError as error:
+        print(f"{args.command}: cannot start the embedded MongoDB: {error}", file=sys.stderr)
+        return 1
     finally:
         if service is not None:
             service.stop()

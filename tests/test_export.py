@@ -10,13 +10,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import socket
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 from bson import json_util
+from pymongo import MongoClient
 
+from launcher.embedded import free_port, start_mongod
 from models.blacklist import BlacklistKind
 from models.incoming_payment import IncomingPayment
 from models.stock_item import StockItem
@@ -371,3 +375,38 @@ async def test_the_backup_and_restore_commands(store, cipher, settings, tmp_path
         cipher.open(i["secret"]) for i in before["stock_items"]
     )
     assert await IncomingPayment.find(IncomingPayment.guild_id == GUILD).count() == 2
+
+
+def test_the_command_uses_the_embedded_database_of_store_run(settings, tmp_path):
+    """No STORE_MONGODB_URL: the running `./store run` database is used, and when the store is
+    not running its database is started for the command and stopped after."""
+    data, port = tmp_path / "shop", free_port()
+    env = {**worker_env(settings), "STORE_MONGODB_URL": "", "STORE_DATA_DIR": str(data)}
+
+    def command(out: Path) -> subprocess.CompletedProcess[str]:
+        arguments = ["backup", "--guild", str(GUILD), "--out", str(out), "--mongodb-port", str(port)]
+        return subprocess.run(
+            [sys.executable, "-m", "launcher.backup_command", *arguments],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    running = start_mongod(data / "mongodb", port=port)  # as `./store run` starts it
+    try:
+        client: MongoClient = MongoClient(running.url)
+        client[settings.mongodb_database]["stores"].insert_one({"guild_id": GUILD, "name": "Toko Lokal"})
+        client.close()
+        while_running = command(tmp_path / "a.json")
+    finally:
+        running.stop()
+    assert while_running.returncode == 0, while_running.stderr
+    assert json.loads((tmp_path / "a.json").read_text())["store_name"] == "Toko Lokal"
+
+    stopped = command(tmp_path / "b.json")
+    assert stopped.returncode == 0, stopped.stderr
+    assert json.loads((tmp_path / "b.json").read_text())["store_name"] == "Toko Lokal"
+    with socket.socket() as probe:  # and it stopped the database it started
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
