@@ -250,6 +250,11 @@ async def test_a_backup_with_secrets_keeps_them_encrypted_and_only_the_passphras
         with pytest.raises(backup.BackupRefused, match="passphrase"):
             await backup.restore(document, cipher, passphrase=wrong)
         assert await _everything(GUILD) == {name: [] for name in before}  # nothing written
+    # A file asking for gigabytes of Scrypt memory is refused before any is taken.
+    greedy = json.loads(made.text)
+    greedy["secrets"]["n"] = 2**30
+    with pytest.raises(backup.BackupRefused, match="damaged"):
+        await backup.restore(backup.read(json.dumps(greedy)), cipher, passphrase="kuda lumping 2026")
 
     await backup.restore(document, cipher, passphrase="kuda lumping 2026")
     after = await _everything(GUILD)

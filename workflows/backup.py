@@ -88,6 +88,7 @@ COLLECTIONS: tuple[type[Document], ...] = (
 # Scrypt's cost (RFC 7914; the `cryptography` docs' recommendation for interactive use):
 # ~0.1 s and 32 MiB per try, so guessing a passphrase from a stolen file is slow.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
+MAX_SCRYPT_N = 2**17  # what a restore accepts from a file (128 MiB at r = 8)
 _CHECK = b"discord-store backup: the passphrase is right"
 _STORE_SECRETS = ("moota_secret", *(f"gateways.{name}" for name in GatewayCredentials.model_fields))
 # Relaxed Extended JSON: plain numbers and ISO dates where that loses nothing.
@@ -267,9 +268,11 @@ def _opener(header: dict[str, Any], passphrase: str | None) -> Callable[[str], s
     if not passphrase:
         raise BackupRefused("this backup holds secrets: give its passphrase")
     try:
-        key = _passphrase_key(
-            passphrase, base64.b64decode(header["salt"]), int(header["n"]), int(header["r"]), int(header["p"])
-        )
+        n, r, p = int(header["n"]), int(header["r"]), int(header["p"])
+        if not (n <= MAX_SCRYPT_N and r <= 16 and p <= 4):
+            # Scrypt takes 128·n·r bytes: a file must not make a restore take gigabytes.
+            raise ValueError("scrypt cost out of range")
+        key = _passphrase_key(passphrase, base64.b64decode(header["salt"]), n, r, p)
         key.decrypt(str(header["check"]).encode("ascii"))
     except InvalidToken:
         raise BackupRefused("wrong passphrase: this backup's secrets cannot be opened with it") from None
