@@ -35,6 +35,7 @@ from workflows import (
     blacklist,
     coupons,
     export,
+    gateway_callbacks,
     payment_methods,
     payment_secrets,
     ratings,
@@ -42,6 +43,7 @@ from workflows import (
     tickets,
 )
 from workflows.bank_mutations import Mutation
+from workflows.gateway_callbacks import Settlement
 from workflows.money import format_amount
 from workflows.stock_cipher import StockCipher
 
@@ -181,6 +183,17 @@ async def test_a_formula_as_a_buyers_name_stays_text_in_the_spreadsheet(store, c
     waiting = _csv_rows(export.render(made, "csv"))[1]
     assert waiting["buyer_name"] == "'" + FORMULA  # shown as typed, never run
     assert json.loads(export.render(made, "json"))["rows"][1]["buyer_name"] == FORMULA
+
+
+async def test_an_order_paid_through_a_gateway_names_the_gateway(store, cipher):
+    product = await automatic_product(cipher, 1)
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer(506, "rina"))
+    settled = await gateway_callbacks.settle(
+        store, Settlement("tripay", "T-0001", str(ticket.id), ticket.amount_due, "IDR", settled=True)
+    )
+    assert settled.result == "verified"
+    [order] = (await export.collect(store, "orders")).rows
+    assert (order["method"], order["status"], order["verified_automatically"]) == ("Tripay", "paid", True)
 
 
 # --- backup and restore ---------------------------------------------------------------------

@@ -83,9 +83,20 @@ def _id(value: object) -> str | None:
 
 async def _orders(store: Store) -> list[Row]:
     methods = {m.id: m async for m in PaymentMethod.find(PaymentMethod.guild_id == store.guild_id)}
+    # A ticket paid through a gateway (Tripay, Midtrans, Xendit) chose no method of the store:
+    # the payment that verified it names the gateway.
+    sources = {
+        p.id: p.source
+        async for p in IncomingPayment.find(
+            IncomingPayment.guild_id == store.guild_id,
+            IncomingPayment.ticket_id != None,  # noqa: E711
+        )
+    }
     rows: list[Row] = []
     async for t in Ticket.find(Ticket.guild_id == store.guild_id).sort("number"):
         method = methods.get(t.payment_method_id) if t.payment_method_id else None
+        paid_through = t.verification.incoming_payment_id if t.verification else None
+        source = sources.get(paid_through) if paid_through else None
         rows.append(
             {
                 "number": t.number,
@@ -101,7 +112,9 @@ async def _orders(store: Store) -> list[Row]:
                 "unique_code": t.unique_code,
                 **_money("amount", t.amount_due, t.currency),
                 "currency": t.currency,
-                "method": f"{method.provider} ({method.kind.value})" if method else None,
+                "method": f"{method.provider} ({method.kind.value})"
+                if method
+                else (source.capitalize() if source else None),
                 "status": t.state.value,
                 "outcome": t.outcome.value if t.outcome else None,
                 "verified_automatically": t.verification.automatic if t.verification else None,
