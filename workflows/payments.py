@@ -6,8 +6,9 @@ from beanie import PydanticObjectId
 
 from models import batch
 from models.incoming_payment import IncomingPayment
+from models.store import Store
 from models.ticket import Actor, Ticket
-from workflows import outbox, tickets
+from workflows import outbox, tickets, topups
 from workflows.errors import InvalidInput, NotPermitted, StoreError, TransitionNotAllowed
 from workflows.tickets import TransitionResult
 
@@ -113,4 +114,8 @@ async def match_by_seller(
             {"_id": oid, "ticket_id": ticket.id}, {"$set": {"ticket_id": None, "status": "unmatched"}}
         )
         raise InvalidInput(f"ticket #{ticket.number} cannot be verified now (it is {ticket.state.value})")
+    store = await Store.find_one({"guild_id": ticket.guild_id})
+    payment = await IncomingPayment.get(oid)
+    if store is not None and payment is not None and payment.amount > ticket.amount_due:
+        await topups.auto_credit(store, payment)  # the over-paid part, if the store chose so
     return result
