@@ -53,6 +53,8 @@ class TopUp(Document):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     credited_at: datetime | None = None
+    # The buyer was told (by DM) that the saldo arrived: set once by whoever told them.
+    notified_at: datetime | None = None
 
     class Settings:
         name = "topups"
@@ -64,4 +66,9 @@ class TopUp(Document):
                 name="open_topup_amount_unique",
             ),
             IndexModel([("guild_id", ASCENDING), ("buyer_id", ASCENDING), ("created_at", DESCENDING)]),
+            IndexModel(
+                [("credited_at", ASCENDING)],
+                partialFilterExpression={"state": "credited", "notified_at": None},
+                name="credited_not_told",
+            ),
         ]

@@ -34,6 +34,7 @@ from workflows import (
     topups,
     wallet,
 )
+from workflows.errors import StoreError
 
 MOOTA = "moota-secret-0123456789"
 TRIPAY = "tripay-private-key"
@@ -110,6 +111,13 @@ async def test_a_bank_transfer_of_the_top_ups_amount_credits_it_once_even_five_t
     assert (await tickets.get_ticket(ticket.id)).state is TicketState.OPEN
     assert await payments.unmatched(GUILD) == []
     assert (await wallet.check_ledger(GUILD)).ok
+    # Waiting for its DM, claimed once by whoever tells the buyer.
+    assert [t.id for t in await topups.to_notify()] == [topup.id]
+    assert await asyncio.gather(topups.mark_notified(topup.id), topups.mark_notified(topup.id)) in (
+        [True, False],
+        [False, True],
+    )
+    assert await topups.to_notify() == []
 
 
 async def test_many_top_ups_of_the_same_amount_each_ask_for_a_different_amount(store):
@@ -229,3 +237,18 @@ async def test_a_top_up_whose_credit_died_half_way_is_credited_when_the_bank_rep
         assert retry.json()["results"][0]["status"] == "duplicate"
     assert await wallet.balance(GUILD, BUDI) == topup.amount_due
     assert (await TopUp.get(topup.id)).state is TopUpState.CREDITED
+
+
+async def test_money_credited_to_saldo_can_no_longer_pay_a_ticket(http, store, cipher):
+    """The same rupiah is never both saldo and a ticket's payment."""
+    product = await automatic_product(cipher, items=1)
+    ticket = await tickets.open_ticket(GUILD, product.id, buyer(777, "siti"))
+    money = await IncomingPayment(guild_id=GUILD, amount=ticket.amount_due, source="manual").insert()
+    await topups.credit_payment(GUILD, money.id, by=SELLER, buyer_id=BUDI)
+    # The buyer of the ticket says "I have paid": the credited money does not pay it...
+    assert await payments.verify_automatically(ticket) is False
+    # ...nor can a seller match it to the ticket.
+    with pytest.raises(StoreError):
+        await payments.match_by_seller(money.id, ticket, SELLER)
+    assert (await tickets.get_ticket(ticket.id)).state is TicketState.OPEN
+    assert await wallet.balance(GUILD, BUDI) == ticket.amount_due

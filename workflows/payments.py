@@ -12,6 +12,9 @@ from workflows import outbox, tickets, topups
 from workflows.errors import InvalidInput, NotPermitted, StoreError, TransitionNotAllowed
 from workflows.tickets import TransitionResult
 
+# Money that paid nothing yet: no ticket, no saldo top-up, not credited to anyone's saldo.
+FREE = {"ticket_id": None, "topup_id": None, "credited_to": None}
+
 
 async def claim_incoming_payment(ticket: Ticket) -> PydanticObjectId | None:
     """Atomically bind the oldest unmatched payment of exactly `amount_due` to this ticket.
@@ -28,7 +31,7 @@ async def claim_incoming_payment(ticket: Ticket) -> PydanticObjectId | None:
 
     for candidate in await bound_to(None):
         if await batch.conditional_update(
-            collection, candidate["_id"], {"ticket_id": None}, {"$set": {"ticket_id": ticket.id}}
+            collection, candidate["_id"], FREE, {"$set": {"ticket_id": ticket.id}}
         ):
             return PydanticObjectId(candidate["_id"])
     # Money this ticket already claimed: a check that died before verifying, run again (or a
@@ -98,7 +101,7 @@ async def match_by_seller(
     except Exception:
         raise InvalidInput("no such payment") from None
     claimed = await IncomingPayment.get_pymongo_collection().update_one(
-        {"_id": oid, "guild_id": ticket.guild_id, "ticket_id": None},
+        {"_id": oid, "guild_id": ticket.guild_id, **FREE},
         {"$set": {"ticket_id": ticket.id, "status": "matched"}},
     )
     if claimed.modified_count != 1:

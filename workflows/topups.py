@@ -342,6 +342,29 @@ async def open_topups(guild_id: int, limit: int = 100) -> list[TopUp]:
     )
 
 
+# --- telling the buyer -------------------------------------------------------------------------
+
+
+async def to_notify(limit: int = 100) -> list[TopUp]:
+    """Credited top-ups whose buyer has not been told yet, oldest first (for the DM sender)."""
+    return (
+        await TopUp.find({"state": TopUpState.CREDITED.value, "notified_at": None})
+        .sort("credited_at")
+        .limit(limit)
+        .to_list()
+    )
+
+
+async def mark_notified(topup_id: PydanticObjectId) -> bool:
+    """Record that the buyer was told; True only for the one caller that recorded it, so two
+    senders racing send one DM when each claims before sending."""
+    changed = await TopUp.get_pymongo_collection().update_one(
+        {"_id": topup_id, "state": TopUpState.CREDITED.value, "notified_at": None},
+        {"$set": {"notified_at": utcnow()}},
+    )
+    return changed.modified_count == 1
+
+
 # --- money that paid nothing, credited to saldo -------------------------------------------------
 
 
