@@ -33,7 +33,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from models.store import utcnow
-from models.ticket import Actor
+from models.ticket import Actor, Ticket
 from models.wallet import EntryKind, Wallet, WalletEntry
 from workflows import audit
 from workflows.errors import InsufficientSaldo, InvalidInput, StoreError
@@ -291,7 +291,7 @@ async def adjust(guild_id: int, buyer_id: int, amount: int, *, by: By, reason: s
         guild_id,
         actor_of(by),
         "wallet.adjusted",
-        subject=str(buyer_id),
+        subject=await buyer_name(guild_id, buyer_id),
         subject_id=entry.id,
         before={"balance": entry.balance_after - entry.amount},
         after={"balance": entry.balance_after, "reason": reason},
@@ -323,10 +323,10 @@ async def reverse(guild_id: int, entry_id: PydanticObjectId, *, by: By, reason: 
         guild_id,
         actor_of(by),
         "wallet.reversed",
-        subject=str(original.buyer_id),
+        subject=await buyer_name(guild_id, original.buyer_id),
         subject_id=entry.id,
         before={"balance": entry.balance_after - entry.amount},
-        after={"balance": entry.balance_after, "reason": entry.reason, "reversed": original.ref},
+        after={"balance": entry.balance_after, "reason": entry.reason},
     )
     return entry
 
@@ -362,6 +362,20 @@ async def remember_name(guild_id: int, buyer_id: int, name: str) -> None:
         await Wallet.get_pymongo_collection().update_one(
             {"guild_id": guild_id, "buyer_id": buyer_id}, {"$set": {"buyer_name": name}}
         )
+
+
+async def buyer_name(guild_id: int, buyer_id: int) -> str:
+    """How to name the buyer to a seller: their Discord name as last seen on their wallet or a
+    ticket, else their mention (Discord shows it as the name)."""
+    held = await Wallet.find_one({"guild_id": guild_id, "buyer_id": buyer_id})
+    if held is not None and held.buyer_name:
+        return held.buyer_name
+    raw = await Ticket.get_pymongo_collection().find_one(
+        {"guild_id": guild_id, "buyer_id": buyer_id, "buyer_name": {"$nin": ["", None]}},
+        projection={"buyer_name": 1},
+        sort=[("created_at", -1)],
+    )
+    return raw["buyer_name"] if raw else f"<@{buyer_id}>"
 
 
 async def wallets(guild_id: int, *, query: str = "", limit: int = 50, skip: int = 0) -> list[Wallet]:
