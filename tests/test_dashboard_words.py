@@ -20,6 +20,18 @@ async def test_seller_logs_in(page: Page, shop):
     await page.click("#login")
     await page.click(f"#login-{shop['seller'].id}")
     await expect(page).to_have_url(store_url(shop, "tickets"))
+    await expect(page).to_have_title("Tiket")  # the browser tab in the seller's language too
+
+
+async def test_the_tab_names_the_page_in_the_chosen_language(page: Page, shop):
+    await page.goto(store_url(shop, "products"))
+    await expect(page).to_have_title("Produk")
+    await page.click("#lang-en")
+    await expect(page).to_have_title("Products")
+    await page.goto(store_url(shop, "payment-methods"))
+    await expect(page).to_have_title("Payment methods")
+    await page.click("#lang-id")
+    await expect(page).to_have_title("Metode pembayaran")
 
 
 async def test_auto_close_minus_one_is_refused_in_indonesian_naming_the_field(page: Page, shop):

@@ -112,3 +112,16 @@ def test_an_image_without_a_qr_code_or_a_fake_image_is_refused():
         qris.payload_from_image(b"GIF89a-but-not-really" * 10)
     with pytest.raises(InvalidInput, match=r"CRC|lacks"):
         qris.payload_from_image(qris.qr_png("000201010211" + "6304ABCD"))
+
+
+def test_a_qr_code_that_is_not_a_shops_qris_says_so_in_the_sellers_language():
+    """A well-formed EMV code without a merchant (e.g. another app's QR) is refused with words
+    a seller understands, in Indonesian for an Indonesian store."""
+    body = "000201" + "010211" + "5303360" + "5802ID" + "6304"
+    with pytest.raises(InvalidInput) as refused:
+        qris.check_static(body + qris.crc16(body))
+    assert refused.value.in_locale("id") == (
+        "Kode QRIS: data merchant tidak lengkap (nama, kota, negara, mata uang atau akun); "
+        "tempel seluruh kode QRIS toko Anda, bukan kode QR lain."
+    )
+    assert "merchant's details are incomplete" in refused.value.in_locale("en")

@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 
 from web import exports, live, media, oauth
 from web.database import connected
+from web.i18n import tx
 from web.pages.analytics import AnalyticsState, analytics_page
 from web.pages.audit import AuditState, audit_page
 from web.pages.blacklist import BlacklistState, blacklist_page
@@ -57,28 +58,40 @@ live.serve(app)
 app.register_lifespan_task(connected)
 
 STORE = "/store/[guild]"
-app.add_page(login, route="/login", title="Log in · Discord Store")
-app.add_page(stores, route="/", title="Your stores", on_load=StoresState.load)
-app.add_page(tickets_page, route=f"{STORE}/tickets", title="Tickets", on_load=TicketsState.load)
-app.add_page(ticket_page, route=f"{STORE}/tickets/[ticket]", title="Ticket", on_load=TicketDetailState.load)
-app.add_page(products_page, route=f"{STORE}/products", title="Products", on_load=ProductsState.load)
+app.add_page(login, route="/login", title=tx("login.log_in"))
+app.add_page(stores, route="/", title=tx("stores.title"), on_load=StoresState.load)
+app.add_page(tickets_page, route=f"{STORE}/tickets", title=tx("frame.nav.tickets"), on_load=TicketsState.load)
+app.add_page(
+    ticket_page, route=f"{STORE}/tickets/[ticket]", title=tx("ticket.title"), on_load=TicketDetailState.load
+)
+app.add_page(
+    products_page, route=f"{STORE}/products", title=tx("frame.nav.products"), on_load=ProductsState.load
+)
 app.add_page(
     payment_methods_page,
     route=f"{STORE}/payment-methods",
-    title="Payment methods",
+    title=tx("frame.nav.payment-methods"),
     on_load=PaymentMethodsState.load,
 )
-app.add_page(payments_page, route=f"{STORE}/payments", title="Payments", on_load=PaymentsState.load)
-app.add_page(coupons_page, route=f"{STORE}/coupons", title="Coupons", on_load=CouponsState.load)
-app.add_page(blacklist_page, route=f"{STORE}/blacklist", title="Blacklist", on_load=BlacklistState.load)
-app.add_page(audit_page, route=f"{STORE}/audit", title="Audit log", on_load=AuditState.load)
-app.add_page(panel_page, route=f"{STORE}/panel", title="Panel", on_load=PanelState.load)
-app.add_page(analytics_page, route=f"{STORE}/analytics", title="Analytics", on_load=AnalyticsState.load)
-app.add_page(export_page, route=f"{STORE}/export", title="Export", on_load=ExportState.load)
-app.add_page(settings_page, route=f"{STORE}/settings", title="Settings", on_load=SettingsState.load)
-app.add_page(setup_page, route=f"{STORE}/setup", title="Setup check", on_load=SetupState.load)
-app.add_page(ops_page, route="/ops", title="Ops", on_load=OpsState.load)
-app.add_page(sandbox_page, route="/sandbox", title="Sandbox · Discord", on_load=SandboxState.load)
+app.add_page(
+    payments_page, route=f"{STORE}/payments", title=tx("frame.nav.payments"), on_load=PaymentsState.load
+)
+app.add_page(coupons_page, route=f"{STORE}/coupons", title=tx("frame.nav.coupons"), on_load=CouponsState.load)
+app.add_page(
+    blacklist_page, route=f"{STORE}/blacklist", title=tx("frame.nav.blacklist"), on_load=BlacklistState.load
+)
+app.add_page(audit_page, route=f"{STORE}/audit", title=tx("frame.nav.audit"), on_load=AuditState.load)
+app.add_page(panel_page, route=f"{STORE}/panel", title=tx("frame.nav.panel"), on_load=PanelState.load)
+app.add_page(
+    analytics_page, route=f"{STORE}/analytics", title=tx("frame.nav.analytics"), on_load=AnalyticsState.load
+)
+app.add_page(export_page, route=f"{STORE}/export", title=tx("frame.nav.export"), on_load=ExportState.load)
+app.add_page(
+    settings_page, route=f"{STORE}/settings", title=tx("frame.nav.settings"), on_load=SettingsState.load
+)
+app.add_page(setup_page, route=f"{STORE}/setup", title=tx("frame.nav.setup"), on_load=SetupState.load)
+app.add_page(ops_page, route="/ops", title=tx("frame.nav.ops"), on_load=OpsState.load)
+app.add_page(sandbox_page, route="/sandbox", title=tx("frame.nav.sandbox"), on_load=SandboxState.load)
 # A product's public page (no login): what the panel's "Lihat 3D" button opens.
 app.add_page(
     shop_product_page,

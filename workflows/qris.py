@@ -91,7 +91,7 @@ def check_static(payload: str) -> list[tuple[str, str]]:
     if not tags & MERCHANT_ACCOUNT_TAGS:
         missing.append("merchant account")
     if missing:
-        raise InvalidInput(f"QRIS payload lacks: {', '.join(missing)}")
+        raise InvalidInput(f"QRIS payload lacks: {', '.join(missing)}", key="payment_methods_qris_lacks")
     return objects
 
 
