@@ -29,6 +29,7 @@ from web.pages.shop_product import ShopProductState, shop_product_page
 from web.pages.stores import StoresState, stores
 from web.pages.ticket import TicketDetailState, ticket_page
 from web.pages.tickets import TicketsState, tickets_page
+from web.pages.wallets import WalletsState, wallets_page
 from web.webhooks import ROUTES as WEBHOOK_ROUTES
 
 routes = Starlette(routes=[*oauth.ROUTES, *WEBHOOK_ROUTES, *media.ROUTES])
@@ -68,6 +69,7 @@ app.add_page(
     on_load=PaymentMethodsState.load,
 )
 app.add_page(payments_page, route=f"{STORE}/payments", title="Payments", on_load=PaymentsState.load)
+app.add_page(wallets_page, route=f"{STORE}/wallets", title="Saldo", on_load=WalletsState.load)
 app.add_page(coupons_page, route=f"{STORE}/coupons", title="Coupons", on_load=CouponsState.load)
 app.add_page(blacklist_page, route=f"{STORE}/blacklist", title="Blacklist", on_load=BlacklistState.load)
 app.add_page(audit_page, route=f"{STORE}/audit", title="Audit log", on_load=AuditState.load)
