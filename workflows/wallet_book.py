@@ -68,7 +68,9 @@ async def buyer_names(guild_id: int, buyer_ids: list[int]) -> dict[int, str]:
     names: dict[int, str] = {}
     for collection in (TopUp.get_pymongo_collection(), Ticket.get_pymongo_collection()):
         names.update({k: v for k, v in (await _names_from(collection, guild_id, wanted)).items() if v})
-    kept = Wallet.get_pymongo_collection().find({"guild_id": guild_id, **wanted}, {"buyer_id": 1, "buyer_name": 1})
+    kept = Wallet.get_pymongo_collection().find(
+        {"guild_id": guild_id, **wanted}, {"buyer_id": 1, "buyer_name": 1}
+    )
     names.update({int(w["buyer_id"]): w["buyer_name"] async for w in kept if w.get("buyer_name")})
     return names
 
