@@ -25,6 +25,7 @@ from models.stock_watch import RestockWait, StockWatch
 from models.store import Store
 from models.ticket import Ticket
 from models.ticket_message import TicketMessage
+from models.wallet import Wallet, WalletEntry
 
 DOCUMENTS = [
     Store,
@@ -44,6 +45,8 @@ DOCUMENTS = [
     StockWatch,
     RestockWait,
     RoleGrant,
+    Wallet,
+    WalletEntry,
 ]
 
 

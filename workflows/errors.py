@@ -205,3 +205,29 @@ class NotPermitted(StoreError):
     """The person acting may not do this to this ticket (a buyer pressing Verify)."""
 
     code = "not_permitted"
+
+
+class InsufficientSaldo(StoreError):
+    """The buyer's saldo does not cover a debit; says the balance and the amount asked, as money
+    in the store's currency (`saldo_s1.insufficient` texts)."""
+
+    code = "insufficient_saldo"
+
+    def __init__(self, balance: int, amount: int, currency: str = "IDR") -> None:
+        self.balance, self.amount, self.currency = balance, amount, currency
+        super().__init__(key="saldo_insufficient", balance=balance, amount=amount)
+
+    def _text(self, locale: str, currency: str | None = None) -> str:
+        from workflows.i18n import text
+        from workflows.money import format_amount
+
+        shown = currency or self.currency
+        return text(
+            locale,
+            "saldo_s1.insufficient",
+            balance=format_amount(self.balance, shown),
+            amount=format_amount(self.amount, shown),
+        )
+
+    def in_locale(self, locale: str, currency: str = "IDR") -> str:
+        return self._text(locale, currency)
