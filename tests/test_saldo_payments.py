@@ -16,7 +16,7 @@ from tests.conftest import GUILD
 from tests.helpers import SELLER, automatic_product, buyer
 from tests.waiting import eventually
 from workers.discord import recorded_actions
-from workflows import orders, saldo_payments, tickets, wallet
+from workflows import orders, saldo_payments, stock, tickets, wallet
 from workflows.errors import InsufficientSaldo, NotPermitted
 from workflows.money import format_amount
 from workflows.saldo_payments import SaldoRefused
@@ -30,7 +30,8 @@ async def _top_up(buyer_id: int, amount: int, ref: str = "topup:test") -> None:
 
 
 async def _purchases(buyer_id: int) -> list[WalletEntry]:
-    return await WalletEntry.find({"guild_id": GUILD, "buyer_id": buyer_id, "kind": EntryKind.PURCHASE}).to_list()
+    mine = {"guild_id": GUILD, "buyer_id": buyer_id, "kind": EntryKind.PURCHASE}
+    return await WalletEntry.find(mine).to_list()
 
 
 async def _ledger_is_sound() -> None:
@@ -169,7 +170,8 @@ async def test_a_seller_refunds_part_then_the_rest_and_never_more_than_was_paid(
     refunded = await tickets.get_ticket(ticket.id)
     assert refunded.refunded == ticket.amount_due and saldo_payments.refundable(refunded) == 0
     assert [r.amount for r in refunded.refunds] == [20_000, rest]
-    entries = await WalletEntry.find({"guild_id": GUILD, "kind": EntryKind.REFUND}).sort("created_at").to_list()
+    refunds = {"guild_id": GUILD, "kind": EntryKind.REFUND}
+    entries = await WalletEntry.find(refunds).sort("created_at").to_list()
     assert [e.ref for e in entries] == [f"refund:{ticket.id}:1", f"refund:{ticket.id}:2"]
     assert entries[0].reason == "akun tidak bisa login" and entries[0].by == SELLER.user_id
     story = [c.says for c in tell(refunded, "id")]
@@ -206,7 +208,8 @@ async def test_only_sellers_refund_and_only_paid_tickets(store, cipher):
     ticket = await tickets.open_ticket(GUILD, product.id, BUDI)
     with pytest.raises(SaldoRefused) as unpaid:
         await saldo_payments.refund(ticket.id, 1_000, by=SELLER)
-    assert unpaid.value.in_locale("id") == f"Tiket #{ticket.number} belum dibayar, jadi tidak ada yang bisa dikembalikan."
+    said = unpaid.value.in_locale("id")
+    assert said == f"Tiket #{ticket.number} belum dibayar, jadi tidak ada yang bisa dikembalikan."
     await tickets.verify(ticket.id, SELLER)
     with pytest.raises(NotPermitted):
         await saldo_payments.refund(ticket.id, 1_000, by=BUDI)
@@ -247,6 +250,74 @@ async def test_a_worker_killed_between_the_debit_and_the_delivery_delivers_once_
         assert done.refunded == 0  # and the money stays paid: never both
     spent = sum(-e.amount for e in await _purchases(501))
     assert len(await _purchases(501)) == 2
+    assert await wallet.balance(GUILD, 501) == 200_000 - spent
+    await _ledger_is_sound()
+
+
+async def _closed_and_settled(ticket_id):
+    found = await tickets.get_ticket(ticket_id)
+    return found if found.state is TicketState.CLOSED and not found.outbox else None
+
+
+async def test_a_saldo_ticket_cancelled_before_its_delivery_gives_the_money_back(
+    store, cipher, settings, relay_to_workers, start_worker, aredis
+):
+    product = await automatic_product(cipher, items=1)
+    ns = settings.redis_namespace
+    await _top_up(501, 100_000)
+    ticket = await tickets.open_ticket(GUILD, product.id, BUDI)
+    await saldo_payments.pay(ticket.id, BUDI)  # no worker yet: the delivery waits in its queue
+    await tickets.cancel(ticket.id, SELLER, "stok bermasalah")
+    start_worker()
+
+    async def refunded():
+        return await wallet.balance(GUILD, 501) == 100_000
+
+    await eventually(refunded, "the money back in the buyer's saldo", within=40)
+    done = await eventually(lambda: _closed_and_settled(ticket.id), "the cancel's follow-ups done", within=40)
+    assert done.refunded == ticket.amount_due and done.delivery is None
+    assert [r.reason for r in done.refunds] == ["cancelled before delivery"]
+    actions = await recorded_actions(aredis, ns)
+    assert not [a for a in actions if a["kind"] == "dm" and "pass0" in a["content"]]  # no key…
+    told = [a for a in actions if a["kind"] == "dm" and "saldo" in a["content"]]
+    assert len(told) == 1 and a_refund_notice(told[0]["content"], ticket)  # …the money, and told so
+    assert await stock.counts(product.id) == {"available": 1, "reserved": 0, "delivered": 0}
+    await _ledger_is_sound()
+
+
+def a_refund_notice(content: str, ticket: Ticket) -> bool:
+    amount = format_amount(ticket.amount_due)
+    said = f"Toko Digital: tiket #{ticket.number} dibatalkan dan {amount} sudah dikembalikan ke saldo Anda."
+    return content == said
+
+
+async def test_a_worker_killed_mid_delivery_and_the_ticket_then_cancelled_ends_with_the_key_not_the_money(
+    store, cipher, settings, relay_to_workers, start_worker, aredis
+):
+    product = await automatic_product(cipher, items=2)
+    ns = settings.redis_namespace
+    await _top_up(501, 200_000)
+    for round_number, point in enumerate(("send_dm:before", "send_dm:after")):
+        await aredis.hset(f"{ns}:discord:hold", point, "1")
+        first = start_worker()
+        ticket = await tickets.open_ticket(GUILD, product.id, BUDI)
+        await saldo_payments.pay(ticket.id, BUDI)
+        assert await aredis.blpop(f"{ns}:discord:held", timeout=20) is not None  # the key is leaving
+        first.kill()
+        await aredis.hdel(f"{ns}:discord:hold", point)
+        await tickets.cancel(ticket.id, SELLER, "dibatalkan")
+        start_worker()
+
+        async def delivered_after_all(ticket=ticket):
+            found = await _closed_and_settled(ticket.id)
+            return found if found and found.delivery is not None else None
+
+        done = await eventually(delivered_after_all, f"the key after a kill at {point}", within=90)
+        key = f"pass{round_number}"
+        dms = [a for a in await recorded_actions(aredis, ns) if a["kind"] == "dm" and key in a["content"]]
+        assert len(dms) == 1, point  # the key, once…
+        assert done.refunded == 0 and done.refunds == []  # …and not the money too
+    spent = sum(-e.amount for e in await _purchases(501))
     assert await wallet.balance(GUILD, 501) == 200_000 - spent
     await _ledger_is_sound()
 

@@ -17,12 +17,14 @@ at once conflict on the ticket, and the transaction that retries sees the first 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from beanie import PydanticObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
 
+from models.product import DeliveryMode
+from models.stock_item import StockItem, StockItemStatus
 from models.store import utcnow
 from models.ticket import Actor, HistoryEntry, OutboxEntry, Refund, Ticket, TicketState
 from models.wallet import EntryKind
@@ -41,9 +43,7 @@ SALDO = "Saldo"
 PAID_FROM_SALDO = "paid from saldo"
 REFUND_TRIGGER = "refund"  # the history entry of a refund (not a state change)
 REFUND_REASON_MAX = 500
-
-Result = TypeVar("Result")
-
+CANCELLED_REASON = "cancelled before delivery"
 
 class SaldoRefused(StoreError):
     """Why a ticket was not paid from saldo or not refunded, in the reader's language
@@ -87,14 +87,6 @@ def pay_button(locale: str, ticket: Ticket, balance: int) -> Component:
     """The ticket's "Pay with saldo (Rp 125.000)" button, its label showing the balance."""
     label = text(locale, "saldo_s2.pay_button", balance=format_amount(balance, ticket.currency))
     return components.button(custom_ids.ticket(Action.PAY_SALDO, ticket.id), label, ButtonStyle.PRIMARY)
-
-
-async def _in_transaction(work: Callable[[AsyncClientSession], Awaitable[Result]]) -> Result:
-    """`work(session)` in one MongoDB transaction (the store's MongoDB is a replica set), retried
-    by the driver on a transient conflict (a concurrent write to the same ticket or wallet)."""
-    client = Ticket.get_pymongo_collection().database.client
-    async with client.start_session() as session:
-        return await session.with_transaction(work)
 
 
 async def _read(ticket_id: PydanticObjectId, session: AsyncClientSession) -> Ticket:
@@ -143,10 +135,16 @@ async def pay(ticket_ref: TicketRef, by: Actor) -> TransitionResult:
         return result, [e for e in result.ticket.outbox if e.id not in known]
 
     try:
-        result, effects = await _in_transaction(work)
+        result, effects = await wallet.in_transaction(work)
     except _Moved as moved:
         _check_payable(moved.ticket)  # says why (paid by transfer, cancelled, expired)
         raise SaldoRefused(key="changed") from None
+    except DuplicateKeyError:
+        # A copy of this click committed the same purchase first: it is paid, once.
+        current = await tickets.get_ticket(ticket.id)
+        if not paid_from_saldo(current):
+            raise
+        return TransitionResult(current, applied=False, message="already paid from saldo")
     # Only now, committed: a worker handed the delivery before the commit would find it open.
     await outbox.relay(result.ticket.id, effects)
     return result
@@ -185,74 +183,131 @@ async def refund(ticket_ref: TicketRef, amount: int, *, by: Actor, reason: str =
     ticket = ticket_ref if isinstance(ticket_ref, Ticket) else await tickets.get_ticket(ticket_ref)
 
     async def work(session: AsyncClientSession) -> tuple[Ticket, Refund]:
-        current = await _read(ticket.id, session)
-        if current.verification is None:
-            raise SaldoRefused(key="unpaid", number=current.number)
-        left = refundable(current)
-        if amount > left:
-            raise SaldoRefused(
-                key="too_much",
-                number=current.number,
-                amount=format_amount(amount, current.currency),
-                left=format_amount(left, current.currency),
-            )
-        number = len(current.refunds) + 1
-        entry = await wallet.credit(
-            current.guild_id,
-            current.buyer_id,
-            amount,
-            kind=EntryKind.REFUND,
-            ref=f"refund:{current.id}:{number}",
-            reason=reason or f"#{current.number} {current.product.name}",
-            by=by.user_id,
-            ticket_id=current.id,
-            session=session,
-        )
-        now = utcnow()
-        record = Refund(amount=amount, at=now, by=by, reason=reason, wallet_entry_id=entry.id)
-        story = HistoryEntry(
-            at=now,
-            trigger=REFUND_TRIGGER,
-            source=current.state,
-            dest=current.state,
-            by=by,
-            reason=format_amount(amount, current.currency),
-        )
-        # Not a transition: the state and version stay (a concurrent transition keeps its race).
-        # The filter re-checks what the read saw, so the write can never go past the amount paid.
-        written = await Ticket.get_pymongo_collection().update_one(
-            {
-                "_id": current.id,
-                # A ticket from before refunds has neither field: null matches a missing one.
-                "refunded": current.refunded or {"$in": [0, None]},
-                f"refunds.{number - 1}": {"$exists": False},
-            },
-            {
-                "$inc": {"refunded": amount},
-                "$push": {"refunds": record.model_dump(), "history": story.model_dump()},
-                "$set": {"updated_at": now},
-            },
-            session=session,
-        )
-        if written.matched_count != 1:
-            raise SaldoRefused(key="changed")
-        return current, record
+        return await _refund_in(session, ticket.id, amount, by, reason)
 
-    current, record = await _in_transaction(work)
-    await audit.record(
+    before, record = await wallet.in_transaction(work)
+    await _audit(before, record)
+    return record
+
+
+async def handed_over(ticket: Ticket) -> bool:
+    """Whether a delivery took the ticket's keys off the shelf (`stock.hand_over`, just before
+    sending): then they may be in the buyer's DMs. Never for a manual product (its delivery is
+    the seller's note, not the service)."""
+    if ticket.product.delivery_mode is DeliveryMode.MANUAL:
+        return False
+    taken = await StockItem.find_one({"ticket_id": ticket.id, "status": StockItemStatus.DELIVERED.value})
+    return taken is not None
+
+
+async def refund_cancelled(ticket: Ticket) -> Refund | None:
+    """A ticket paid from saldo was cancelled by a seller (the `refund_saldo` follow-up of the
+    cancel): what is left of its payment goes back to the buyer's saldo, unless its product may
+    have reached the buyer; then the seller decides (the ticket shows whether the delivery was
+    sent, and `refund` is one click). None when nothing was refunded now.
+
+    A delivery marks the ticket's keys delivered (`stock.hand_over`) before it sends anything,
+    and sends nothing once the ticket is no longer paid. So no key of the ticket marked
+    delivered means none was sent, nor ever will be. A manual product's delivery is the
+    seller's note, not the service: refunded unless a delivery was recorded. Run again (a
+    retried message), it finds nothing left to refund. Keys handed over without a recorded
+    delivery are finished by the worker instead (`workers.actors.refund_saldo`)."""
+    if not paid_from_saldo(ticket) or refundable(ticket) == 0 or ticket.delivery is not None:
+        return None
+    if await handed_over(ticket):
+        return None
+    cancel = next((h for h in reversed(ticket.history) if h.trigger == "cancel"), None)
+    by = cancel.by if cancel is not None else Actor.system("cancel")
+
+    async def work(session: AsyncClientSession) -> tuple[Ticket, Refund]:
+        return await _refund_in(session, ticket.id, None, by, CANCELLED_REASON)
+
+    try:
+        before, record = await wallet.in_transaction(work)
+    except SaldoRefused:  # a seller refunded the rest meanwhile: nothing left to give back
+        return None
+    await _audit(before, record)
+    return record
+
+
+async def _refund_in(
+    session: AsyncClientSession, ticket_id: PydanticObjectId, amount: int | None, by: Actor, reason: str
+) -> tuple[Ticket, Refund]:
+    """The refund's three writes in the caller's transaction: the ledger's credit, the ticket's
+    refund record with `refunded` raised, and its history entry. `amount` None: all that is
+    left to refund. Returns the ticket as it was."""
+    current = await _read(ticket_id, session)
+    if current.verification is None:
+        raise SaldoRefused(key="unpaid", number=current.number)
+    left = refundable(current)
+    amount = left if amount is None else amount
+    if amount > left or amount <= 0:
+        raise SaldoRefused(
+            key="too_much",
+            number=current.number,
+            amount=format_amount(amount, current.currency),
+            left=format_amount(left, current.currency),
+        )
+    number = len(current.refunds) + 1
+    entry = await wallet.credit(
         current.guild_id,
-        by,
+        current.buyer_id,
+        amount,
+        kind=EntryKind.REFUND,
+        ref=f"refund:{current.id}:{number}",
+        reason=reason or f"#{current.number} {current.product.name}",
+        by=by if by.kind == "seller" else None,
+        ticket_id=current.id,
+        session=session,
+    )
+    now = utcnow()
+    record = Refund(amount=amount, at=now, by=by, reason=reason, wallet_entry_id=entry.id)
+    story = HistoryEntry(
+        at=now,
+        trigger=REFUND_TRIGGER,
+        source=current.state,
+        dest=current.state,
+        by=by,
+        reason=format_amount(amount, current.currency),
+    )
+    # Not a transition: the state and version stay (a concurrent transition keeps its race).
+    # The filter re-checks what the read saw, so the write can never go past the amount paid.
+    written = await Ticket.get_pymongo_collection().update_one(
+        {
+            "_id": current.id,
+            # A ticket from before refunds has neither field: null matches a missing one.
+            "refunded": current.refunded or {"$in": [0, None]},
+            f"refunds.{number - 1}": {"$exists": False},
+        },
+        {
+            "$inc": {"refunded": amount},
+            "$push": {"refunds": record.model_dump(), "history": story.model_dump()},
+            "$set": {"updated_at": now},
+        },
+        session=session,
+    )
+    if written.matched_count != 1:
+        raise SaldoRefused(key="changed")
+    return current, record
+
+
+async def _audit(before: Ticket, record: Refund) -> None:
+    if record.by.kind != "seller":
+        return
+    after = before.refunded + record.amount
+    await audit.record(
+        before.guild_id,
+        record.by,
         "ticket.refunded",
-        subject=f"#{current.number} {current.product.name}",
-        subject_id=current.id,
-        before={"refunded": format_amount(current.refunded, current.currency)},
+        subject=f"#{before.number} {before.product.name}",
+        subject_id=before.id,
+        before={"refunded": format_amount(before.refunded, before.currency)},
         after={
-            "refunded": format_amount(current.refunded + amount, current.currency),
-            **({"reason": reason} if reason else {}),
+            "refunded": format_amount(after, before.currency),
+            **({"reason": record.reason} if record.reason else {}),
         },
         always=True,
     )
-    return record
 
 
 def refund_values(ticket: Ticket) -> dict[str, Any]:

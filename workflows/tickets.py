@@ -767,6 +767,10 @@ async def _end(
     """Every way into `closed`: the outcome is recorded and the transcript archived."""
     now = now or utcnow()
     effects = [outbox.entry(ActorName.ARCHIVE_TRANSCRIPT)]
+    if trigger == "cancel" and ticket.verification is not None and ticket.verification.wallet_entry_id:
+        # Paid from saldo: the money goes back unless the product may have left (written with
+        # the cancel, so a crash right after it still refunds: `workflows.saldo_payments`).
+        effects.append(outbox.entry(ActorName.REFUND_SALDO))
     if trigger == "close" and ticket.rating is None:
         # The prompt in the ticket's channel goes with the channel: ask the buyer by DM, once.
         effects.append(outbox.entry(ActorName.PROMPT_RATING, by_dm=True))
