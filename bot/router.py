@@ -19,6 +19,7 @@ from bot.buttons import (
     notify,
     paid,
     panel_page,
+    pay_saldo,
     payment_methods,
     rate,
     resend,
@@ -62,6 +63,7 @@ HANDLERS: dict[Action, Handler] = {
     Action.COUPON_CODE: coupon_modal.on_coupon_code,
     Action.ORDERS_PAGE: orders.on_orders_page,
     Action.RESEND: resend.on_resend,
+    Action.PAY_SALDO: pay_saldo.on_pay_saldo,
 }
 assert set(HANDLERS) == set(Action), "every action of the grammar has a handler"
 

@@ -61,6 +61,8 @@ class Action(StrEnum):
     # delivered order (only its buyer may use it: `workflows.orders.request_resend`).
     ORDERS_PAGE = "orders_page"
     RESEND = "resend"
+    # "Pay with saldo" in an unpaid ticket, shown when the buyer's balance covers it (issue 21).
+    PAY_SALDO = "pay_saldo"
 
 
 class InvalidCustomId(ValueError):
@@ -174,6 +176,7 @@ class TicketControl(_Shape):
             Action.COUPON,
             Action.COUPON_CODE,
             Action.RESEND,
+            Action.PAY_SALDO,
         }
     )
     PARSERS: ClassVar[tuple[Callable[[str], object], ...]] = (_ticket_id,)
