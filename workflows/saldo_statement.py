@@ -18,7 +18,7 @@ from beanie import PydanticObjectId
 from models.store import Store
 from models.ticket import Ticket
 from models.wallet import EntryKind, WalletEntry
-from workflows import wallet
+from workflows import saldo_payments, wallet
 from workflows.discord_contract import embeds
 from workflows.discord_contract.embeds import Embed, Field
 from workflows.i18n import text
@@ -72,9 +72,13 @@ def what(entry: WalletEntry, locale: str, numbers: dict[PydanticObjectId, int]) 
         said = text(locale, f"saldo_s3.kind.{kind}_ticket", number=number)
     else:
         said = text(locale, f"saldo_s3.kind.{kind}")
-    if entry.reason:
-        reason = shorten(entry.reason, REASON_SHOWN)
-        said = text(locale, "saldo_s3.with_reason", what=said, reason=reason)
+    reason = entry.reason
+    if number is not None:  # a purchase's reason repeats its number ("#12 Netflix × 1")
+        reason = reason.removeprefix(f"#{number} ")
+    if reason == saldo_payments.CANCELLED_REASON:  # the store's own words, said in the buyer's
+        reason = text(locale, "saldo_s3.cancelled_before_delivery")
+    if reason:
+        said = text(locale, "saldo_s3.with_reason", what=said, reason=shorten(reason, REASON_SHOWN))
     return said
 
 
