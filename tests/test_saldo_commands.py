@@ -147,10 +147,10 @@ async def test_saldo_shows_only_the_callers_balance_and_last_ten_entries_in_the_
 
     english = await eventually(in_english, "/saldo in English", within=30)
     assert english.embeds[0]["description"] == "**Rp 60.000**"
-    assert [LINE.match(line.replace(",", ""))[2] for line in _lines(english)[:2]] == [
-        f"Purchase #{ticket.number}",
-        "Adjustment by the seller: bonus 10",
-    ]
+    first, second = (line.split(" · ") for line in _lines(english)[:2])
+    assert first[:2] == ["−Rp 50.000", f"Purchase #{ticket.number}"]
+    assert second[:2] == ["+Rp 1.000", "Adjustment by the seller: bonus 10"]
+    assert re.fullmatch(r"\d{1,2} \w{3} \d{4}, \d{2}:\d{2} WIB", first[2])
 
 
 async def test_topup_shows_the_exact_amount_and_a_qris_for_it_and_the_buyer_is_told_once_credited(
@@ -203,7 +203,7 @@ async def test_topup_shows_the_exact_amount_and_a_qris_for_it_and_the_buyer_is_t
     # /saldo shows it.
     statement = (await _answer(sandbox, _run(sandbox, world, budi, "saldo"))).embeds[0]
     assert statement["description"] == f"**{due}**"
-    assert LINE.match(statement["fields"][0]["value"])[1:3] == (f"+{due}", "Isi saldo")
+    assert LINE.match(statement["fields"][0]["value"]).group(1, 2) == (f"+{due}", "Isi saldo")
     assert len(await told()) == 1  # told once, however many sweeper passes ran since
 
     # Choosing BCA by name: only BCA's details, and no QRIS.
