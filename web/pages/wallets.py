@@ -18,6 +18,7 @@ from web.components.widgets import Said, both, confirm, data_table, said
 from web.i18n import tx, when
 from web.seller import SellerAccess, SellerState, page_entry, seller_action
 from workflows import money, saldo_statement, wallet, wallet_book
+from workflows.errors import InsufficientSaldo
 
 ADD, TAKE = "add", "take"
 
@@ -144,7 +145,17 @@ class WalletsState(SellerState):
             ) from None
         buyer_id = int(self.chosen_id)
         signed = -amount if self.direction == TAKE else amount
-        entry = await wallet.adjust(checked.guild_id, buyer_id, signed, by=checked.actor, reason=self.reason)
+        try:
+            entry = await wallet.adjust(
+                checked.guild_id, buyer_id, signed, by=checked.actor, reason=self.reason
+            )
+        except InsufficientSaldo as short:  # said to the seller about the buyer, not "your saldo"
+            raise wallet_book.AdjustmentRefused(
+                key="not_enough",
+                name=self.chosen_name,
+                balance=money.format_amount(short.balance, self._currency),
+                amount=money.format_amount(short.amount, self._currency),
+            ) from None
         self._fresh_form()
         await self._reload(checked.guild_id)
         return self._done(
