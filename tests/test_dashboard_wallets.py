@@ -20,7 +20,7 @@ from models.product import DeliveryMode
 from models.ticket import Actor
 from models.wallet import EntryKind
 from tests.conftest import ROOT
-from tests.dashboard_world import GUILD, _choose, snap, store_url
+from tests.dashboard_world import GUILD, snap, store_url
 from workflows import products, saldo_payments, tickets, topups, wallet
 from workflows.money import format_amount
 
@@ -181,7 +181,7 @@ async def test_an_unmatched_transfer_is_credited_to_a_buyers_saldo_in_one_click(
     await page.goto(store_url(shop, "payments"))
     row = page.locator("#incoming tr", has_text="TRSF SARI W")
     await expect(row).to_contain_text("Rp 30.000")
-    await _choose(page, "#incoming button[aria-label='Saldo pembeli']", "sari")
+    await row.get_by_label("Saldo pembeli", exact=True).select_option(label="sari")
     await row.get_by_role("button", name="Kreditkan ke saldo").click()
     await expect(page.locator("#notice")).to_have_text("Rp 30.000 dikreditkan ke saldo sari.")
     await expect(page.locator("#incoming")).not_to_contain_text("TRSF SARI W")

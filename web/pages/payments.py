@@ -147,14 +147,14 @@ def _credit(p: IncomingRow) -> rx.Component:
             rx.cond(
                 p.payer != "",
                 rx.text(p.payer, size="2", weight="bold"),
-                rx.select.root(
-                    rx.select.trigger(
-                        placeholder=tx("payments.choose_buyer"), aria_label=tx("payments.whose")
-                    ),
-                    rx.select.content(
-                        rx.foreach(PaymentsState.buyers, lambda b: rx.select.item(b.name, value=b.id))
-                    ),
+                # A plain <select> beside the ticket picker: its value goes with the form.
+                rx.el.select(
+                    rx.el.option(tx("payments.choose_buyer"), value=""),
+                    rx.foreach(PaymentsState.buyers, lambda b: rx.el.option(b.name, value=b.id)),
                     name="buyer",
+                    aria_label=tx("payments.whose"),
+                    class_name="credit-buyer",
+                    style={"padding": "0.3em", "border_radius": "6px", "border": "1px solid var(--gray-7)"},
                 ),
             ),
             rx.button(tx("payments.credit"), type="submit", size="1", variant="soft", class_name="credit"),
