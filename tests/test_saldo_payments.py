@@ -9,6 +9,7 @@ import asyncio
 import pytest
 
 from models.audit_entry import AuditEntry
+from models.store import Store
 from models.ticket import Ticket, TicketState
 from models.wallet import EntryKind, WalletEntry
 from tests.bot_driver import answered, answers, click, messages, on_sandbox, open_shop, panel_message
@@ -23,6 +24,15 @@ from workflows.saldo_payments import SaldoRefused
 from workflows.ticket_story import tell
 
 BUDI = buyer(501, "budi")
+
+
+@pytest.fixture(autouse=True)
+async def several_tickets_at_once(store):
+    """Budi may hold several tickets and open them back to back (the store's limits are not
+    what these tests are about)."""
+    await Store.get_pymongo_collection().update_one(
+        {"guild_id": GUILD}, {"$set": {"tickets.max_open_tickets_per_buyer": 10, "tickets.cooldown_s": 0}}
+    )
 
 
 async def _top_up(buyer_id: int, amount: int, ref: str = "topup:test") -> None:

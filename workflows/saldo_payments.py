@@ -27,7 +27,7 @@ from models.product import DeliveryMode
 from models.stock_item import StockItem, StockItemStatus
 from models.store import utcnow
 from models.ticket import Actor, HistoryEntry, OutboxEntry, Refund, Ticket, TicketState
-from models.wallet import EntryKind
+from models.wallet import EntryKind, Wallet
 from workflows import audit, outbox, tickets, wallet
 from workflows.discord_contract import components, custom_ids
 from workflows.discord_contract.components import ButtonStyle, Component
@@ -181,6 +181,7 @@ async def refund(ticket_ref: TicketRef, amount: int, *, by: Actor, reason: str =
         raise SaldoRefused(key="amount")
     reason = (reason or "").strip()[:REFUND_REASON_MAX]
     ticket = ticket_ref if isinstance(ticket_ref, Ticket) else await tickets.get_ticket(ticket_ref)
+    await _wallet_exists(ticket)
 
     async def work(session: AsyncClientSession) -> tuple[Ticket, Refund]:
         return await _refund_in(session, ticket.id, amount, by, reason)
@@ -216,6 +217,7 @@ async def refund_cancelled(ticket: Ticket) -> Refund | None:
         return None
     if await handed_over(ticket):
         return None
+    await _wallet_exists(ticket)
     cancel = next((h for h in reversed(ticket.history) if h.trigger == "cancel"), None)
     by = cancel.by if cancel is not None else Actor.system("cancel")
 
@@ -228,6 +230,19 @@ async def refund_cancelled(ticket: Ticket) -> Refund | None:
         return None
     await _audit(before, record)
     return record
+
+
+async def _wallet_exists(ticket: Ticket) -> None:
+    """The buyer's wallet is made (if missing) before a transaction credits it: made inside,
+    after the transaction's first read, the transaction would not see it."""
+    try:
+        await Wallet.get_pymongo_collection().update_one(
+            {"guild_id": ticket.guild_id, "buyer_id": ticket.buyer_id},
+            {"$setOnInsert": {"balance": 0, "buyer_name": ticket.buyer_name, "updated_at": utcnow()}},
+            upsert=True,
+        )
+    except DuplicateKeyError:
+        pass  # made at this moment by someone else: that is all we need
 
 
 async def _refund_in(
