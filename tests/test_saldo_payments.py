@@ -61,12 +61,14 @@ async def test_a_buyer_pays_an_open_ticket_from_saldo_once(store, cipher):
     paid = await saldo_payments.pay(ticket.id, BUDI)
 
     assert paid.applied and paid.ticket.state is TicketState.PAID
-    assert await wallet.balance(GUILD, 501) == 100_000 - ticket.amount_due
+    assert await wallet.balance(GUILD, 501) == 100_000 - ticket.subtotal
     [entry] = await _purchases(501)
-    assert entry.amount == -ticket.amount_due and entry.ref == f"purchase:{ticket.id}"
+    assert entry.amount == -ticket.subtotal and entry.ref == f"purchase:{ticket.id}"
     assert entry.ticket_id == ticket.id
     stored = await tickets.get_ticket(ticket.id)
     assert stored.verification.wallet_entry_id == entry.id
+    # Saldo pays the price: the kode unik only tells bank transfers apart.
+    assert ticket.unique_code > 0 and stored.amount_due == ticket.subtotal == 50_000
     assert [e.actor for e in stored.outbox] == ["deliver_product"]  # delivered as any paid ticket
     # The story and the receipt say how it was paid.
     assert tell(stored, "id")[-1].says == "budi membayar pakai saldo"
@@ -77,7 +79,7 @@ async def test_a_buyer_pays_an_open_ticket_from_saldo_once(store, cipher):
     # Pressed again: the same payment, nothing debited twice.
     again = await saldo_payments.pay(ticket.id, BUDI)
     assert not again.applied and again.ticket.state is TicketState.PAID
-    assert await wallet.balance(GUILD, 501) == 100_000 - ticket.amount_due
+    assert await wallet.balance(GUILD, 501) == 100_000 - ticket.subtotal
     assert len(await _purchases(501)) == 1
     assert not await saldo_payments.can_pay(stored)
     await _ledger_is_sound()
@@ -128,7 +130,7 @@ async def test_one_ticket_paid_twice_at_the_same_moment_is_debited_once(store, c
 
     assert sum(o.applied for o in outcomes) == 1
     assert all(o.ticket.state is TicketState.PAID for o in outcomes)
-    assert await wallet.balance(GUILD, 501) == 200_000 - ticket.amount_due
+    assert await wallet.balance(GUILD, 501) == 200_000 - ticket.subtotal
     assert len(await _purchases(501)) == 1
     await _ledger_is_sound()
 
@@ -285,7 +287,7 @@ async def test_a_saldo_ticket_cancelled_before_its_delivery_gives_the_money_back
 
     await eventually(refunded, "the money back in the buyer's saldo", within=40)
     done = await eventually(lambda: _closed_and_settled(ticket.id), "the cancel's follow-ups done", within=40)
-    assert done.refunded == ticket.amount_due and done.delivery is None
+    assert done.refunded == ticket.subtotal and done.delivery is None
     assert [r.reason for r in done.refunds] == ["cancelled before delivery"]
     actions = await recorded_actions(aredis, ns)
     assert not [a for a in actions if a["kind"] == "dm" and "pass0" in a["content"]]  # no key…
@@ -296,7 +298,7 @@ async def test_a_saldo_ticket_cancelled_before_its_delivery_gives_the_money_back
 
 
 def a_refund_notice(content: str, ticket: Ticket) -> bool:
-    amount = format_amount(ticket.amount_due)
+    amount = format_amount(ticket.subtotal)
     said = f"Toko Digital: tiket #{ticket.number} dibatalkan dan {amount} sudah dikembalikan ke saldo Anda."
     return content == said
 
@@ -369,9 +371,9 @@ async def test_a_buyer_with_saldo_pays_in_the_ticket_with_one_click_and_gets_the
 
     paying = click(sandbox, buyer_user, ticket.channel_id, instructions.id, f"pay_saldo:{ticket.id}")
     await eventually(answered(sandbox, paying), "the buyer's answer")
-    left = 100_000 - ticket.amount_due
+    left = 100_000 - ticket.subtotal
     said = answers(sandbox, paying)[0].content
-    assert said.startswith(f"Dibayar dari saldo Anda: tiket #{ticket.number}, ")
+    assert said.startswith(f"Dibayar dari saldo Anda: tiket #{ticket.number}, Rp 50.000. ")
     assert f"Sisa saldo Anda {format_amount(left)}." in said
     assert paying.response_type is not None and not paying.late  # acknowledged within 3 s
 
@@ -390,6 +392,11 @@ async def test_a_buyer_with_saldo_pays_in_the_ticket_with_one_click_and_gets_the
 
     await eventually(key_in_dms, "the key in the buyer's DMs", within=40)
     assert await wallet.balance(GUILD, buyer_user.id) == left
-    done = await tickets.get_ticket(ticket.id)
-    assert done.state is TicketState.COMPLETED and done.verification.wallet_entry_id is not None
+
+    async def completed():
+        found = await tickets.get_ticket(ticket.id)
+        return found if found.state is TicketState.COMPLETED else None
+
+    done = await eventually(completed, "the ticket completed")
+    assert done.verification.wallet_entry_id is not None
     await _ledger_is_sound()

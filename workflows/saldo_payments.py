@@ -62,7 +62,8 @@ def paid_from_saldo(ticket: Ticket) -> bool:
 
 def refundable(ticket: Ticket) -> int:
     """How much of the ticket's payment can still go back to saldo: what was paid (its amount
-    due, once verified) minus what was refunded already; 0 for an unpaid ticket."""
+    due, once verified; from saldo, without a kode unik) minus what was refunded already; 0
+    for an unpaid ticket."""
     if ticket.verification is None:
         return 0
     return max(0, ticket.amount_due - ticket.refunded)
@@ -78,9 +79,16 @@ async def can_pay(ticket: Ticket, balance: int | None = None) -> bool:
     return covers(ticket, balance)
 
 
+def price(ticket: Ticket) -> int:
+    """What paying `ticket` from saldo costs: its amount due without the kode unik, which only
+    tells bank transfers of the same price apart (a coupon's discount stays in)."""
+    return ticket.amount_due - ticket.unique_code
+
+
 def covers(ticket: Ticket, balance: int) -> bool:
     """`can_pay` with the balance already known (a message drawn without a database read)."""
-    return ticket.state is TicketState.OPEN and ticket.payment_report is None and balance >= ticket.amount_due
+    waiting = ticket.state is TicketState.OPEN and ticket.payment_report is None
+    return waiting and balance >= price(ticket)
 
 
 def pay_button(locale: str, ticket: Ticket, balance: int) -> Component:
@@ -102,11 +110,12 @@ async def _read(ticket_id: PydanticObjectId, session: AsyncClientSession) -> Tic
 async def pay(ticket_ref: TicketRef, by: Actor) -> TransitionResult:
     """The buyer pays their open ticket from their saldo: "Pay with saldo".
 
-    One transaction debits the amount due (InsufficientSaldo, saying the balance, when it does
-    not cover it) and verifies the ticket with that debit; the delivery follows as for any
-    verified ticket. Pressed twice, or after the ticket was paid from saldo already: the same
-    result, debited once (`applied` False the second time). Refused (SaldoRefused) for another
-    buyer, for a ticket no longer waiting for payment, or one whose transfer was reported."""
+    One transaction debits its `price` (InsufficientSaldo, saying the balance, when it does
+    not cover it) and verifies the ticket with that debit, its amount due now that price; the
+    delivery follows as for any verified ticket. Pressed twice, or after the ticket was paid
+    from saldo already: the same result, debited once (`applied` False the second time).
+    Refused (SaldoRefused) for another buyer, for a ticket no longer waiting for payment, or
+    one whose transfer was reported."""
     ticket = ticket_ref if isinstance(ticket_ref, Ticket) else await tickets.get_ticket(ticket_ref)
     if by.kind != "buyer" or by.user_id != ticket.buyer_id:
         raise SaldoRefused(key="not_yours")
@@ -119,7 +128,7 @@ async def pay(ticket_ref: TicketRef, by: Actor) -> TransitionResult:
         entry = await wallet.debit(
             current.guild_id,
             current.buyer_id,
-            current.amount_due,
+            price(current),
             kind=EntryKind.PURCHASE,
             ref=f"purchase:{current.id}",
             reason=f"#{current.number} {current.product.name} × {current.quantity}",
