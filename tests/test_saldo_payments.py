@@ -239,16 +239,16 @@ async def test_a_worker_killed_between_the_debit_and_the_delivery_delivers_once_
     product = await automatic_product(cipher, items=2)
     ns = settings.redis_namespace
     await _top_up(501, 200_000)
+    worker = start_worker()
     # Killed before the DM leaves, then after it left but before the ticket says so.
     for round_number, point in enumerate(("send_dm:before", "send_dm:after")):
         await aredis.hset(f"{ns}:discord:hold", point, "1")
-        first = start_worker()
         ticket = await tickets.open_ticket(GUILD, product.id, BUDI)
         await saldo_payments.pay(ticket.id, BUDI)
         assert await aredis.blpop(f"{ns}:discord:held", timeout=20) is not None  # in the delivery
-        first.kill()
+        worker.kill()
         await aredis.hdel(f"{ns}:discord:hold", point)
-        start_worker()
+        worker = start_worker()
 
         async def completed(ticket=ticket):
             found = await tickets.get_ticket(ticket.id)
@@ -309,20 +309,20 @@ async def test_a_worker_killed_mid_delivery_and_the_ticket_then_cancelled_ends_w
     product = await automatic_product(cipher, items=2)
     ns = settings.redis_namespace
     await _top_up(501, 200_000)
+    worker = start_worker()
     for round_number, point in enumerate(("send_dm:before", "send_dm:after")):
         await aredis.hset(f"{ns}:discord:hold", point, "1")
-        first = start_worker()
         ticket = await tickets.open_ticket(GUILD, product.id, BUDI)
         await saldo_payments.pay(ticket.id, BUDI)
         assert await aredis.blpop(f"{ns}:discord:held", timeout=20) is not None  # the key is leaving
-        first.kill()
+        worker.kill()
         await aredis.hdel(f"{ns}:discord:hold", point)
         await tickets.cancel(ticket.id, SELLER, "dibatalkan")
-        start_worker()
+        worker = start_worker()
 
         async def delivered_after_all(ticket=ticket):
-            found = await _closed_and_settled(ticket.id)
-            return found if found and found.delivery is not None else None
+            found = await tickets.get_ticket(ticket.id)
+            return found if found.state is TicketState.CLOSED and found.delivery is not None else None
 
         done = await eventually(delivered_after_all, f"the key after a kill at {point}", within=90)
         key = f"pass{round_number}"
