@@ -27,7 +27,7 @@ from models.product import DeliveryMode
 from models.stock_item import StockItem, StockItemStatus
 from models.store import utcnow
 from models.ticket import Actor, HistoryEntry, OutboxEntry, Refund, Ticket, TicketState
-from models.wallet import EntryKind
+from models.wallet import EntryKind, Wallet
 from workflows import audit, outbox, tickets, wallet
 from workflows.discord_contract import components, custom_ids
 from workflows.discord_contract.components import ButtonStyle, Component
@@ -62,7 +62,8 @@ def paid_from_saldo(ticket: Ticket) -> bool:
 
 def refundable(ticket: Ticket) -> int:
     """How much of the ticket's payment can still go back to saldo: what was paid (its amount
-    due, once verified) minus what was refunded already; 0 for an unpaid ticket."""
+    due, once verified; from saldo, without a kode unik) minus what was refunded already; 0
+    for an unpaid ticket."""
     if ticket.verification is None:
         return 0
     return max(0, ticket.amount_due - ticket.refunded)
@@ -78,9 +79,16 @@ async def can_pay(ticket: Ticket, balance: int | None = None) -> bool:
     return covers(ticket, balance)
 
 
+def price(ticket: Ticket) -> int:
+    """What paying `ticket` from saldo costs: its amount due without the kode unik, which only
+    tells bank transfers of the same price apart (a coupon's discount stays in)."""
+    return ticket.amount_due - ticket.unique_code
+
+
 def covers(ticket: Ticket, balance: int) -> bool:
     """`can_pay` with the balance already known (a message drawn without a database read)."""
-    return ticket.state is TicketState.OPEN and ticket.payment_report is None and balance >= ticket.amount_due
+    waiting = ticket.state is TicketState.OPEN and ticket.payment_report is None
+    return waiting and balance >= price(ticket)
 
 
 def pay_button(locale: str, ticket: Ticket, balance: int) -> Component:
@@ -102,11 +110,12 @@ async def _read(ticket_id: PydanticObjectId, session: AsyncClientSession) -> Tic
 async def pay(ticket_ref: TicketRef, by: Actor) -> TransitionResult:
     """The buyer pays their open ticket from their saldo: "Pay with saldo".
 
-    One transaction debits the amount due (InsufficientSaldo, saying the balance, when it does
-    not cover it) and verifies the ticket with that debit; the delivery follows as for any
-    verified ticket. Pressed twice, or after the ticket was paid from saldo already: the same
-    result, debited once (`applied` False the second time). Refused (SaldoRefused) for another
-    buyer, for a ticket no longer waiting for payment, or one whose transfer was reported."""
+    One transaction debits its `price` (InsufficientSaldo, saying the balance, when it does
+    not cover it) and verifies the ticket with that debit, its amount due now that price; the
+    delivery follows as for any verified ticket. Pressed twice, or after the ticket was paid
+    from saldo already: the same result, debited once (`applied` False the second time).
+    Refused (SaldoRefused) for another buyer, for a ticket no longer waiting for payment, or
+    one whose transfer was reported."""
     ticket = ticket_ref if isinstance(ticket_ref, Ticket) else await tickets.get_ticket(ticket_ref)
     if by.kind != "buyer" or by.user_id != ticket.buyer_id:
         raise SaldoRefused(key="not_yours")
@@ -119,7 +128,7 @@ async def pay(ticket_ref: TicketRef, by: Actor) -> TransitionResult:
         entry = await wallet.debit(
             current.guild_id,
             current.buyer_id,
-            current.amount_due,
+            price(current),
             kind=EntryKind.PURCHASE,
             ref=f"purchase:{current.id}",
             reason=f"#{current.number} {current.product.name} × {current.quantity}",
@@ -181,6 +190,7 @@ async def refund(ticket_ref: TicketRef, amount: int, *, by: Actor, reason: str =
         raise SaldoRefused(key="amount")
     reason = (reason or "").strip()[:REFUND_REASON_MAX]
     ticket = ticket_ref if isinstance(ticket_ref, Ticket) else await tickets.get_ticket(ticket_ref)
+    await _wallet_exists(ticket)
 
     async def work(session: AsyncClientSession) -> tuple[Ticket, Refund]:
         return await _refund_in(session, ticket.id, amount, by, reason)
@@ -216,6 +226,7 @@ async def refund_cancelled(ticket: Ticket) -> Refund | None:
         return None
     if await handed_over(ticket):
         return None
+    await _wallet_exists(ticket)
     cancel = next((h for h in reversed(ticket.history) if h.trigger == "cancel"), None)
     by = cancel.by if cancel is not None else Actor.system("cancel")
 
@@ -228,6 +239,19 @@ async def refund_cancelled(ticket: Ticket) -> Refund | None:
         return None
     await _audit(before, record)
     return record
+
+
+async def _wallet_exists(ticket: Ticket) -> None:
+    """The buyer's wallet is made (if missing) before a transaction credits it: made inside,
+    after the transaction's first read, the transaction would not see it."""
+    try:
+        await Wallet.get_pymongo_collection().update_one(
+            {"guild_id": ticket.guild_id, "buyer_id": ticket.buyer_id},
+            {"$setOnInsert": {"balance": 0, "buyer_name": ticket.buyer_name, "updated_at": utcnow()}},
+            upsert=True,
+        )
+    except DuplicateKeyError:
+        pass  # made at this moment by someone else: that is all we need
 
 
 async def _refund_in(

@@ -628,12 +628,15 @@ async def verify(
         incoming_payment_id=incoming_payment_id,
         wallet_entry_id=wallet_entry_id,
     )
+    changes: dict[str, Any] = {"verification": verification, "paid_at": now}
+    if wallet_entry_id is not None:  # saldo pays the price: a kode unik only tells transfers apart
+        changes.update(amount_due=ticket.amount_due - ticket.unique_code, unique_code=0)
     result = await _apply(
         ticket,
         "verify",
         by,
         reason or "payment verified",
-        changes={"verification": verification, "paid_at": now},
+        changes=changes,
         effects=[outbox.entry(ActorName.DELIVER_PRODUCT), *_settle_prompt(ticket)],
         consumed=consumed,
         now=now,
