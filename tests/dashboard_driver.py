@@ -4,10 +4,14 @@ from outside the package registries)."""
 
 from __future__ import annotations
 
+import json
 import os
+import random
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -16,7 +20,7 @@ from launcher.embedded import free_port
 from launcher.launch import dashboard_command
 from web.toolchain import ROOT, reflex_env
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "DashboardProcess", "free_port", "log_in"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "DashboardProcess", "free_port", "log_in", "session_port"]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -31,6 +35,49 @@ CHROMIUM_ARGS = [
 ]
 
 
+# The built frontend names the port it talks to (.web/env.json), so one build can serve every
+# browser module of a test run only if they all use one port. It is chosen below the kernel's
+# ephemeral range (32768+), where no outgoing connection can take it between two modules.
+_SESSION_PORT: int | None = None
+_BUILT_HERE: set[int] = set()  # ports this test run built the frontend for
+# The production backend with the frontend already built mounted on it: what `reflex run --env
+# prod --single-port` ends with, without its build (reflex/reflex.py `_run_prod`).
+_SERVE_BUILT = """
+import os, sys
+os.environ["REFLEX_ENV_MODE"] = "prod"
+os.environ["REFLEX_SKIP_COMPILE"] = "true"
+from reflex.utils import exec
+from reflex_base.constants import LogLevel
+exec.run_backend_prod(sys.argv[1], int(sys.argv[2]), LogLevel.WARNING, True)
+"""
+
+
+def session_port() -> int:
+    """The dashboard's port for every browser module of this test run."""
+    global _SESSION_PORT
+    while _SESSION_PORT is None:
+        candidate = random.randrange(20_000, 30_000)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+        _SESSION_PORT = candidate
+    return _SESSION_PORT
+
+
+def _built_for(port: int) -> bool:
+    """Whether .web holds this run's build for `port` (another command may have rebuilt it
+    since, for its own port: test_launcher's `./store run` does)."""
+    web = ROOT / ".web"
+    try:
+        env = json.loads((web / "env.json").read_text())
+    except (OSError, ValueError):
+        return False
+    served = (web / "build" / "client" / "index.html").exists()
+    return port in _BUILT_HERE and served and env.get("PING") == f"http://localhost:{port}/ping"
+
+
 class DashboardProcess:
     """The Reflex app in production mode on one port, as `./store run` starts it.
 
@@ -40,12 +87,16 @@ class DashboardProcess:
       log_path: where its output goes.
     """
 
-    def __init__(self, env: dict[str, str], port: int, log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], port: int, log_path: Path, reuse_build: bool = False) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = log_path
         self._log = log_path.open("wb")
-        command = [*dashboard_command(port), "--backend-host", "127.0.0.1"]
+        self.reused = reuse_build and _built_for(port)
+        if self.reused:  # the frontend this run built for this port: only the backend starts
+            command = [sys.executable, "-c", _SERVE_BUILT, "127.0.0.1", str(port)]
+        else:
+            command = [*dashboard_command(port), "--backend-host", "127.0.0.1"]
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,
@@ -65,6 +116,7 @@ class DashboardProcess:
                 with urllib.request.urlopen(f"{self.url}/ping", timeout=2) as ping:
                     with urllib.request.urlopen(f"{self.url}/login", timeout=5) as page:
                         if ping.status == 200 and page.status == 200:
+                            _BUILT_HERE.add(self.port)
                             return self
             except OSError:
                 pass
