@@ -203,7 +203,9 @@ async def test_a_paid_ticket_is_refunded_in_part_to_saldo_and_analytics_count_sa
     ticket = await tickets.open_ticket(GUILD, joki.id, Actor(kind="buyer", user_id=budi.id, name="budi"))
     before = await wallet.balance(GUILD, budi.id)
     # Budi pays it from his saldo.
-    await saldo_payments.pay(ticket, Actor(kind="buyer", user_id=budi.id, name="budi"))
+    paid = (await saldo_payments.pay(ticket, Actor(kind="buyer", user_id=budi.id, name="budi"))).ticket
+    ticket = await tickets.get_ticket(ticket.id)
+    assert ticket.amount_due == paid.amount_due
     assert await wallet.balance(GUILD, budi.id) == before - ticket.amount_due
 
     await page.goto(f"{store_url(shop, 'tickets')}/{ticket.id}")
