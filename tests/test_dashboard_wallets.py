@@ -171,6 +171,10 @@ async def test_the_seller_finds_a_buyer_adjusts_their_saldo_with_a_reason_and_ex
     await page.goto(store_url(shop, "wallets"))
     await expect(rows).to_have_count(2)
     await page.screenshot(path=str(DOCS / "id-wallets-phone.png"), full_page=True)
+    # On a phone the ledger and the adjustment form fit: only the tables scroll, in their boxes.
+    await _row(page, "budi").locator(".open-ledger").click()
+    await expect(ledger).to_have_count(2)
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
     await page.set_viewport_size({"width": 1280, "height": 900})
 
 

@@ -17,6 +17,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from models.payment_method import PaymentMethod
 from models.store import Store
 from models.topup import TopUp, TopUpState
 from models.wallet import EntryKind
@@ -163,6 +164,12 @@ async def test_topup_shows_the_exact_amount_and_a_qris_for_it_and_the_buyer_is_t
     start_bot()
     await panel_message(sandbox, world)
 
+    # No way to pay yet: said so, nothing asked.
+    methods = PaymentMethod.get_pymongo_collection()
+    await methods.update_many({"guild_id": GUILD}, {"$set": {"active": False}})
+    unpayable = await _answer(sandbox, _run(sandbox, world, budi, "topup", amount=50_000))
+    assert unpayable.content == "Penjual belum mengatur metode pembayaran."
+    await methods.update_many({"guild_id": GUILD}, {"$set": {"active": True}})
     # Out of range: refused in the store's words, nothing asked.
     refused = await _answer(sandbox, _run(sandbox, world, budi, "topup", amount=500))
     assert "Top up harus dari Rp 1.000 sampai Rp 100.000.000" in refused.content

@@ -112,6 +112,9 @@ def register(bot: discord.Bot) -> None:
         await ctx.defer(ephemeral=True)  # only the buyer sees what to pay
         store = await cached_store(ctx.guild_id)
         methods = await _methods(store.guild_id)
+        if not methods:  # nothing to pay with: no top-up is asked for (it would hold an amount)
+            await ctx.followup.send(text(store.locale, "payment.none"), ephemeral=True)
+            return
         chosen = _named(methods, method) if method else None
         if method and chosen is None:
             names = ", ".join(m.provider for m in methods) or "—"
