@@ -17,7 +17,7 @@ from playwright.async_api import Page, expect
 
 from models.incoming_payment import IncomingPayment
 from models.product import DeliveryMode
-from models.ticket import Actor
+from models.ticket import Actor, Ticket
 from models.wallet import EntryKind
 from tests.conftest import ROOT
 from tests.dashboard_world import GUILD, snap, store_url
@@ -272,6 +272,16 @@ async def test_the_saldo_pages_in_english(browser, shop):
         await expect(english.locator("#notice")).to_have_text(
             f"budi's saldo changed by +Rp 5.000; now {now}."
         )
+
+        refunded = await Ticket.find_one({"guild_id": GUILD, "product.name": "Joki Mythic"})
+        await english.goto(f"{store_url(shop, 'tickets')}/{refunded.id}")
+        await expect(english.locator("#ticket-refunded")).to_have_text("Rp 15.000")
+        await expect(english.get_by_text("Refunded to saldo", exact=True)).to_be_visible()
+        await english.click("#action-refund")
+        await expect(english.get_by_role("alertdialog")).to_contain_text(
+            f"Refund ticket #{refunded.number} to budi's saldo?"
+        )
+        await english.click("#refund-keep")
 
         await english.goto(store_url(shop, "payments"))
         await expect(english.locator("#incoming")).to_contain_text("Or to saldo")
