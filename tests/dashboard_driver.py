@@ -4,20 +4,19 @@ from outside the package registries)."""
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 from launcher.embedded import free_port
 from launcher.launch import dashboard_command
+from web import frontend_build
 from web.toolchain import ROOT, reflex_env
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "DashboardProcess", "free_port", "log_in", "session_port"]
@@ -39,17 +38,6 @@ CHROMIUM_ARGS = [
 # browser module of a test run only if they all use one port. It is chosen below the kernel's
 # ephemeral range (32768+), where no outgoing connection can take it between two modules.
 _SESSION_PORT: int | None = None
-_BUILT_HERE: set[int] = set()  # ports this test run built the frontend for
-# The production backend with the frontend already built mounted on it: what `reflex run --env
-# prod --single-port` ends with, without its build (reflex/reflex.py `_run_prod`).
-_SERVE_BUILT = """
-import os, sys
-os.environ["REFLEX_ENV_MODE"] = "prod"
-os.environ["REFLEX_SKIP_COMPILE"] = "true"
-from reflex.utils import exec
-from reflex_base.constants import LogLevel
-exec.run_backend_prod(sys.argv[1], int(sys.argv[2]), LogLevel.WARNING, True)
-"""
 
 
 def session_port() -> int:
@@ -66,18 +54,6 @@ def session_port() -> int:
     return _SESSION_PORT
 
 
-def _built_for(port: int) -> bool:
-    """Whether .web holds this run's build for `port` (another command may have rebuilt it
-    since, for its own port: test_launcher's `./store run` does)."""
-    web = ROOT / ".web"
-    try:
-        env = json.loads((web / "env.json").read_text())
-    except (OSError, ValueError):
-        return False
-    served = (web / "build" / "client" / "index.html").exists()
-    return port in _BUILT_HERE and served and env.get("PING") == f"http://localhost:{port}/ping"
-
-
 class DashboardProcess:
     """The Reflex app in production mode on one port, as `./store run` starts it.
 
@@ -92,9 +68,11 @@ class DashboardProcess:
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = log_path
         self._log = log_path.open("wb")
-        self.reused = reuse_build and _built_for(port)
-        if self.reused:  # the frontend this run built for this port: only the backend starts
-            command = [sys.executable, "-c", _SERVE_BUILT, "127.0.0.1", str(port)]
+        # As `./store run` does: the build on disk when nothing it is made from has changed.
+        self.made_from = frontend_build.fingerprint(port)
+        self.reused = reuse_build and frontend_build.is_current(port)
+        if self.reused:
+            command = frontend_build.serve_command("127.0.0.1", port)
         else:
             command = [*dashboard_command(port), "--backend-host", "127.0.0.1"]
         self.process = subprocess.Popen(
@@ -116,7 +94,8 @@ class DashboardProcess:
                 with urllib.request.urlopen(f"{self.url}/ping", timeout=2) as ping:
                     with urllib.request.urlopen(f"{self.url}/login", timeout=5) as page:
                         if ping.status == 200 and page.status == 200:
-                            _BUILT_HERE.add(self.port)
+                            if not self.reused:
+                                frontend_build.remember(self.port, self.made_from)
                             return self
             except OSError:
                 pass
