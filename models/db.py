@@ -25,6 +25,7 @@ from models.stock_watch import RestockWait, StockWatch
 from models.store import Store
 from models.ticket import Ticket
 from models.ticket_message import TicketMessage
+from models.topup import TopUp
 from models.wallet import Wallet, WalletEntry
 
 DOCUMENTS = [
@@ -47,6 +48,7 @@ DOCUMENTS = [
     RoleGrant,
     Wallet,
     WalletEntry,
+    TopUp,
 ]
 
 

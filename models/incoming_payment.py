@@ -24,12 +24,17 @@ class IncomingPayment(Document):
     # delivered twice is recorded once.
     external_id: str | None = Field(default=None, max_length=200)
     bank: str = Field(default="", max_length=50)
-    # "matched", "unmatched" (no open ticket asks for this amount) or "ambiguous".
+    # "matched", "unmatched" (no open ticket asks for this amount), "ambiguous" or "credited"
+    # (put on a buyer's saldo by a seller, `workflows.topups.credit_payment`).
     status: str = "unmatched"
     # Gateway money for a ticket that could not take it: that ticket's number, and why
     # ("closed", "expired", "cancelled", "paid": keys of the `security.reason` texts).
     ticket_number: int | None = None
     reason: str = Field(default="", max_length=20)
+    # Saldo (issue 21): the top-up this money paid, or the buyer whose saldo it was credited to
+    # (status "credited" when all of it became saldo; an over-payment keeps its ticket).
+    topup_id: PydanticObjectId | None = None
+    credited_to: int | None = None
 
     class Settings:
         name = "incoming_payments"

@@ -90,6 +90,9 @@ class Store(Document):
     # stored encrypted like the gateways' keys (`workflows.payment_secrets`).
     moota_secret: str | None = Field(default=None, min_length=16, max_length=1000)
     gateways: GatewayCredentials = Field(default_factory=lambda: GatewayCredentials())
+    # Saldo (issue 21): money the store cannot use but whose buyer it knows (gateway money for a
+    # closed ticket, an over-payment) goes to that buyer's saldo without a seller's click.
+    auto_credit_overpayments: bool = False
     # Last ticket number handed out; tickets are numbered 1, 2, 3… per guild.
     ticket_counter: int = 0
     created_at: datetime = Field(default_factory=utcnow)

@@ -20,7 +20,8 @@ from models.incoming_payment import IncomingPayment
 from models.payment_method import PaymentKind, PaymentMethod
 from models.store import utcnow
 from models.ticket import Actor, Ticket, TicketState
-from workflows import blacklist, json_body, plain_text, tickets
+from models.topup import TopUp
+from workflows import blacklist, json_body, plain_text, tickets, topups
 from workflows.errors import InvalidInput, StoreError
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class MutationOutcome:
     """What became of one mutation: matched, unmatched, ambiguous, duplicate or debit."""
 
     mutation_id: str
-    status: str  # matched | unmatched | ambiguous | duplicate | debit
+    status: str  # matched | topup | unmatched | ambiguous | duplicate | debit
     ticket_number: int | None = None
 
 
@@ -140,7 +141,16 @@ async def record(guild_id: int, mutation: Mutation) -> MutationOutcome:
         # the Payments page, and the buyer's report is flagged to the sellers (`blacklist`).
         log.info("guild %s: a transfer matches the blacklist; not matched automatically", guild_id)
         candidates = []
-    status = {0: "unmatched", 1: "matched"}.get(len(candidates), "ambiguous")
+    owed = await topups.open_for(guild_id, mutation.amount)  # saldo top-ups asking this amount
+    if (
+        len(owed) == 1
+        and not candidates
+        and await blacklist.flag_transfer(guild_id, owed[0].buyer_id, mutation.description)
+    ):
+        owed = []
+    if owed and not candidates and len(owed) == 1:
+        return await _pay_topup(guild_id, mutation, owed[0])
+    status = {0: "unmatched", 1: "matched"}.get(len(candidates) + len(owed), "ambiguous")
     if status == "ambiguous":  # cannot happen while open amounts are unique; never guess
         log.warning("guild %s: a transfer of %s matches several tickets", guild_id, mutation.amount)
     payment = IncomingPayment(
@@ -157,7 +167,7 @@ async def record(guild_id: int, mutation: Mutation) -> MutationOutcome:
     try:
         await payment.insert()
     except DuplicateKeyError:
-        return MutationOutcome(mutation.mutation_id, "duplicate")
+        return await _duplicate(guild_id, mutation)
     if status != "matched":
         return MutationOutcome(mutation.mutation_id, status)
     ticket = candidates[0]
@@ -176,3 +186,41 @@ async def record(guild_id: int, mutation: Mutation) -> MutationOutcome:
         )
         return MutationOutcome(mutation.mutation_id, "unmatched")
     return MutationOutcome(mutation.mutation_id, "matched", ticket.number)
+
+
+async def _duplicate(guild_id: int, mutation: Mutation) -> MutationOutcome:
+    """The same mutation again: nothing new, except finishing a top-up's credit that the first
+    delivery recorded but did not complete (its process died between the two)."""
+    seen = await IncomingPayment.find_one(
+        {"guild_id": guild_id, "source": SOURCE, "external_id": mutation.mutation_id}
+    )
+    if seen is not None:
+        await topups.finish(seen)
+    return MutationOutcome(mutation.mutation_id, "duplicate")
+
+
+async def _pay_topup(guild_id: int, mutation: Mutation, topup: TopUp) -> MutationOutcome:
+    """The transfer pays a saldo top-up: recorded once, credited once (`workflows.topups`)."""
+    payment = IncomingPayment(
+        guild_id=guild_id,
+        amount=mutation.amount,
+        source=SOURCE,
+        reference=mutation.description,
+        external_id=mutation.mutation_id,
+        bank=mutation.bank,
+        status="matched",
+        received_at=utcnow(),
+        topup_id=topup.id,
+    )
+    try:
+        await payment.insert()
+    except DuplicateKeyError:
+        return await _duplicate(guild_id, mutation)
+    done = await topups.pay_with(topup, payment)
+    if done.topup.incoming_payment_id != payment.id:
+        # Credited a moment ago by other money (a seller's click): this transfer paid nothing.
+        await IncomingPayment.get_pymongo_collection().update_one(
+            {"_id": payment.id}, {"$set": {"status": "unmatched", "topup_id": None}}
+        )
+        return MutationOutcome(mutation.mutation_id, "unmatched")
+    return MutationOutcome(mutation.mutation_id, "topup")

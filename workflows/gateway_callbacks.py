@@ -19,7 +19,8 @@ from pymongo.errors import DuplicateKeyError
 from models.incoming_payment import IncomingPayment
 from models.store import Store, utcnow
 from models.ticket import Actor, Ticket, TicketOutcome, TicketState
-from workflows import json_body, tickets
+from models.topup import TopUp
+from workflows import json_body, tickets, topups
 from workflows.errors import InvalidInput, StoreError, TicketNotFound
 from workflows.i18n import text
 from workflows.money import format_amount
@@ -142,7 +143,8 @@ def xendit(key: str | None, body: bytes, token: str | None) -> Settlement:
 
 @dataclass(frozen=True)
 class Settled:
-    """What a callback did: `result` (verified, kept, duplicate, not_settled) and, when kept,
+    """What a callback did: `result` (verified, topup, credited (to a buyer's saldo), kept,
+    duplicate, not_settled) and, when kept,
     the payment the seller must refund or match (`kept`), to be announced to them once."""
 
     result: str
@@ -179,7 +181,10 @@ async def settle(store: Store, settlement: Settlement) -> Settled:
     try:
         ticket = await tickets.get_ticket(settlement.ticket_ref)
     except TicketNotFound:
-        raise InvalidInput("unknown order") from None
+        topup = await topups.named(store.guild_id, settlement.ticket_ref)
+        if topup is None:
+            raise InvalidInput("unknown order") from None
+        return await _settle_topup(store, settlement, topup)
     if ticket.guild_id != store.guild_id:
         raise InvalidInput("unknown order")
     if settlement.amount != ticket.amount_due or settlement.currency != ticket.currency:
@@ -226,4 +231,43 @@ async def settle(store: Store, settlement: Settlement) -> Settled:
         {"_id": payment.id},
         {"$set": {"status": payment.status, "ticket_id": None, "reason": payment.reason}},
     )
+    if await topups.auto_credit(store, payment) is not None:
+        return Settled("credited")  # the store chose: the buyer's saldo, no seller needed
     return Settled("kept", payment)
+
+
+async def _settle_topup(store: Store, settlement: Settlement, topup: TopUp) -> Settled:
+    """A gateway's money for a saldo top-up (the order id we gave it is the top-up's id): credited
+    once. The same top-up paid twice puts the second payment on the buyer's saldo too: saldo was
+    what they paid for."""
+    if settlement.amount != topup.amount_due or settlement.currency != topup.currency:
+        raise InvalidInput(f"amount {settlement.amount} {settlement.currency} is not what the top-up asks")
+    if not settlement.settled:
+        return Settled("not_settled")
+    payment = IncomingPayment(
+        guild_id=store.guild_id,
+        amount=settlement.amount,
+        source=settlement.source,
+        external_id=settlement.external_id,
+        reference=f"{settlement.source} {settlement.external_id}"[:200],
+        status="matched",
+        topup_id=topup.id,
+        received_at=utcnow(),
+    )
+    try:
+        await payment.insert()
+    except DuplicateKeyError:
+        seen = await IncomingPayment.find_one(
+            {"guild_id": store.guild_id, "source": settlement.source, "external_id": settlement.external_id}
+        )
+        if seen is not None:
+            await topups.finish(seen)
+        return Settled("duplicate")
+    done = await topups.pay_named(topup, payment)
+    if done.topup.incoming_payment_id == payment.id:
+        return Settled("topup")
+    await IncomingPayment.get_pymongo_collection().update_one(
+        {"_id": payment.id}, {"$set": {"status": "unmatched", "topup_id": None, "reason": "paid"}}
+    )
+    await topups.credit_payment(store.guild_id, payment.id, by=None, buyer_id=topup.buyer_id)
+    return Settled("credited")

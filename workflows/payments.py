@@ -6,10 +6,14 @@ from beanie import PydanticObjectId
 
 from models import batch
 from models.incoming_payment import IncomingPayment
+from models.store import Store
 from models.ticket import Actor, Ticket
-from workflows import outbox, tickets
+from workflows import outbox, tickets, topups
 from workflows.errors import InvalidInput, NotPermitted, StoreError, TransitionNotAllowed
 from workflows.tickets import TransitionResult
+
+# Money that paid nothing yet: no ticket, no saldo top-up, not credited to anyone's saldo.
+FREE = {"ticket_id": None, "topup_id": None, "credited_to": None}
 
 
 async def claim_incoming_payment(ticket: Ticket) -> PydanticObjectId | None:
@@ -27,7 +31,7 @@ async def claim_incoming_payment(ticket: Ticket) -> PydanticObjectId | None:
 
     for candidate in await bound_to(None):
         if await batch.conditional_update(
-            collection, candidate["_id"], {"ticket_id": None}, {"$set": {"ticket_id": ticket.id}}
+            collection, candidate["_id"], FREE, {"$set": {"ticket_id": ticket.id}}
         ):
             return PydanticObjectId(candidate["_id"])
     # Money this ticket already claimed: a check that died before verifying, run again (or a
@@ -97,7 +101,7 @@ async def match_by_seller(
     except Exception:
         raise InvalidInput("no such payment") from None
     claimed = await IncomingPayment.get_pymongo_collection().update_one(
-        {"_id": oid, "guild_id": ticket.guild_id, "ticket_id": None},
+        {"_id": oid, "guild_id": ticket.guild_id, **FREE},
         {"$set": {"ticket_id": ticket.id, "status": "matched"}},
     )
     if claimed.modified_count != 1:
@@ -113,4 +117,8 @@ async def match_by_seller(
             {"_id": oid, "ticket_id": ticket.id}, {"$set": {"ticket_id": None, "status": "unmatched"}}
         )
         raise InvalidInput(f"ticket #{ticket.number} cannot be verified now (it is {ticket.state.value})")
+    store = await Store.find_one({"guild_id": ticket.guild_id})
+    payment = await IncomingPayment.get(oid)
+    if store is not None and payment is not None and payment.amount > ticket.amount_due:
+        await topups.auto_credit(store, payment)  # the over-paid part, if the store chose so
     return result

@@ -25,6 +25,7 @@ STORE_FIELDS = {
     "log_channel_id",
     "transcript_channel_id",
     "testimonial_channel_id",
+    "auto_credit_overpayments",
 }
 
 

@@ -46,7 +46,7 @@ from models.ticket import (
     TicketState,
     Verification,
 )
-from workflows import audit, blacklist, buyers, coupons, outbox, plain_text, stock
+from workflows import audit, blacklist, buyers, coupons, outbox, plain_text, stock, topups
 from workflows.actor_names import ActorName
 from workflows.errors import (
     InvalidInput,
@@ -355,6 +355,8 @@ async def _free_unique_codes(guild_id: int, subtotal: int) -> list[int]:
             "amount_due": {"$gt": subtotal, "$lte": subtotal + MAX_CODE},
         },
     )
+    # Open saldo top-ups ask for unique amounts too: a transfer must name one thing to pay.
+    in_use += await topups.amounts_in_use(guild_id, subtotal, subtotal + MAX_CODE)
     return free_codes(subtotal, in_use)
 
 

@@ -66,14 +66,15 @@ class EntryNotFound(StoreError):
         return text(locale, "saldo_s1.refused.no_entry")
 
 
-def _actor(by: By) -> Actor | None:
+def actor_of(by: By) -> Actor | None:
+    """`by` as the audit log names people: a bare Discord id is a seller."""
     if by is None or isinstance(by, Actor):
         return by
     return Actor(kind="seller", user_id=int(by))
 
 
 def _by_id(by: By) -> tuple[int | None, str]:
-    actor = _actor(by)
+    actor = actor_of(by)
     if actor is None:
         return None, ""
     return actor.user_id, actor.name
@@ -101,8 +102,13 @@ async def _ensure_wallet(guild_id: int, buyer_id: int) -> None:
     """The wallet exists (balance 0) before any transaction touches it: an insert racing another
     insert of the same wallet inside two transactions would fail on the unique index instead of
     being retried."""
+    collection = Wallet.get_pymongo_collection()
+    # Looked at first without writing: a caller's transaction may hold this wallet already, and a
+    # write outside it would wait for that transaction (our own) to end.
+    if await collection.find_one({"guild_id": guild_id, "buyer_id": buyer_id}, projection={"_id": 1}):
+        return
     try:
-        await Wallet.get_pymongo_collection().update_one(
+        await collection.update_one(
             {"guild_id": guild_id, "buyer_id": buyer_id},
             {"$setOnInsert": {"balance": 0, "updated_at": utcnow()}},
             upsert=True,
@@ -255,7 +261,7 @@ async def adjust(guild_id: int, buyer_id: int, amount: int, *, by: By, reason: s
     )
     await audit.record(
         guild_id,
-        _actor(by),
+        actor_of(by),
         "wallet.adjusted",
         subject=str(buyer_id),
         subject_id=entry.id,
@@ -287,7 +293,7 @@ async def reverse(guild_id: int, entry_id: PydanticObjectId, *, by: By, reason: 
         return entry  # reversed before: nothing moved now, nothing to log
     await audit.record(
         guild_id,
-        _actor(by),
+        actor_of(by),
         "wallet.reversed",
         subject=str(original.buyer_id),
         subject_id=entry.id,
