@@ -31,7 +31,9 @@ from workflows import outbox
 log = logging.getLogger("bot")
 
 
-def build(data_dir: Path, shards: tuple[int, list[int]] | None = None) -> discord.Bot:
+def build(
+    data_dir: Path, shards: tuple[int, list[int]] | None = None, guild_ready_timeout_s: float = 2.0
+) -> discord.Bot:
     """The bot with its handlers. `shards`: (shards in all, the ones this process runs), from
     `Settings.shard_plan`; each process then gets only its shards' guilds' events (Discord
     sends a guild's events to shard `(guild_id >> 22) % shards`, events/gateway.mdx
@@ -39,10 +41,12 @@ def build(data_dir: Path, shards: tuple[int, list[int]] | None = None) -> discor
     intents = discord.Intents.default()
     intents.message_content = True
     if shards is None:
-        bot: discord.Bot = discord.Bot(intents=intents)
+        bot: discord.Bot = discord.Bot(intents=intents, guild_ready_timeout=guild_ready_timeout_s)
     else:
         count, ids = shards
-        bot = discord.AutoShardedBot(intents=intents, shard_count=count, shard_ids=ids)
+        bot = discord.AutoShardedBot(
+            intents=intents, shard_count=count, shard_ids=ids, guild_ready_timeout=guild_ready_timeout_s
+        )
     bot.add_listener(on_interaction, "on_interaction")
     panel_command.register(bot)
     setup_check_command.register(bot)
@@ -65,7 +69,7 @@ async def run() -> None:
     # and blocking enqueues would delay the 3 s acknowledgements of the clicks behind them.
     plain = Sender.for_redis(settings.redis_url or "", settings.redis_namespace)
     outbox.configure(Sender(plain.broker, AsyncRedis.from_url(settings.redis_url or "")).dispatch)
-    bot = build(settings.data_dir, settings.shard_plan())
+    bot = build(settings.data_dir, settings.shard_plan(), settings.guild_ready_timeout_s)
     if settings.redis_url:  # re-sends per buyer counted where every bot process sees them
         resend.configure(settings.redis_url, settings.redis_namespace)
     # The bot's REST calls draw on the budget its token shares with the workers and the dashboard.

@@ -329,6 +329,7 @@ class Launcher:
         self._wait(component, component.check, 60, "connected to Discord")
 
     def dashboard(self) -> None:
+        from web import frontend_build
         from web.toolchain import prepare_frontend, reflex_env
 
         self.say("preparing the dashboard's frontend (the first time takes a minute or two)")
@@ -337,10 +338,15 @@ class Launcher:
         except Exception as error:
             raise StartFailed(f"dashboard: preparing the frontend failed: {error}") from None
         port = urlparse(self.settings.public_url).port or 3000
-        self.say(f"starting the dashboard (production build) on port {port}")
-        process, path = self._spawn(
-            "dashboard", dashboard_command(port), env=reflex_env(child_env(**self.env))
-        )
+        made_from = frontend_build.fingerprint(port)
+        reuse = frontend_build.is_current(port)
+        if reuse:  # nothing the build is made from changed since the last start
+            self.say(f"starting the dashboard on port {port} (its production build is up to date)")
+            command = frontend_build.serve_command("0.0.0.0", port)
+        else:
+            self.say(f"starting the dashboard (production build) on port {port}")
+            command = dashboard_command(port)
+        process, path = self._spawn("dashboard", command, env=reflex_env(child_env(**self.env)))
         url = f"http://127.0.0.1:{port}"
         component = Component(
             "dashboard",
@@ -353,6 +359,8 @@ class Launcher:
         self._wait(
             component, lambda: _http_ok(f"{url}/ping") and _http_ok(f"{url}/login"), 300, "serving pages"
         )
+        if not reuse:
+            frontend_build.remember(port, made_from)
 
     # --- whole store ---------------------------------------------------------------------------
 

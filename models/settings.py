@@ -60,6 +60,9 @@ class Settings(BaseSettings):
         every seller with a store open it (one-shop installs).
       sandbox_file: set by `./store run` in sandbox mode: the demo Discord's description
         (JSON), which the dashboard's Sandbox page reads.
+      guild_ready_timeout_s: how long the bot waits after Discord's last GUILD_CREATE before
+        it counts itself ready (py-cord's `guild_ready_timeout`, 2 s by default: py-cord always
+        waits this long, so every bot start costs it).
       worker_timeout_ms: how long an idle worker waits on Redis before looking again; sets
         the idle latency of every step of a ticket (100 ms gives ~30 ms p50).
       queue_prefetch: messages a worker process holds ahead per queue (0: Dramatiq's default,
@@ -89,6 +92,7 @@ class Settings(BaseSettings):
     public_url: str = Field(default="http://localhost:3000", pattern=r"^https?://[^\s/]+(/\S*)?$")
     operator_ids: str = Field(default="", pattern=r"^[0-9, ]*$")
     sandbox_file: str = ""
+    guild_ready_timeout_s: float = Field(default=2.0, ge=0, le=60)
     worker_timeout_ms: int = Field(default=100, ge=10, le=60_000)
     queue_prefetch: int = Field(default=8, ge=0, le=1000)
     heartbeat_timeout_ms: int = Field(default=15_000, ge=1_000, le=3_600_000)

@@ -63,6 +63,9 @@ def isolated_settings(
         secret_key=SECRET,
         data_dir=data_dir,
         worker_timeout_ms=50,
+        # The sandbox sends every GUILD_CREATE right after READY; py-cord's 2 s wait for more
+        # would only add 2 s to each of the suite's bot starts.
+        guild_ready_timeout_s=0.2,
         heartbeat_timeout_ms=2_000,
         maintenance_chance=1_000_000,
         sweep_interval_s=0.1,
@@ -135,6 +138,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
         STORE_DISCORD_TOKEN=settings.discord_token.get_secret_value(),
         STORE_DISCORD_API_BASE_URL=settings.discord_api_base_url,
         STORE_WORKER_TIMEOUT_MS=str(settings.worker_timeout_ms),
+        STORE_GUILD_READY_TIMEOUT_S=str(settings.guild_ready_timeout_s),
         STORE_QUEUE_PREFETCH="4",
         PYTHONUNBUFFERED="1",
     )
@@ -182,6 +186,9 @@ class WorkerProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
+    def close_log(self) -> None:
+        self._log.close()
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()  # the main process forwards it to its workers
@@ -205,8 +212,11 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator[object]:
         return worker
 
     yield start
+    # The test is over: nothing watches a graceful stop here, and Dramatiq's takes two seconds
+    # (its worker and log-watcher loops wake once a second). Tests that need one call stop().
     for worker in started:
-        worker.stop()
+        worker.kill()
+        worker.close_log()
 
 
 @pytest.fixture

@@ -5,8 +5,10 @@ from outside the package registries)."""
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import urllib.request
@@ -14,9 +16,10 @@ from pathlib import Path
 
 from launcher.embedded import free_port
 from launcher.launch import dashboard_command
+from web import frontend_build
 from web.toolchain import ROOT, reflex_env
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "DashboardProcess", "free_port", "log_in"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "DashboardProcess", "free_port", "log_in", "session_port"]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -31,6 +34,26 @@ CHROMIUM_ARGS = [
 ]
 
 
+# The built frontend names the port it talks to (.web/env.json), so one build can serve every
+# browser module of a test run only if they all use one port. It is chosen below the kernel's
+# ephemeral range (32768+), where no outgoing connection can take it between two modules.
+_SESSION_PORT: int | None = None
+
+
+def session_port() -> int:
+    """The dashboard's port for every browser module of this test run."""
+    global _SESSION_PORT
+    while _SESSION_PORT is None:
+        candidate = random.randrange(20_000, 30_000)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+        _SESSION_PORT = candidate
+    return _SESSION_PORT
+
+
 class DashboardProcess:
     """The Reflex app in production mode on one port, as `./store run` starts it.
 
@@ -40,12 +63,18 @@ class DashboardProcess:
       log_path: where its output goes.
     """
 
-    def __init__(self, env: dict[str, str], port: int, log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], port: int, log_path: Path, reuse_build: bool = False) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = log_path
         self._log = log_path.open("wb")
-        command = [*dashboard_command(port), "--backend-host", "127.0.0.1"]
+        # As `./store run` does: the build on disk when nothing it is made from has changed.
+        self.made_from = frontend_build.fingerprint(port)
+        self.reused = reuse_build and frontend_build.is_current(port)
+        if self.reused:
+            command = frontend_build.serve_command("127.0.0.1", port)
+        else:
+            command = [*dashboard_command(port), "--backend-host", "127.0.0.1"]
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,
@@ -65,6 +94,8 @@ class DashboardProcess:
                 with urllib.request.urlopen(f"{self.url}/ping", timeout=2) as ping:
                     with urllib.request.urlopen(f"{self.url}/login", timeout=5) as page:
                         if ping.status == 200 and page.status == 200:
+                            if not self.reused:
+                                frontend_build.remember(self.port, self.made_from)
                             return self
             except OSError:
                 pass

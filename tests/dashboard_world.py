@@ -18,7 +18,7 @@ from pymongo import MongoClient
 import models
 from discord_sandbox import DiscordSandbox
 from tests.conftest import ROOT, WorkerProcess, bot_process, isolated_settings, worker_env
-from tests.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, DashboardProcess, free_port
+from tests.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, DashboardProcess, session_port
 from workers.sender import Sender
 from workflows import outbox, products
 from workflows.discord_permissions import REQUIRED
@@ -57,7 +57,7 @@ async def shop(shop_settings, discord, tmp_path_factory):
     """The sandbox guild with its seller, buyer and bot; a second guild the seller is not in;
     the store opened; workers, the bot and the dashboard running."""
     s = discord.server
-    port = free_port()
+    port = session_port()  # one frontend build serves every browser module
 
     def build():
         seller, buyer, stranger = s.add_user("seller"), s.add_user("budi"), s.add_user("eve")
@@ -108,7 +108,7 @@ async def shop(shop_settings, discord, tmp_path_factory):
     worker = WorkerProcess(settings, logs / "worker.log")
     bot_log = (logs / "bot.log").open("wb")
     bot = bot_process(env, bot_log)
-    dashboard = DashboardProcess(env, port, logs / "dashboard.log")
+    dashboard = DashboardProcess(env, port, logs / "dashboard.log", reuse_build=True)
     try:
         dashboard.wait_ready()
         yield {
@@ -123,7 +123,8 @@ async def shop(shop_settings, discord, tmp_path_factory):
         bot.terminate()
         bot.wait(20)
         bot_log.close()
-        worker.stop()
+        worker.kill()  # the module is over: no graceful stop to watch (it costs 2 s)
+        worker.close_log()
         outbox.configure(None)
         await client.close()
 

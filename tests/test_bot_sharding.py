@@ -155,7 +155,8 @@ async def test_two_bot_processes_each_owning_two_of_four_shards_sell_in_their_ow
         async def both_ready():
             return all("in 1 guilds" in log.read_text() for log in logs.values())
 
-        await eventually(four_shards, "four shards connected", within=40)
+        # Discord admits one IDENTIFY per 5 s (max_concurrency 1): four shards take 15 s at least.
+        await eventually(four_shards, "four shards connected", within=120)
         await eventually(both_ready, "both bots ready", within=40)
         assert "shards [0, 1]" in logs["0,1"].read_text() and "shards [2, 3]" in logs["2,3"].read_text()
 

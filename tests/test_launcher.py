@@ -258,6 +258,7 @@ def test_one_command_runs_the_whole_store_in_sandbox_mode_and_stops_cleanly(tmp_
     try:
         out = first.wait_for("Ctrl-C stops everything")
         assert "seeded the demo store" in out
+        assert "starting the dashboard (production build)" in out  # a new port: built
         status = first.status()
         assert set(status) == {"mongodb", "redis", "discord sandbox", "workers", "bot", "dashboard"}
         assert all(row["health"] == "up" for row in status.values()), status
@@ -283,6 +284,8 @@ def test_one_command_runs_the_whole_store_in_sandbox_mode_and_stops_cleanly(tmp_
     try:
         out = second.wait_for("Ctrl-C stops everything")
         assert "the demo store from the last run is still there" in out
+        # Nothing the dashboard is made from changed: its build is served again, not redone.
+        assert "its production build is up to date" in out
         mongo = MongoClient(f"mongodb://127.0.0.1:{ports['mongodb']}/?directConnection=true")
         ticket = mongo["store"]["tickets"].find_one({"_id": __import__("bson").ObjectId(ticket_id)})
         assert ticket is not None and ticket["state"] in ("completed", "closed")

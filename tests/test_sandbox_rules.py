@@ -532,13 +532,19 @@ async def test_junk_at_every_route_is_answered_with_a_4xx_in_json(sandbox, world
     bodies: list[dict[str, Any]] = [
         {"data": b"{oops", "headers": {"Content-Type": "application/json"}},
         {"json": []},
-        {"json": {"type": [], "data": "x", "content": {}, "name": None, "recipient_id": {}}},
-        {"json": {"user_id": "x", "channel_id": [], "message_id": None, "custom_id": 5, "fields": 3}},
+        {
+            "json": {
+                **{"type": [], "data": "x", "content": {}, "name": None, "recipient_id": {}},
+                **{"user_id": "x", "channel_id": [], "message_id": None, "custom_id": 5, "fields": 3},
+            }
+        },
         {"data": b"--x\r\nbroken", "headers": {"Content-Type": "multipart/form-data; boundary=x"}},
         {},
     ]
+    # Five bodies: a message route's bucket allows five requests in five seconds (per channel),
+    # so junk in one channel never waits out a 429; a route without ids is sent its junk once.
     for method, template in routes:
-        for junk in junk_ids:
+        for junk in junk_ids if "{" in template else junk_ids[:1]:
             path = template
             for name in ("channel_id", "guild_id", "message_id", "user_id", "app_id", "interaction_id"):
                 path = path.replace("{" + name + "}", junk)
