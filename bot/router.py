@@ -13,6 +13,7 @@ import discord
 from bot import replies
 from bot.buttons import (
     buy,
+    buy_saldo,
     cancel,
     close,
     coupon,
@@ -64,6 +65,8 @@ HANDLERS: dict[Action, Handler] = {
     Action.ORDERS_PAGE: orders.on_orders_page,
     Action.RESEND: resend.on_resend,
     Action.PAY_SALDO: pay_saldo.on_pay_saldo,
+    Action.BUY_WITH_SALDO: buy_saldo.on_buy_with_saldo,
+    Action.BUY_WITH_TICKET: buy.on_buy_with_ticket,
 }
 assert set(HANDLERS) == set(Action), "every action of the grammar has a handler"
 

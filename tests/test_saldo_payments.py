@@ -12,7 +12,16 @@ from models.audit_entry import AuditEntry
 from models.store import Store
 from models.ticket import Ticket, TicketState
 from models.wallet import EntryKind, WalletEntry
-from tests.bot_driver import answered, answers, click, messages, on_sandbox, open_shop, panel_message
+from tests.bot_driver import (
+    answered,
+    answers,
+    click,
+    messages,
+    on_sandbox,
+    open_shop,
+    panel_message,
+    settled,
+)
 from tests.conftest import GUILD
 from tests.helpers import SELLER, automatic_product, buyer
 from tests.waiting import eventually
@@ -337,26 +346,76 @@ async def test_a_worker_killed_mid_delivery_and_the_ticket_then_cancelled_ends_w
 # --- the Discord side: "Bayar pakai saldo" in the ticket ------------------------------------
 
 
-async def test_a_buyer_with_saldo_pays_in_the_ticket_with_one_click_and_gets_the_key(
+async def _dms_with(sandbox, user, secret):
+    s = sandbox.server
+    return on_sandbox(
+        sandbox,
+        lambda: [
+            m
+            for c in s.channels.values()
+            if c.type == 1 and c.recipient_id == user.id
+            for m in s.messages[c.id].values()
+            if secret in m.content
+        ],
+    )
+
+
+async def test_a_buyer_with_saldo_buys_from_the_panel_at_once_and_in_a_ticket_with_one_click(
     sandbox, world, store, cipher, settings, start_worker, start_bot
 ):
-    await open_shop(sandbox, world, store, settings, cipher)
-    buyer_user = world["buyer"]
-    await _top_up(buyer_user.id, 100_000)
+    _, product = await open_shop(sandbox, world, store, settings, cipher, items=2)
+    budi, shop = world["buyer"], world["shop"].id
+    await _top_up(budi.id, 100_000)
     start_worker()
     start_bot()
     panel = await panel_message(sandbox, world)
-    click(sandbox, buyer_user, world["shop"].id, panel.id, "buy_btn")
+
+    # Buy: Budi's saldo covers the key, so he is asked how to pay.
+    buying = click(sandbox, budi, shop, panel.id, "buy_btn")
+    await eventually(settled(sandbox, buying), "the question how to pay")
+    [choice] = answers(sandbox, buying)
+    assert choice.content == (
+        "Saldo Anda (Rp 100.000) cukup untuk Netflix 1 Bulan (Rp 50.000). Bayar langsung pakai saldo "
+        "dan terima di DM, atau buka tiket untuk bayar dengan cara lain?"
+    )
+    buttons = [c for row in choice.components for c in row["components"]]
+    assert [(b["custom_id"], b["label"]) for b in buttons] == [
+        (f"buy_saldo:{product.id}", "Bayar pakai saldo (Rp 50.000)"),
+        (f"buy_ticket:{product.id}", "Buka tiket"),
+    ]
+
+    # From saldo: paid at once, no ticket channel, the key in his DMs.
+    instant = click(sandbox, budi, shop, choice.id, f"buy_saldo:{product.id}")
+
+    async def bought():
+        [said] = answers(sandbox, buying)
+        return said if said.content.startswith("Dibayar") else None
+
+    said = await eventually(bought, "the answer that it is paid")
+    assert said.content == (
+        "Dibayar dari saldo Anda: pesanan #1 Netflix 1 Bulan, Rp 50.000. Produknya sedang dikirim ke DM "
+        "Anda. Sisa saldo Anda Rp 50.000."
+    )
+    assert said.components == [] and instant.response_type == 7 and not instant.late
+    await eventually(lambda: _dms_with(sandbox, budi, "user0@mail.test:pass0"), "the key in Budi's DMs")
+    first = await Ticket.find_one({"guild_id": GUILD, "number": 1})
+    assert first.channel_id is None and first.verification.wallet_entry_id is not None
+
+    # A ticket instead: its first message offers to pay from saldo (Rp 50.000 left covers it).
+    again = click(sandbox, budi, shop, panel.id, "buy_btn")
+    await eventually(settled(sandbox, again), "the question how to pay, again")
+    [choice] = answers(sandbox, again)
+    click(sandbox, budi, shop, choice.id, f"buy_ticket:{product.id}")
 
     async def opened():
-        found = await Ticket.find_one({"guild_id": GUILD, "channel_id": {"$ne": None}})
+        found = await Ticket.find_one({"guild_id": GUILD, "number": 2})
         return found if found and found.opening and found.opening.instructions_message_id else None
 
     ticket = await eventually(opened, "the ticket's instructions", within=60)
     [instructions] = [m for m in await messages(sandbox, ticket.channel_id) if "paid:" in str(m.components)]
     buttons = instructions.components[0]["components"]
     assert buttons[0]["custom_id"] == f"pay_saldo:{ticket.id}"
-    assert buttons[0]["label"] == "Bayar pakai saldo (Rp 100.000)"
+    assert buttons[0]["label"] == "Bayar pakai saldo (Rp 50.000)"
 
     # Someone else pressing it (a seller in the ticket) pays nothing: only the buyer's saldo pays.
     other = click(sandbox, world["seller"], ticket.channel_id, instructions.id, f"pay_saldo:{ticket.id}")
@@ -364,39 +423,24 @@ async def test_a_buyer_with_saldo_pays_in_the_ticket_with_one_click_and_gets_the
     assert answers(sandbox, other)[0].content == "Hanya pembeli tiket ini yang bisa membayarnya pakai saldo."
 
     # The method menu offers it too (for a buyer who topped up after the ticket opened).
-    methods = click(sandbox, buyer_user, ticket.channel_id, instructions.id, f"methods:{ticket.id}")
+    methods = click(sandbox, budi, ticket.channel_id, instructions.id, f"methods:{ticket.id}")
     await eventually(answered(sandbox, methods), "the payment method menu")
     offered = [c["custom_id"] for row in answers(sandbox, methods)[0].components for c in row["components"]]
     assert f"pay_saldo:{ticket.id}" in offered
 
-    paying = click(sandbox, buyer_user, ticket.channel_id, instructions.id, f"pay_saldo:{ticket.id}")
+    paying = click(sandbox, budi, ticket.channel_id, instructions.id, f"pay_saldo:{ticket.id}")
     await eventually(answered(sandbox, paying), "the buyer's answer")
-    left = 100_000 - ticket.subtotal
-    said = answers(sandbox, paying)[0].content
-    assert said.startswith(f"Dibayar dari saldo Anda: tiket #{ticket.number}, Rp 50.000. ")
-    assert f"Sisa saldo Anda {format_amount(left)}." in said
+    assert answers(sandbox, paying)[0].content == (
+        f"Dibayar dari saldo Anda: tiket #{ticket.number}, Rp 50.000. Sisa saldo Anda Rp 0. "
+        "Pesanan Anda sedang dikirim."
+    )
     assert paying.response_type is not None and not paying.late  # acknowledged within 3 s
-
-    async def key_in_dms():
-        s = sandbox.server
-        return on_sandbox(
-            sandbox,
-            lambda: [
-                m
-                for c in s.channels.values()
-                if c.type == 1 and c.recipient_id == buyer_user.id
-                for m in s.messages[c.id].values()
-                if "user0@mail.test:pass0" in m.content
-            ],
-        )
-
-    await eventually(key_in_dms, "the key in the buyer's DMs", within=40)
-    assert await wallet.balance(GUILD, buyer_user.id) == left
+    await eventually(lambda: _dms_with(sandbox, budi, "user1@mail.test:pass1"), "the second key")
 
     async def completed():
         found = await tickets.get_ticket(ticket.id)
         return found if found.state is TicketState.COMPLETED else None
 
-    done = await eventually(completed, "the ticket completed")
-    assert done.verification.wallet_entry_id is not None
+    await eventually(completed, "the ticket completed")
+    assert await wallet.balance(GUILD, budi.id) == 0
     await _ledger_is_sound()

@@ -188,8 +188,9 @@ async def refund_saldo(ticket: Ticket, outbox_entry_id: str | None = None) -> No
     recorded delivery (a worker killed mid-send, a cancel while the DM was on its way): the
     delivery is finished with its own nonces, so a DM that did leave is not sent twice within
     Discord's nonce window, and recorded on the closed ticket; the money stays paid."""
-    taken = ticket.delivery is None and await saldo_payments.handed_over(ticket)
-    if taken and saldo_payments.paid_from_saldo(ticket):
+    # A seller who gave all the money back already decided: the key is not sent after it.
+    owed = saldo_payments.paid_from_saldo(ticket) and saldo_payments.refundable(ticket) > 0
+    if owed and ticket.delivery is None and await saldo_payments.handed_over(ticket):
         await _finish_cancelled_delivery(ticket)
         return await outbox.consume(ticket.id, outbox_entry_id)
     record = await saldo_payments.refund_cancelled(ticket)
