@@ -18,9 +18,11 @@ from playwright.async_api import Page, expect
 from models.incoming_payment import IncomingPayment
 from models.product import DeliveryMode
 from models.ticket import Actor, Ticket
+from models.topup import TopUp
 from models.wallet import EntryKind
 from tests.conftest import ROOT
 from tests.dashboard_world import GUILD, snap, store_url
+from tests.waiting import eventually
 from workflows import products, saldo_payments, tickets, topups, wallet
 from workflows.money import format_amount
 
@@ -35,6 +37,17 @@ async def _log_in(page: Page, shop) -> None:
     await page.click("#login")
     await page.click(f"#login-{shop['seller'].id}")
     await expect(page).to_have_url(store_url(shop, "tickets"))
+
+
+def _dm_texts(server, user_id: int) -> list[str]:
+    """What the bot sent `user_id` by DM (run on the sandbox's loop)."""
+    return [
+        m.content
+        for c in server.channels.values()
+        if c.type == 1 and c.recipient_id == user_id
+        for m in server.messages.get(c.id, {}).values()
+        if m.author.bot
+    ]
 
 
 def _row(page: Page, name: str):
@@ -178,6 +191,38 @@ async def test_the_seller_finds_a_buyer_adjusts_their_saldo_with_a_reason_and_ex
     await page.set_viewport_size({"width": 1280, "height": 900})
 
 
+async def test_a_top_up_seen_in_the_bank_is_credited_from_the_saldo_page_and_the_buyer_is_told(
+    page: Page, shop
+):
+    budi = shop["buyer"]
+    before = await wallet.balance(GUILD, budi.id)
+    topup = await topups.request(await products.get_store(GUILD), budi.id, 20_000, buyer_name="budi")
+    due = format_amount(topup.amount_due)
+    await page.goto(store_url(shop, "wallets"))
+    waiting = page.locator("#topups-waiting tr[data-topup='budi']")
+    await expect(waiting).to_contain_text(due)
+    await expect(page.get_by_role("heading", name="Isi saldo menunggu pembayaran")).to_be_visible()
+    await waiting.locator(".topup-received").click()
+    await expect(page.get_by_role("alertdialog")).to_contain_text(f"Kreditkan {due} ke saldo budi?")
+    await page.click(".confirm-received")
+    await expect(page.locator("#notice")).to_have_text(f"{due} masuk ke saldo budi.")
+    await expect(page.locator("#topups-waiting")).to_have_count(0)
+    now = format_amount(before + topup.amount_due)
+    await expect(_row(page, "budi")).to_contain_text(now)
+
+    # The worker tells budi by DM, in the store's language.
+    sandbox = shop["sandbox"]
+
+    async def told():
+        return [
+            m
+            for m in sandbox.call(lambda: _dm_texts(sandbox.server, budi.id))
+            if m == f"💰 Isi saldo {due} di Toko Budi sudah masuk. Saldo Anda sekarang {now}."
+        ]
+
+    assert len(await eventually(told, "budi's DM about his top-up", within=30)) == 1
+
+
 async def test_an_unmatched_transfer_is_credited_to_a_buyers_saldo_in_one_click(page: Page, shop):
     await IncomingPayment(
         guild_id=GUILD, amount=30_000, source="moota", bank="BCA", reference="TRSF SARI W", external_id="w-1"
@@ -243,7 +288,11 @@ async def test_a_paid_ticket_is_refunded_in_part_to_saldo_and_analytics_count_sa
     await expect(page.locator("#figure-saldo_sales")).to_have_text(
         f"1 penjualan · {format_amount(ticket.amount_due)}"
     )
-    await expect(page.locator("#figure-saldo_topups")).to_have_text(re.compile(r"^Rp 100\.\d{3}$"))
+    credited = await TopUp.find({"guild_id": GUILD, "state": "credited"}).to_list()
+    assert len(credited) == 2
+    await expect(page.locator("#figure-saldo_topups")).to_have_text(
+        format_amount(sum(t.amount_due for t in credited))
+    )
 
 
 async def test_the_saldo_pages_in_english(browser, shop):

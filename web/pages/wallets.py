@@ -1,7 +1,10 @@
 """/store/<guild>/wallets: the buyers' saldo (issue 21, item 5). A seller sees every buyer's
 balance by name (richest first) and searches them; opens one buyer's ledger; adds to or takes
 from a balance with a reason the buyer will read on `/saldo` (after confirming); and downloads
-the ledger as CSV, one buyer's or the whole store's.
+the ledger as CSV, one buyer's or the whole store's. Top-ups waiting for their money are listed
+too: a seller who sees the transfer in their bank's app credits it here (once, however often
+pressed: `topups.verify_by_seller`), which is how a store without a bank-mutation service
+credits top-ups at all.
 
 The balances and entries are the ledger's (`workflows.wallet`), read again after every action;
 nothing here keeps money in the page's state."""
@@ -17,7 +20,7 @@ from web.components.frame import frame
 from web.components.widgets import Said, both, confirm, data_table, said
 from web.i18n import tx, when
 from web.seller import SellerAccess, SellerState, page_entry, seller_action
-from workflows import money, saldo_statement, wallet, wallet_book
+from workflows import money, saldo_statement, topups, wallet, wallet_book
 from workflows.errors import InsufficientSaldo
 
 ADD, TAKE = "add", "take"
@@ -45,8 +48,20 @@ class EntryRow:
     by: str = ""
 
 
+@dataclasses.dataclass
+class TopUpRow:
+    """A top-up waiting for its money."""
+
+    id: str = ""
+    buyer: str = ""
+    amount: str = ""  # the exact amount to arrive, kode unik included
+    asked: Said = dataclasses.field(default_factory=Said)
+    until: Said = dataclasses.field(default_factory=Said)
+
+
 class WalletsState(SellerState):
     rows: list[WalletRow] = []
+    waiting: list[TopUpRow] = []
     query: str = ""
     chosen_id: str = ""
     chosen_name: str = ""
@@ -73,6 +88,16 @@ class WalletsState(SellerState):
         )
 
     async def _reload(self, guild_id: int) -> None:
+        self.waiting = [
+            TopUpRow(
+                id=str(t.id),
+                buyer=t.buyer_name or self._name(t.buyer_id, ""),
+                amount=money.format_amount(t.amount_due, t.currency),
+                asked=both(lambda lang, t=t: when(t.created_at, lang)),
+                until=both(lambda lang, t=t: when(t.expires_at, lang)),
+            )
+            for t in await topups.open_topups(guild_id)
+        ]
         found = await wallet_book.named_wallets(guild_id, self.query)
         self.rows = [
             WalletRow(
@@ -168,6 +193,20 @@ class WalletsState(SellerState):
         )
 
     @seller_action
+    async def received(self, checked: SellerAccess, topup_id: str):
+        """The seller saw this top-up's money arrive: it goes on the buyer's saldo, once."""
+        done = await topups.verify_by_seller(checked.guild_id, topup_id, checked.actor)
+        await self._reload(checked.guild_id)
+        t = done.topup
+        return self._done(
+            self._say(
+                "wallets.topup_credited",
+                amount=money.format_amount(t.amount_due, t.currency),
+                name=t.buyer_name or self._name(t.buyer_id, ""),
+            )
+        )
+
+    @seller_action
     async def export(self, checked: SellerAccess, whose: str):
         """The ledger as CSV: `whose` a buyer's id, or "all" for every wallet of the store."""
         buyer_id = int(whose) if whose.isdigit() else None
@@ -229,6 +268,48 @@ def _wallet_row(r: WalletRow) -> rx.Component:
             )
         ),
         custom_attrs={"data-buyer": r.name},
+    )
+
+
+def _topup_row(t: TopUpRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(t.buyer, weight="bold")),
+        rx.table.cell(t.amount, white_space="nowrap"),
+        rx.table.cell(said(t.asked), white_space="nowrap"),
+        rx.table.cell(said(t.until), white_space="nowrap"),
+        rx.table.cell(
+            confirm(
+                rx.button(tx("wallets.received"), size="1", variant="soft", class_name="topup-received"),
+                tx("wallets.received_question", amount=t.amount, name=t.buyer),
+                tx("wallets.received_detail"),
+                rx.button(
+                    tx("wallets.received_yes"),
+                    on_click=WalletsState.received(t.id),
+                    class_name="confirm-received",
+                ),
+                tx("wallets.keep"),
+            )
+        ),
+        custom_attrs={"data-topup": t.buyer},
+    )
+
+
+def _waiting() -> rx.Component:
+    """Top-ups whose money has not been seen yet; shown only when there are some."""
+    return rx.cond(
+        WalletsState.waiting.length() > 0,
+        rx.vstack(
+            rx.heading(tx("wallets.waiting_title"), size="4"),
+            rx.text(tx("wallets.waiting_intro"), color_scheme="gray", size="2"),
+            data_table(
+                [tx(f"wallets.column.{c}") for c in ("buyer", "due", "asked", "until", "actions")],
+                WalletsState.waiting,
+                _topup_row,
+                "topups-waiting",
+            ),
+            width="100%",
+            spacing="2",
+        ),
     )
 
 
@@ -352,5 +433,6 @@ def wallets_page() -> rx.Component:
             ),
             rx.text(tx("wallets.none"), color_scheme="gray", id="wallets-none"),
         ),
+        _waiting(),
         rx.cond(WalletsState.chosen_id != "", _ledger()),
     )
