@@ -27,7 +27,7 @@ from tests.helpers import SELLER, buyer
 from tests.test_qris import static_payload
 from tests.waiting import eventually
 from web.webhooks import webhooks
-from workflows import payment_methods, payment_secrets, qris, tickets, wallet
+from workflows import payment_methods, payment_secrets, qris, saldo_payments, saldo_statement, tickets, wallet
 from workflows.money import format_amount
 
 MOOTA = "moota-secret-0123456789"
@@ -103,9 +103,7 @@ async def test_saldo_shows_only_the_callers_balance_and_last_ten_entries_in_the_
     for n in range(10):
         await wallet.adjust(GUILD, budi.id, 1_000, by=SELLER, reason=f"bonus {n + 1}")
     ticket = await tickets.open_ticket(GUILD, product.id, buyer(budi.id, "budi"))
-    await wallet.debit(
-        GUILD, budi.id, 50_000, kind=EntryKind.PURCHASE, ref=f"purchase:{ticket.id}", ticket_id=ticket.id
-    )
+    await saldo_payments.pay(ticket, buyer(budi.id, "budi"))  # "Bayar pakai saldo"
     await wallet.credit(GUILD, eve.id, 5_000, kind=EntryKind.TOPUP, ref="topup:eve")
     start_worker()
     start_bot()
@@ -122,7 +120,7 @@ async def test_saldo_shows_only_the_callers_balance_and_last_ten_entries_in_the_
     parsed = [LINE.match(line) for line in lines]
     assert all(parsed), lines
     assert [(m[1], m[2]) for m in parsed[:3]] == [
-        ("−Rp 50.000", f"Pembelian #{ticket.number}"),
+        ("−Rp 50.000", f"Pembelian #{ticket.number}: Netflix 1 Bulan × 1"),
         ("+Rp 1.000", "Penyesuaian oleh penjual: bonus 10"),
         ("+Rp 1.000", "Penyesuaian oleh penjual: bonus 9"),
     ]
@@ -149,7 +147,7 @@ async def test_saldo_shows_only_the_callers_balance_and_last_ten_entries_in_the_
     english = await eventually(in_english, "/saldo in English", within=30)
     assert english.embeds[0]["description"] == "**Rp 60.000**"
     first, second = (line.split(" · ") for line in _lines(english)[:2])
-    assert first[:2] == ["−Rp 50.000", f"Purchase #{ticket.number}"]
+    assert first[:2] == ["−Rp 50.000", f"Purchase #{ticket.number}: Netflix 1 Bulan × 1"]
     assert second[:2] == ["+Rp 1.000", "Adjustment by the seller: bonus 10"]
     assert re.fullmatch(r"\d{1,2} \w{3} \d{4}, \d{2}:\d{2} WIB", first[2])
 
@@ -217,3 +215,16 @@ async def test_topup_shows_the_exact_amount_and_a_qris_for_it_and_the_buyer_is_t
     bca = await _answer(sandbox, _run(sandbox, world, budi, "topup", amount=20_000, method="bca"))
     assert "**BCA** 1234567890" in bca.embeds[0]["description"]
     assert "QRIS" not in bca.embeds[0]["description"] and not bca.attachments
+
+
+async def test_a_refund_of_a_ticket_cancelled_before_delivery_is_said_in_the_buyers_language(store):
+    refund = await wallet.credit(
+        GUILD,
+        501,
+        40_000,
+        kind=EntryKind.REFUND,
+        ref="refund:x:1",
+        reason=saldo_payments.CANCELLED_REASON,  # written by the store itself, in English
+    )
+    assert saldo_statement.what(refund, "id", {}) == "Pengembalian dana: dibatalkan sebelum dikirim"
+    assert saldo_statement.what(refund, "en", {}) == "Refund: cancelled before delivery"
