@@ -6,6 +6,7 @@ the worker tells the buyer by DM, once."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import hmac
 import io
@@ -27,7 +28,16 @@ from tests.helpers import SELLER, buyer
 from tests.test_qris import static_payload
 from tests.waiting import eventually
 from web.webhooks import webhooks
-from workflows import payment_methods, payment_secrets, qris, saldo_payments, saldo_statement, tickets, wallet
+from workflows import (
+    payment_methods,
+    payment_secrets,
+    qris,
+    saldo_payments,
+    saldo_statement,
+    tickets,
+    wallet,
+    wallet_book,
+)
 from workflows.money import format_amount
 
 MOOTA = "moota-secret-0123456789"
@@ -228,3 +238,18 @@ async def test_a_refund_of_a_ticket_cancelled_before_delivery_is_said_in_the_buy
     )
     assert saldo_statement.what(refund, "id", {}) == "Pengembalian dana: dibatalkan sebelum dikirim"
     assert saldo_statement.what(refund, "en", {}) == "Refund: cancelled before delivery"
+
+
+async def test_the_ledger_csv_never_hands_a_spreadsheet_a_formula(store):
+    """A buyer chooses their own Discord name: one written as a formula stays text in the sheet."""
+    entry = await wallet.adjust(GUILD, 501, 1_000, by=SELLER, reason="=1+1")
+    written = wallet_book.ledger_csv([entry], {501: '=HYPERLINK("http://evil.test","klik")'})
+    [row] = list(csv.DictReader(io.StringIO(written)))
+    assert row["buyer"] == '\'=HYPERLINK("http://evil.test","klik")'
+    assert row["reason"] == "'=1+1"
+    assert (row["kind"], row["amount"], row["balance_after"], row["by"]) == (
+        "adjustment",
+        "1000",
+        "1000",
+        "seller",
+    )
