@@ -35,6 +35,7 @@ from workflows import (
     saldo_payments,
     saldo_statement,
     tickets,
+    topups,
     wallet,
     wallet_book,
 )
@@ -225,6 +226,30 @@ async def test_topup_shows_the_exact_amount_and_a_qris_for_it_and_the_buyer_is_t
     bca = await _answer(sandbox, _run(sandbox, world, budi, "topup", amount=20_000, method="bca"))
     assert "**BCA** 1234567890" in bca.embeds[0]["description"]
     assert "QRIS" not in bca.embeds[0]["description"] and not bca.attachments
+
+    # In English once the store speaks English: the request, and the DM when it is credited.
+    await Store.get_pymongo_collection().update_one({"guild_id": GUILD}, {"$set": {"locale": "en"}})
+
+    async def in_english():
+        answer = await _answer(sandbox, _run(sandbox, world, budi, "topup", amount=30_000, method="bca"))
+        return answer if answer.embeds[0]["title"].startswith("Top up: pay exactly Rp 30.") else None
+
+    english = (await eventually(in_english, "/topup in English", within=30)).embeds[0]
+    latest = await TopUp.find({"guild_id": GUILD, "buyer_id": budi.id}).sort("-created_at").first_or_none()
+    due30 = format_amount(latest.amount_due)
+    assert english["title"] == f"Top up: pay exactly {due30}"
+    assert f"We will tell you by DM as soon as {due30} is on your saldo." in english["description"]
+    await topups.verify_by_seller(GUILD, latest.id, SELLER)
+    balance = format_amount(await wallet.balance(GUILD, budi.id))
+
+    async def told_in_english():
+        return [m for m in _dms(sandbox, budi) if m.content.startswith(f"💰 Your top-up of {due30}")]
+
+    [dm_en] = await eventually(told_in_english, "budi's DM in English", within=30)
+    assert (
+        dm_en.content
+        == f"💰 Your top-up of {due30} at Toko Digital has arrived. Your saldo is now {balance}."
+    )
 
 
 async def test_a_refund_of_a_ticket_cancelled_before_delivery_is_said_in_the_buyers_language(store):

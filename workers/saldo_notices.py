@@ -20,7 +20,7 @@ from workers.runtime import Runtime
 from workflows import topups
 from workflows.i18n import text
 from workflows.money import format_amount
-from workflows.products import cached_store
+from workflows.products import get_store
 
 log = logging.getLogger(__name__)
 PER_PASS = 20  # DMs a pass sends at most: a burst of top-ups is told over a few passes
@@ -33,7 +33,7 @@ def nonce(topup: TopUp) -> str:
 
 async def credited_text(topup: TopUp) -> str:
     """The DM, in the store's language: how much arrived and the saldo now."""
-    store = await cached_store(topup.guild_id)
+    store = await get_store(topup.guild_id)  # fresh: a DM per top-up, in the language set now
     entry = await WalletEntry.get(topup.entry_id) if topup.entry_id is not None else None
     amount = entry.amount if entry is not None else topup.amount_due
     values = {"store": store.name, "amount": format_amount(amount, topup.currency)}
