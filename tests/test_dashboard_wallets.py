@@ -21,7 +21,7 @@ from models.ticket import Actor, Ticket
 from models.topup import TopUp
 from models.wallet import EntryKind
 from tests.conftest import ROOT
-from tests.dashboard_world import GUILD, snap, store_url
+from tests.dashboard_world import GUILD, OTHER_GUILD, snap, store_url
 from tests.waiting import eventually
 from workflows import products, saldo_payments, tickets, topups, wallet
 from workflows.money import format_amount
@@ -293,6 +293,14 @@ async def test_a_paid_ticket_is_refunded_in_part_to_saldo_and_analytics_count_sa
     await expect(page.locator("#figure-saldo_topups")).to_have_text(
         format_amount(sum(t.amount_due for t in credited))
     )
+
+
+async def test_another_stores_saldo_is_refused(page: Page, shop):
+    await wallet.credit(OTHER_GUILD, 777, 99_000, kind=EntryKind.TOPUP, ref="topup:other")
+    await page.goto(f"{shop['url']}/store/{OTHER_GUILD}/wallets")
+    await expect(page.locator("#refusal")).to_be_visible()
+    await expect(page.locator("#wallets")).to_have_count(0)
+    await expect(page.get_by_text("Rp 99.000")).to_have_count(0)
 
 
 async def test_the_saldo_pages_in_english(browser, shop):
