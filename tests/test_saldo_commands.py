@@ -227,6 +227,14 @@ async def test_topup_shows_the_exact_amount_and_a_qris_for_it_and_the_buyer_is_t
     assert "**BCA** 1234567890" in bca.embeds[0]["description"]
     assert "QRIS" not in bca.embeds[0]["description"] and not bca.attachments
 
+    # /saldo reminds budi of the top-up still waiting for his transfer, with its exact amount.
+    [waiting] = await TopUp.find({"guild_id": GUILD, "buyer_id": budi.id, "state": "open"}).to_list()
+    reminded = (await _answer(sandbox, _run(sandbox, world, budi, "saldo"))).embeds[0]
+    assert reminded["fields"][1]["name"] == "Isi saldo menunggu pembayaran Anda"
+    assert reminded["fields"][1]["value"].startswith(
+        f"Bayar tepat {format_amount(waiting.amount_due)} sebelum "
+    )
+
     # In English once the store speaks English: the request, and the DM when it is credited.
     await Store.get_pymongo_collection().update_one({"guild_id": GUILD}, {"$set": {"locale": "en"}})
 

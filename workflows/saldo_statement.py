@@ -11,14 +11,16 @@ because it is the buyer's only explanation of an adjustment.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from beanie import PydanticObjectId
 
-from models.store import Store
+from models.store import Store, utcnow
 from models.ticket import Ticket
+from models.topup import TopUp, TopUpState
 from models.wallet import EntryKind, WalletEntry
-from workflows import saldo_payments, wallet
+from workflows import saldo_payments, topups, wallet
 from workflows.discord_contract import embeds
 from workflows.discord_contract.embeds import Embed, Field
 from workflows.i18n import text
@@ -30,6 +32,7 @@ SHOWN_ENTRIES = 10  # "the last 10 entries" (issue 21, item 5)
 # A field value holds 1,024 characters (resources/message.mdx "Embed Limits"): ten lines of about
 # 50 characters plus a reason each; a longer reason is cut so the tenth entry is still shown.
 REASON_SHOWN = 40
+WAITING_SHOWN = 5  # open top-ups listed under the entries
 SALDO_COLOUR = 0x5865F2
 
 
@@ -40,6 +43,7 @@ class Statement:
     balance: int
     entries: list[WalletEntry]
     ticket_numbers: dict[PydanticObjectId, int]  # ticket id → its number, for "Pembelian #12"
+    waiting: list[TopUp] = field(default_factory=list)  # top-ups asked for, money not seen yet
 
 
 async def ticket_numbers(entries: Iterable[WalletEntry]) -> dict[PydanticObjectId, int]:
@@ -55,7 +59,17 @@ async def statement_of(guild_id: int, buyer_id: int, limit: int = SHOWN_ENTRIES)
     """`buyer_id`'s balance and newest `limit` entries in the store of `guild_id`; only this
     buyer's wallet is read."""
     shown = await wallet.entries(guild_id, buyer_id, limit=limit)
-    return Statement(await wallet.balance(guild_id, buyer_id), shown, await ticket_numbers(shown))
+    now = utcnow()
+    waiting = [
+        t
+        for t in await topups.for_buyer(guild_id, buyer_id, limit=WAITING_SHOWN)
+        if t.state is TopUpState.OPEN and _aware(t.expires_at) > now
+    ]
+    return Statement(await wallet.balance(guild_id, buyer_id), shown, await ticket_numbers(shown), waiting)
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)  # MongoDB hands datetimes back naive, in UTC
 
 
 def signed_amount(entry: WalletEntry, currency: str = "IDR") -> str:
@@ -100,10 +114,22 @@ def message(store: Store, shown: Statement) -> Embed:
         history = "\n".join(entry_line(e, locale, shown.ticket_numbers, currency) for e in shown.entries)
     else:
         history = text(locale, "saldo_s3.no_entries")
+    fields = [Field(text(locale, "saldo_s3.history", count=len(shown.entries)), history)]
+    if shown.waiting:  # the buyer who lost the exact amount to pay finds it here
+        lines = [
+            text(
+                locale,
+                "saldo_s3.waiting_line",
+                amount=format_amount(t.amount_due, t.currency),
+                until=local_time(t.expires_at, locale),
+            )
+            for t in shown.waiting
+        ]
+        fields.append(Field(text(locale, "saldo_s3.waiting"), "\n".join(lines)))
     return embeds.embed(
         text(locale, "saldo_s3.heading", store=store.name),
         text(locale, "saldo_s3.balance", amount=format_amount(shown.balance, currency)),
-        fields=[Field(text(locale, "saldo_s3.history", count=len(shown.entries)), history)],
+        fields=fields,
         footer=text(locale, "saldo_s3.footer"),
         color=SALDO_COLOUR,
     )
