@@ -63,7 +63,7 @@ async def _names_from(collection: Any, guild_id: int, match: dict[str, Any]) -> 
 
 async def buyer_names(guild_id: int, buyer_ids: list[int]) -> dict[int, str]:
     """`buyer_id → name` for the buyers the store has a name for: as kept on the wallet (the
-    buyer's last top-up, purchase or /saldo), else as on their latest ticket or top-up."""
+    buyer's last top-up or purchase), else as on their latest ticket or top-up."""
     wanted = {"buyer_id": {"$in": buyer_ids}}
     names: dict[int, str] = {}
     for collection in (TopUp.get_pymongo_collection(), Ticket.get_pymongo_collection()):
