@@ -264,6 +264,8 @@ async def test_a_worker_killed_between_the_debit_and_the_delivery_delivers_once_
             return found if found.state is TicketState.COMPLETED else None
 
         done = await eventually(completed, f"the delivery after a kill at {point}", within=90)
+        # Its follow-ups (the rating prompt by DM) done, so none of them meets the next hold.
+        await eventually(lambda ticket=ticket: _settled(ticket.id), "the ticket's follow-ups done", within=90)
         key = f"pass{round_number}"
         dms = [a for a in await recorded_actions(aredis, ns) if a["kind"] == "dm" and key in a["content"]]
         assert len(dms) == 1, point  # the item, once
@@ -273,6 +275,10 @@ async def test_a_worker_killed_between_the_debit_and_the_delivery_delivers_once_
     assert len(await _purchases(501)) == 2
     assert await wallet.balance(GUILD, 501) == 200_000 - spent
     await _ledger_is_sound()
+
+
+async def _settled(ticket_id):
+    return not (await tickets.get_ticket(ticket_id)).outbox
 
 
 async def _closed_and_settled(ticket_id):
@@ -330,8 +336,8 @@ async def test_a_worker_killed_mid_delivery_and_the_ticket_then_cancelled_ends_w
         worker = start_worker()
 
         async def delivered_after_all(ticket=ticket):
-            found = await tickets.get_ticket(ticket.id)
-            return found if found.state is TicketState.CLOSED and found.delivery is not None else None
+            found = await _closed_and_settled(ticket.id)  # the transcript's DM too: not at the next hold
+            return found if found and found.delivery is not None else None
 
         done = await eventually(delivered_after_all, f"the key after a kill at {point}", within=90)
         key = f"pass{round_number}"
@@ -339,6 +345,23 @@ async def test_a_worker_killed_mid_delivery_and_the_ticket_then_cancelled_ends_w
         assert len(dms) == 1, point  # the key, once…
         assert done.refunded == 0 and done.refunds == []  # …and not the money too
     spent = sum(-e.amount for e in await _purchases(501))
+    assert await wallet.balance(GUILD, 501) == 200_000 - spent
+
+    # Once more, but the seller gave all the money back before cancelling: no key after that.
+    await aredis.hset(f"{ns}:discord:hold", "send_dm:before", "1")
+    product = await automatic_product(cipher, items=1, name="Spotify 1 Bulan")
+    ticket = await tickets.open_ticket(GUILD, product.id, BUDI)
+    await saldo_payments.pay(ticket.id, BUDI)
+    assert await aredis.blpop(f"{ns}:discord:held", timeout=20) is not None
+    worker.kill()
+    await aredis.hdel(f"{ns}:discord:hold", "send_dm:before")
+    await saldo_payments.refund(ticket.id, ticket.subtotal, by=SELLER, reason="uang kembali")
+    await tickets.cancel(ticket.id, SELLER, "dibatalkan")
+    start_worker()
+    closed = await eventually(lambda: _closed_and_settled(ticket.id), "the follow-ups done", within=90)
+    assert closed.delivery is None and closed.refunded == ticket.subtotal
+    sent = [a for a in await recorded_actions(aredis, ns) if a["kind"] == "dm" and "Spotify" in a["content"]]
+    assert sent == []
     assert await wallet.balance(GUILD, 501) == 200_000 - spent
     await _ledger_is_sound()
 
