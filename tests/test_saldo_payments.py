@@ -366,6 +366,34 @@ async def test_a_worker_killed_mid_delivery_and_the_ticket_then_cancelled_ends_w
     await _ledger_is_sound()
 
 
+async def test_a_panel_purchase_the_buyer_cannot_receive_is_refunded_when_the_seller_cancels(
+    store, cipher, settings, relay_to_workers, start_worker, aredis
+):
+    product = await automatic_product(cipher, items=1)
+    ns = settings.redis_namespace
+    await _top_up(501, 100_000)
+    await aredis.sadd(f"{ns}:discord:dm_closed", "501")
+    start_worker()
+    ticket = await tickets.open_ticket(GUILD, product.id, BUDI)  # from the panel: no channel
+    await saldo_payments.pay(ticket.id, BUDI)
+
+    async def stuck():
+        found = await tickets.get_ticket(ticket.id)
+        return found if found.delivery_problem else None
+
+    await eventually(stuck, "the seller told the key cannot be delivered", within=40)
+    await tickets.cancel(ticket.id, SELLER, "DM pembeli tertutup")
+
+    async def refunded():
+        return await wallet.balance(GUILD, 501) == 100_000
+
+    await eventually(refunded, "the money back in the buyer's saldo", within=40)
+    done = await tickets.get_ticket(ticket.id)
+    assert done.delivery is None and done.refunded == ticket.subtotal
+    assert not [a for a in await recorded_actions(aredis, ns) if a["kind"] == "dm"]  # nothing reached him
+    await _ledger_is_sound()
+
+
 # --- the Discord side: "Bayar pakai saldo" in the ticket ------------------------------------
 
 

@@ -210,7 +210,7 @@ async def handed_over(ticket: Ticket) -> bool:
     return taken is not None
 
 
-async def refund_cancelled(ticket: Ticket) -> Refund | None:
+async def refund_cancelled(ticket: Ticket, *, unreachable: bool = False) -> Refund | None:
     """A ticket paid from saldo was cancelled by a seller (the `refund_saldo` follow-up of the
     cancel): what is left of its payment goes back to the buyer's saldo, unless its product may
     have reached the buyer; then the seller decides (the ticket shows whether the delivery was
@@ -221,10 +221,14 @@ async def refund_cancelled(ticket: Ticket) -> Refund | None:
     delivered means none was sent, nor ever will be. A manual product's delivery is the
     seller's note, not the service: refunded unless a delivery was recorded. Run again (a
     retried message), it finds nothing left to refund. Keys handed over without a recorded
-    delivery are finished by the worker instead (`workers.actors.refund_saldo`)."""
+    delivery are finished by the worker instead (`workers.actors.refund_saldo`); `unreachable`:
+    that failed because Discord refuses the buyer's DMs and the ticket has no channel (bought
+    from the panel), as every attempt before it did, so the money goes back. (The one case
+    this misses: a DM that left while the buyer's DMs were open, from a worker killed before
+    recording it, and DMs closed since.)"""
     if not paid_from_saldo(ticket) or refundable(ticket) == 0 or ticket.delivery is not None:
         return None
-    if await handed_over(ticket):
+    if not unreachable and await handed_over(ticket):
         return None
     await _wallet_exists(ticket)
     cancel = next((h for h in reversed(ticket.history) if h.trigger == "cancel"), None)
