@@ -66,6 +66,8 @@ async def test_a_buyer_pays_an_open_ticket_from_saldo_once(store, cipher):
     await _top_up(501, 100_000)
     ticket = await tickets.open_ticket(GUILD, product.id, BUDI)
     assert await saldo_payments.can_pay(ticket)
+    assert saldo_payments.pay_button("en", ticket, 100_000)["label"] == "Pay with saldo (Rp 100.000)"
+    assert saldo_payments.pay_button("id", ticket, 100_000)["label"] == "Bayar pakai saldo (Rp 100.000)"
 
     paid = await saldo_payments.pay(ticket.id, BUDI)
 
