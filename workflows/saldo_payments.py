@@ -5,8 +5,9 @@ ONE MongoDB transaction, with the ticket's `deliver_product` outbox entry. So th
 debit without a paid ticket waiting for its delivery, nor a paid ticket without its debit; the
 outbox and the delivery watchdog then carry the ticket to `completed` exactly as any verified
 ticket (`workflows.tickets`): a worker killed after the payment leaves the entry on the ticket,
-and the next worker delivers it once (the DM's nonce and `complete` happen once). The buyer
-gets the item; the money only comes back through a refund.
+and the next worker delivers it once (the DM's nonce and `complete` happen once). A seller
+who cancels it gets the buyer the key or the money, never neither, never both
+(`refund_cancelled`, run by the cancel's `refund_saldo` follow-up).
 
 Refunding: a seller gives money of a paid ticket back to the buyer's saldo, in full or in part.
 The ledger's credit ("refund:<ticket>:<n>", the ticket's n-th refund), the ticket's refund
@@ -44,6 +45,7 @@ PAID_FROM_SALDO = "paid from saldo"
 REFUND_TRIGGER = "refund"  # the history entry of a refund (not a state change)
 REFUND_REASON_MAX = 500
 CANCELLED_REASON = "cancelled before delivery"
+
 
 class SaldoRefused(StoreError):
     """Why a ticket was not paid from saldo or not refunded, in the reader's language
