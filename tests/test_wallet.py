@@ -116,6 +116,11 @@ async def test_a_seller_adjusts_with_a_reason_and_reverses_a_mistake(store):
     logged = await AuditEntry.find({"guild_id": GUILD, "action": {"$regex": "^wallet\\."}}).to_list()
     assert sorted(e.action for e in logged) == ["wallet.adjusted", "wallet.adjusted", "wallet.reversed"]
     assert all(e.by.user_id == 99 for e in logged)
+    assert {e.subject for e in logged} == {f"<@{BUYER}>"}  # no name known yet: Discord's mention
+    await wallet.remember_name(GUILD, BUYER, "Budi")
+    await wallet.adjust(GUILD, BUYER, 1_000, by=99, reason="Hadiah")
+    latest = await AuditEntry.find({"guild_id": GUILD}).sort("-at").first_or_none()
+    assert latest.subject == "Budi"
 
 
 async def test_wallets_are_found_by_name_or_id_largest_first(store):

@@ -312,7 +312,7 @@ async def verify_by_seller(
             guild_id,
             by,
             "wallet.topup_verified",
-            subject=topup.buyer_name or str(topup.buyer_id),
+            subject=topup.buyer_name or await wallet.buyer_name(guild_id, topup.buyer_id),
             subject_id=topup.id,
             before={"state": topup.state.value},
             after={"state": done.topup.state.value, "amount": topup.amount_due},
@@ -461,9 +461,9 @@ async def credit_payment(
         guild_id,
         wallet.actor_of(by) or Actor.system("auto credit"),
         "wallet.payment_credited",
-        subject=str(whose),
+        subject=await wallet.buyer_name(guild_id, whose),
         subject_id=oid,
-        after={"amount": amount, "buyer": whose, "ticket": ticket.number if ticket else None},
+        after={"amount": amount, "ticket": f"#{ticket.number}" if ticket else None},
         always=True,
     )
     return PaymentCredit(entry, whose, amount, True)

