@@ -241,6 +241,34 @@ async def test_only_sellers_refund_and_only_paid_tickets(store, cipher):
     assert await wallet.balance(GUILD, 501) == 0
 
 
+async def test_the_buyer_is_told_by_dm_of_each_refund_once(
+    store, cipher, settings, relay_to_workers, start_worker, aredis
+):
+    product = await automatic_product(cipher, items=1)
+    start_worker()
+    ticket = await tickets.open_ticket(GUILD, product.id, BUDI)
+    await tickets.verify(ticket.id, SELLER)
+    await saldo_payments.refund(ticket.id, 20_000, by=SELLER, reason="akun tidak bisa login")
+    await saldo_payments.refund(ticket.id, 5_000, by=SELLER)
+
+    async def told():
+        found = [
+            a["content"]
+            for a in await recorded_actions(aredis, settings.redis_namespace)
+            if a["kind"] == "dm" and a["target"] == 501 and "dikembalikan" in a["content"]
+        ]
+        return found if len(found) == 2 else None
+
+    said = await eventually(told, "both refunds told to the buyer")
+    assert sorted(said) == [
+        "Toko Digital: Rp 20.000 dari pesanan #1 (Netflix 1 Bulan) dikembalikan ke saldo Anda. "
+        "Alasan: akun tidak bisa login",
+        "Toko Digital: Rp 5.000 dari pesanan #1 (Netflix 1 Bulan) dikembalikan ke saldo Anda. Alasan: —",
+    ]
+    await eventually(lambda: _settled(ticket.id), "the follow-ups done")
+    assert await told() == said  # once each
+
+
 # --- a worker killed between the debit and the delivery -------------------------------------
 
 

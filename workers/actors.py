@@ -216,6 +216,34 @@ async def refund_saldo(ticket: Ticket, outbox_entry_id: str | None = None) -> No
     await outbox.consume(ticket.id, outbox_entry_id)
 
 
+@registered
+@with_ticket()
+async def tell_refund(ticket: Ticket, refund: str, outbox_entry_id: str | None = None) -> None:
+    """A seller refunded the ticket to saldo: the buyer is told by DM how much and why, once
+    (`refund` is the refund's ledger entry, whose id is the DM's nonce: a retried message
+    sends a DM Discord drops)."""
+    told = next((r for r in ticket.refunds if str(r.wallet_entry_id) == refund), None)
+    if told is None:  # not a refund of this ticket (a forged or stale message): nothing to say
+        return await outbox.consume(ticket.id, outbox_entry_id)
+    store = await cached_store(ticket.guild_id)
+    notice = text(
+        store.locale,
+        "saldo_s2.refund_dm",
+        store=store.name,
+        number=ticket.number,
+        product=ticket.product.name,
+        amount=format_amount(told.amount, ticket.currency),
+        reason=told.reason or "—",
+    )
+    message = OutgoingMessage(content=notice, nonce=_nonce("w", told.wallet_entry_id))
+    try:
+        with low_priority():
+            await runtime.current().discord.send_dm(ticket.buyer_id, message)
+    except DMsClosed:
+        log.info("ticket %s: refunded to saldo; the buyer's DMs are closed", ticket.id)
+    await outbox.consume(ticket.id, outbox_entry_id)
+
+
 async def _finish_cancelled_delivery(ticket: Ticket) -> bool:
     """Send the cancelled ticket's handed-over keys (same nonces as its delivery) and record
     it; False when Discord refuses the buyer's DMs and the ticket has no channel to post in."""
@@ -551,5 +579,6 @@ __all__ = [
     "prompt_rating",
     "refund_saldo",
     "resend_product",
+    "tell_refund",
     "verify_payment",
 ]

@@ -30,6 +30,7 @@ from models.store import utcnow
 from models.ticket import Actor, HistoryEntry, OutboxEntry, Refund, Ticket, TicketState
 from models.wallet import EntryKind, Wallet
 from workflows import audit, outbox, tickets, wallet
+from workflows.actor_names import ActorName
 from workflows.discord_contract import components, custom_ids
 from workflows.discord_contract.components import ButtonStyle, Component
 from workflows.discord_contract.custom_ids import Action
@@ -194,10 +195,14 @@ async def refund(ticket_ref: TicketRef, amount: int, *, by: Actor, reason: str =
     ticket = ticket_ref if isinstance(ticket_ref, Ticket) else await tickets.get_ticket(ticket_ref)
     await _wallet_exists(ticket)
 
+    told: list[OutboxEntry] = []  # the buyer is told by DM: a follow-up written with the refund
+
     async def work(session: AsyncClientSession) -> tuple[Ticket, Refund]:
-        return await _refund_in(session, ticket.id, amount, by, reason)
+        told.clear()  # a retried transaction writes its own
+        return await _refund_in(session, ticket.id, amount, by, reason, told)
 
     before, record = await wallet.in_transaction(work)
+    await outbox.relay(ticket.id, told)
     await _audit(before, record)
     return record
 
@@ -261,11 +266,17 @@ async def _wallet_exists(ticket: Ticket) -> None:
 
 
 async def _refund_in(
-    session: AsyncClientSession, ticket_id: PydanticObjectId, amount: int | None, by: Actor, reason: str
+    session: AsyncClientSession,
+    ticket_id: PydanticObjectId,
+    amount: int | None,
+    by: Actor,
+    reason: str,
+    told: list[OutboxEntry] | None = None,
 ) -> tuple[Ticket, Refund]:
-    """The refund's three writes in the caller's transaction: the ledger's credit, the ticket's
-    refund record with `refunded` raised, and its history entry. `amount` None: all that is
-    left to refund. Returns the ticket as it was."""
+    """The refund's writes in the caller's transaction: the ledger's credit, the ticket's
+    refund record with `refunded` raised, its history entry and, given `told`, the follow-up
+    that tells the buyer (added to `told` for the caller to relay after the commit). `amount`
+    None: all that is left to refund. Returns the ticket as it was."""
     current = await _read(ticket_id, session)
     if current.verification is None:
         raise SaldoRefused(key="unpaid", number=current.number)
@@ -292,6 +303,7 @@ async def _refund_in(
     )
     now = utcnow()
     record = Refund(amount=amount, at=now, by=by, reason=reason, wallet_entry_id=entry.id)
+    tell = outbox.entry(ActorName.TELL_REFUND, refund=str(entry.id)) if told is not None else None
     story = HistoryEntry(
         at=now,
         trigger=REFUND_TRIGGER,
@@ -311,13 +323,19 @@ async def _refund_in(
         },
         {
             "$inc": {"refunded": amount},
-            "$push": {"refunds": record.model_dump(), "history": story.model_dump()},
+            "$push": {
+                "refunds": record.model_dump(),
+                "history": story.model_dump(),
+                **({"outbox": tell.model_dump()} if tell is not None else {}),
+            },
             "$set": {"updated_at": now},
         },
         session=session,
     )
     if written.matched_count != 1:
         raise SaldoRefused(key="changed")
+    if told is not None and tell is not None:
+        told.append(tell)
     return current, record
 
 
