@@ -66,6 +66,8 @@ async def test_a_buyer_pays_an_open_ticket_from_saldo_once(store, cipher):
     await _top_up(501, 100_000)
     ticket = await tickets.open_ticket(GUILD, product.id, BUDI)
     assert await saldo_payments.can_pay(ticket)
+    assert saldo_payments.pay_button("en", ticket, 100_000)["label"] == "Pay with saldo (Rp 100.000)"
+    assert saldo_payments.pay_button("id", ticket, 100_000)["label"] == "Bayar pakai saldo (Rp 100.000)"
 
     paid = await saldo_payments.pay(ticket.id, BUDI)
 
@@ -239,6 +241,34 @@ async def test_only_sellers_refund_and_only_paid_tickets(store, cipher):
     assert await wallet.balance(GUILD, 501) == 0
 
 
+async def test_the_buyer_is_told_by_dm_of_each_refund_once(
+    store, cipher, settings, relay_to_workers, start_worker, aredis
+):
+    product = await automatic_product(cipher, items=1)
+    start_worker()
+    ticket = await tickets.open_ticket(GUILD, product.id, BUDI)
+    await tickets.verify(ticket.id, SELLER)
+    await saldo_payments.refund(ticket.id, 20_000, by=SELLER, reason="akun tidak bisa login")
+    await saldo_payments.refund(ticket.id, 5_000, by=SELLER)
+
+    async def told():
+        found = [
+            a["content"]
+            for a in await recorded_actions(aredis, settings.redis_namespace)
+            if a["kind"] == "dm" and a["target"] == 501 and "dikembalikan" in a["content"]
+        ]
+        return found if len(found) == 2 else None
+
+    said = await eventually(told, "both refunds told to the buyer")
+    assert sorted(said) == [
+        "Toko Digital: Rp 20.000 dari pesanan #1 (Netflix 1 Bulan) dikembalikan ke saldo Anda. "
+        "Alasan: akun tidak bisa login",
+        "Toko Digital: Rp 5.000 dari pesanan #1 (Netflix 1 Bulan) dikembalikan ke saldo Anda. Alasan: —",
+    ]
+    await eventually(lambda: _settled(ticket.id), "the follow-ups done")
+    assert await told() == said  # once each
+
+
 # --- a worker killed between the debit and the delivery -------------------------------------
 
 
@@ -264,6 +294,8 @@ async def test_a_worker_killed_between_the_debit_and_the_delivery_delivers_once_
             return found if found.state is TicketState.COMPLETED else None
 
         done = await eventually(completed, f"the delivery after a kill at {point}", within=90)
+        # Its follow-ups (the rating prompt by DM) done, so none of them meets the next hold.
+        await eventually(lambda ticket=ticket: _settled(ticket.id), "the ticket's follow-ups done", within=90)
         key = f"pass{round_number}"
         dms = [a for a in await recorded_actions(aredis, ns) if a["kind"] == "dm" and key in a["content"]]
         assert len(dms) == 1, point  # the item, once
@@ -273,6 +305,10 @@ async def test_a_worker_killed_between_the_debit_and_the_delivery_delivers_once_
     assert len(await _purchases(501)) == 2
     assert await wallet.balance(GUILD, 501) == 200_000 - spent
     await _ledger_is_sound()
+
+
+async def _settled(ticket_id):
+    return not (await tickets.get_ticket(ticket_id)).outbox
 
 
 async def _closed_and_settled(ticket_id):
@@ -330,8 +366,8 @@ async def test_a_worker_killed_mid_delivery_and_the_ticket_then_cancelled_ends_w
         worker = start_worker()
 
         async def delivered_after_all(ticket=ticket):
-            found = await tickets.get_ticket(ticket.id)
-            return found if found.state is TicketState.CLOSED and found.delivery is not None else None
+            found = await _closed_and_settled(ticket.id)  # the transcript's DM too: not at the next hold
+            return found if found and found.delivery is not None else None
 
         done = await eventually(delivered_after_all, f"the key after a kill at {point}", within=90)
         key = f"pass{round_number}"
@@ -340,6 +376,51 @@ async def test_a_worker_killed_mid_delivery_and_the_ticket_then_cancelled_ends_w
         assert done.refunded == 0 and done.refunds == []  # …and not the money too
     spent = sum(-e.amount for e in await _purchases(501))
     assert await wallet.balance(GUILD, 501) == 200_000 - spent
+
+    # Once more, but the seller gave all the money back before cancelling: no key after that.
+    await aredis.hset(f"{ns}:discord:hold", "send_dm:before", "1")
+    product = await automatic_product(cipher, items=1, name="Spotify 1 Bulan")
+    ticket = await tickets.open_ticket(GUILD, product.id, BUDI)
+    await saldo_payments.pay(ticket.id, BUDI)
+    assert await aredis.blpop(f"{ns}:discord:held", timeout=20) is not None
+    worker.kill()
+    await aredis.hdel(f"{ns}:discord:hold", "send_dm:before")
+    await saldo_payments.refund(ticket.id, ticket.subtotal, by=SELLER, reason="uang kembali")
+    await tickets.cancel(ticket.id, SELLER, "dibatalkan")
+    start_worker()
+    closed = await eventually(lambda: _closed_and_settled(ticket.id), "the follow-ups done", within=90)
+    assert closed.delivery is None and closed.refunded == ticket.subtotal
+    sent = [a for a in await recorded_actions(aredis, ns) if a["nonce"] == f"d{ticket.id}"]
+    assert sent == []  # no delivery DM (the refund's own DM says the money is back)
+    assert await wallet.balance(GUILD, 501) == 200_000 - spent
+    await _ledger_is_sound()
+
+
+async def test_a_panel_purchase_the_buyer_cannot_receive_is_refunded_when_the_seller_cancels(
+    store, cipher, settings, relay_to_workers, start_worker, aredis
+):
+    product = await automatic_product(cipher, items=1)
+    ns = settings.redis_namespace
+    await _top_up(501, 100_000)
+    await aredis.sadd(f"{ns}:discord:dm_closed", "501")
+    start_worker()
+    ticket = await tickets.open_ticket(GUILD, product.id, BUDI)  # from the panel: no channel
+    await saldo_payments.pay(ticket.id, BUDI)
+
+    async def stuck():
+        found = await tickets.get_ticket(ticket.id)
+        return found if found.delivery_problem else None
+
+    await eventually(stuck, "the seller told the key cannot be delivered", within=40)
+    await tickets.cancel(ticket.id, SELLER, "DM pembeli tertutup")
+
+    async def refunded():
+        return await wallet.balance(GUILD, 501) == 100_000
+
+    await eventually(refunded, "the money back in the buyer's saldo", within=40)
+    done = await tickets.get_ticket(ticket.id)
+    assert done.delivery is None and done.refunded == ticket.subtotal
+    assert not [a for a in await recorded_actions(aredis, ns) if a["kind"] == "dm"]  # nothing reached him
     await _ledger_is_sound()
 
 

@@ -15,6 +15,7 @@ ACTOR_QUEUES: dict[ActorName, str] = {
     ActorName.RESEND_PRODUCT: "delivery",
     ActorName.PROMPT_RATING: "delivery",
     ActorName.NOTIFY_TICKET: "notices",
+    ActorName.TELL_REFUND: "notices",
     ActorName.SETTLE_PAYMENT_PROMPT: "notices",
     ActorName.AUTO_CLOSE: "timers",
     ActorName.EXPIRE_UNPAID: "timers",

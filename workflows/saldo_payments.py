@@ -5,8 +5,9 @@ ONE MongoDB transaction, with the ticket's `deliver_product` outbox entry. So th
 debit without a paid ticket waiting for its delivery, nor a paid ticket without its debit; the
 outbox and the delivery watchdog then carry the ticket to `completed` exactly as any verified
 ticket (`workflows.tickets`): a worker killed after the payment leaves the entry on the ticket,
-and the next worker delivers it once (the DM's nonce and `complete` happen once). The buyer
-gets the item; the money only comes back through a refund.
+and the next worker delivers it once (the DM's nonce and `complete` happen once). A seller
+who cancels it gets the buyer the key or the money, never neither, never both
+(`refund_cancelled`, run by the cancel's `refund_saldo` follow-up).
 
 Refunding: a seller gives money of a paid ticket back to the buyer's saldo, in full or in part.
 The ledger's credit ("refund:<ticket>:<n>", the ticket's n-th refund), the ticket's refund
@@ -29,6 +30,7 @@ from models.store import utcnow
 from models.ticket import Actor, HistoryEntry, OutboxEntry, Refund, Ticket, TicketState
 from models.wallet import EntryKind, Wallet
 from workflows import audit, outbox, tickets, wallet
+from workflows.actor_names import ActorName
 from workflows.discord_contract import components, custom_ids
 from workflows.discord_contract.components import ButtonStyle, Component
 from workflows.discord_contract.custom_ids import Action
@@ -44,6 +46,7 @@ PAID_FROM_SALDO = "paid from saldo"
 REFUND_TRIGGER = "refund"  # the history entry of a refund (not a state change)
 REFUND_REASON_MAX = 500
 CANCELLED_REASON = "cancelled before delivery"
+
 
 class SaldoRefused(StoreError):
     """Why a ticket was not paid from saldo or not refunded, in the reader's language
@@ -192,10 +195,14 @@ async def refund(ticket_ref: TicketRef, amount: int, *, by: Actor, reason: str =
     ticket = ticket_ref if isinstance(ticket_ref, Ticket) else await tickets.get_ticket(ticket_ref)
     await _wallet_exists(ticket)
 
+    told: list[OutboxEntry] = []  # the buyer is told by DM: a follow-up written with the refund
+
     async def work(session: AsyncClientSession) -> tuple[Ticket, Refund]:
-        return await _refund_in(session, ticket.id, amount, by, reason)
+        told.clear()  # a retried transaction writes its own
+        return await _refund_in(session, ticket.id, amount, by, reason, told)
 
     before, record = await wallet.in_transaction(work)
+    await outbox.relay(ticket.id, told)
     await _audit(before, record)
     return record
 
@@ -210,7 +217,7 @@ async def handed_over(ticket: Ticket) -> bool:
     return taken is not None
 
 
-async def refund_cancelled(ticket: Ticket) -> Refund | None:
+async def refund_cancelled(ticket: Ticket, *, unreachable: bool = False) -> Refund | None:
     """A ticket paid from saldo was cancelled by a seller (the `refund_saldo` follow-up of the
     cancel): what is left of its payment goes back to the buyer's saldo, unless its product may
     have reached the buyer; then the seller decides (the ticket shows whether the delivery was
@@ -221,10 +228,14 @@ async def refund_cancelled(ticket: Ticket) -> Refund | None:
     delivered means none was sent, nor ever will be. A manual product's delivery is the
     seller's note, not the service: refunded unless a delivery was recorded. Run again (a
     retried message), it finds nothing left to refund. Keys handed over without a recorded
-    delivery are finished by the worker instead (`workers.actors.refund_saldo`)."""
+    delivery are finished by the worker instead (`workers.actors.refund_saldo`); `unreachable`:
+    that failed because Discord refuses the buyer's DMs and the ticket has no channel (bought
+    from the panel), as every attempt before it did, so the money goes back. (The one case
+    this misses: a DM that left while the buyer's DMs were open, from a worker killed before
+    recording it, and DMs closed since.)"""
     if not paid_from_saldo(ticket) or refundable(ticket) == 0 or ticket.delivery is not None:
         return None
-    if await handed_over(ticket):
+    if not unreachable and await handed_over(ticket):
         return None
     await _wallet_exists(ticket)
     cancel = next((h for h in reversed(ticket.history) if h.trigger == "cancel"), None)
@@ -255,11 +266,17 @@ async def _wallet_exists(ticket: Ticket) -> None:
 
 
 async def _refund_in(
-    session: AsyncClientSession, ticket_id: PydanticObjectId, amount: int | None, by: Actor, reason: str
+    session: AsyncClientSession,
+    ticket_id: PydanticObjectId,
+    amount: int | None,
+    by: Actor,
+    reason: str,
+    told: list[OutboxEntry] | None = None,
 ) -> tuple[Ticket, Refund]:
-    """The refund's three writes in the caller's transaction: the ledger's credit, the ticket's
-    refund record with `refunded` raised, and its history entry. `amount` None: all that is
-    left to refund. Returns the ticket as it was."""
+    """The refund's writes in the caller's transaction: the ledger's credit, the ticket's
+    refund record with `refunded` raised, its history entry and, given `told`, the follow-up
+    that tells the buyer (added to `told` for the caller to relay after the commit). `amount`
+    None: all that is left to refund. Returns the ticket as it was."""
     current = await _read(ticket_id, session)
     if current.verification is None:
         raise SaldoRefused(key="unpaid", number=current.number)
@@ -286,6 +303,7 @@ async def _refund_in(
     )
     now = utcnow()
     record = Refund(amount=amount, at=now, by=by, reason=reason, wallet_entry_id=entry.id)
+    tell = outbox.entry(ActorName.TELL_REFUND, refund=str(entry.id)) if told is not None else None
     story = HistoryEntry(
         at=now,
         trigger=REFUND_TRIGGER,
@@ -305,13 +323,19 @@ async def _refund_in(
         },
         {
             "$inc": {"refunded": amount},
-            "$push": {"refunds": record.model_dump(), "history": story.model_dump()},
+            "$push": {
+                "refunds": record.model_dump(),
+                "history": story.model_dump(),
+                **({"outbox": tell.model_dump()} if tell is not None else {}),
+            },
             "$set": {"updated_at": now},
         },
         session=session,
     )
     if written.matched_count != 1:
         raise SaldoRefused(key="changed")
+    if told is not None and tell is not None:
+        told.append(tell)
     return current, record
 
 

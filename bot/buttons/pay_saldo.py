@@ -44,4 +44,3 @@ async def on_pay_saldo(interaction: discord.Interaction, store: Store, ticket_id
         balance=format_amount(balance, ticket.currency),
     )
     await replies.say(interaction, said)
-
