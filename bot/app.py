@@ -18,7 +18,9 @@ import models
 from bot.buttons import resend
 from bot.commands import orders as orders_command
 from bot.commands import panel as panel_command
+from bot.commands import saldo as saldo_command
 from bot.commands import setup_check as setup_check_command
+from bot.commands import topup as topup_command
 from bot.listeners import TranscriptLog
 from bot.refresh import PanelRefresher
 from bot.router import on_interaction
@@ -51,6 +53,8 @@ def build(
     panel_command.register(bot)
     setup_check_command.register(bot)
     orders_command.register(bot)
+    saldo_command.register(bot)
+    topup_command.register(bot)
     transcript = TranscriptLog(data_dir)
     bot.add_listener(transcript.on_message, "on_message")
     bot.add_listener(transcript.on_raw_message_edit, "on_raw_message_edit")

@@ -13,12 +13,14 @@ import discord
 from bot import replies
 from bot.buttons import (
     buy,
+    buy_saldo,
     cancel,
     close,
     coupon,
     notify,
     paid,
     panel_page,
+    pay_saldo,
     payment_methods,
     rate,
     resend,
@@ -62,6 +64,9 @@ HANDLERS: dict[Action, Handler] = {
     Action.COUPON_CODE: coupon_modal.on_coupon_code,
     Action.ORDERS_PAGE: orders.on_orders_page,
     Action.RESEND: resend.on_resend,
+    Action.PAY_SALDO: pay_saldo.on_pay_saldo,
+    Action.BUY_WITH_SALDO: buy_saldo.on_buy_with_saldo,
+    Action.BUY_WITH_TICKET: buy.on_buy_with_ticket,
 }
 assert set(HANDLERS) == set(Action), "every action of the grammar has a handler"
 

@@ -525,12 +525,18 @@ class SandboxServer:
         self.commands[app_id] = commands
         return _json(commands)
 
-    async def run_command(self, user: User, channel: Channel, name: str) -> Interaction:
-        """`user` runs the slash command `name` in `channel`."""
+    async def run_command(
+        self, user: User, channel: Channel, name: str, options: dict[str, object] | None = None
+    ) -> Interaction:
+        """`user` runs the slash command `name` in `channel`, filling in `options` by name
+        (interactions/receiving-and-responding.mdx "Application Command Interaction Data
+        Option Structure": name, type as the command declared it, value)."""
         bot_id = next(u.id for u in self.users.values() if u.bot)
         command = next(c for c in self.commands.get(bot_id, []) if c["name"] == name)
+        declared = {o["name"]: o.get("type", 3) for o in command.get("options") or []}
+        given = [{"name": k, "type": declared[k], "value": v} for k, v in (options or {}).items()]
         return await self.start_interaction(
-            user, channel, None, 2, {"id": command["id"], "name": name, "type": 1, "options": []}
+            user, channel, None, 2, {"id": command["id"], "name": name, "type": 1, "options": given}
         )
 
     # --- REST: guilds and channels ------------------------------------------------------------

@@ -92,6 +92,8 @@ class Verification(BaseModel):
     at: datetime
     automatic: bool = False
     incoming_payment_id: PydanticObjectId | None = None
+    # Paid from the buyer's saldo: the ledger's debit (`workflows.saldo_payments.pay`).
+    wallet_entry_id: PydanticObjectId | None = None
 
 
 class DeliveryRecord(BaseModel):
@@ -102,6 +104,17 @@ class DeliveryRecord(BaseModel):
     item_count: int
     delivered_at: datetime
     note: str = ""  # the seller's words when they delivered it themselves
+
+
+class Refund(BaseModel):
+    """Money of a paid ticket given back to the buyer's saldo (`workflows.saldo_payments.refund`):
+    how much, by which seller, why, and the ledger's credit that carries it."""
+
+    amount: int
+    at: datetime
+    by: Actor
+    reason: str = ""
+    wallet_entry_id: PydanticObjectId
 
 
 class TicketRating(BaseModel):
@@ -178,6 +191,9 @@ class Ticket(Document):
     # say who verified or rejected it (`workers.prompts`), so its buttons do not linger.
     verify_prompt_id: int | None = None
     verification: Verification | None = None
+    # Refunds to the buyer's saldo, and their sum: never more than the amount paid.
+    refunds: list[Refund] = Field(default_factory=list)
+    refunded: int = 0
     delivery: DeliveryRecord | None = None
     # Why the bot's last delivery attempt failed for good (shown to the seller while the
     # ticket is paid); cleared when the ticket leaves `paid`.

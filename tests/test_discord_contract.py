@@ -16,6 +16,7 @@ from workflows.discord_contract.custom_ids import (
     InvalidCustomId,
     PanelButton,
     PanelNumber,
+    ProductControl,
     StarRating,
     TicketControl,
 )
@@ -26,11 +27,18 @@ every_custom_id = st.one_of(
     st.builds(PanelNumber, st.sampled_from(sorted(PanelNumber.ACTIONS)), st.integers(0, 9999)),
     st.builds(TicketControl, st.sampled_from(sorted(TicketControl.ACTIONS)), ticket_ids),
     st.builds(StarRating, st.sampled_from(sorted(StarRating.ACTIONS)), ticket_ids, st.integers(1, 5)),
+    st.builds(ProductControl, st.sampled_from(sorted(ProductControl.ACTIONS)), ticket_ids),
 )
 
 
 def test_every_action_has_one_shape():
-    kinds = [PanelButton.ACTIONS, PanelNumber.ACTIONS, TicketControl.ACTIONS, StarRating.ACTIONS]
+    kinds = [
+        PanelButton.ACTIONS,
+        PanelNumber.ACTIONS,
+        TicketControl.ACTIONS,
+        StarRating.ACTIONS,
+        ProductControl.ACTIONS,
+    ]
     assert sum(len(k) for k in kinds) == len(Action) and set().union(*kinds) == set(Action)
 
 

@@ -31,6 +31,7 @@ from web.pages.shop_product import ShopProductState, shop_product_page
 from web.pages.stores import StoresState, stores
 from web.pages.ticket import TicketDetailState, ticket_page
 from web.pages.tickets import TicketsState, tickets_page
+from web.pages.wallets import WalletsState, wallets_page
 from web.webhooks import ROUTES as WEBHOOK_ROUTES
 
 routes = Starlette(routes=[*oauth.ROUTES, *WEBHOOK_ROUTES, *media.ROUTES, *exports.ROUTES])
@@ -76,6 +77,7 @@ app.add_page(
 app.add_page(
     payments_page, route=f"{STORE}/payments", title=tx("frame.nav.payments"), on_load=PaymentsState.load
 )
+app.add_page(wallets_page, route=f"{STORE}/wallets", title=tx("frame.nav.wallets"), on_load=WalletsState.load)
 app.add_page(coupons_page, route=f"{STORE}/coupons", title=tx("frame.nav.coupons"), on_load=CouponsState.load)
 app.add_page(
     blacklist_page, route=f"{STORE}/blacklist", title=tx("frame.nav.blacklist"), on_load=BlacklistState.load

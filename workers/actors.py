@@ -28,7 +28,7 @@ from workers import (  # prompts, role_grants, ticket_opening: actors
 from workers.discord import Attachment, ChannelOutsideStore, DiscordRejected, DMsClosed, OutgoingMessage
 from workers.discord_budget import low_priority
 from workers.ticket_actor import registered, with_ticket
-from workflows import blacklist, delivery, orders, outbox, payments, tickets, timers
+from workflows import blacklist, delivery, orders, outbox, payments, saldo_payments, tickets, timers
 from workflows import role_grants as grants
 from workflows.discord_contract import components, custom_ids
 from workflows.discord_contract.components import ButtonStyle
@@ -176,6 +176,90 @@ async def _send_parts(
         outgoing = OutgoingMessage(content=part.content, embeds=shown, files=files, nonce=part.nonce)
         ids.append(await send(outgoing))
     return ids[0]
+
+
+@registered
+@with_ticket([TicketState.CLOSED])
+async def refund_saldo(ticket: Ticket, outbox_entry_id: str | None = None) -> None:
+    """A ticket paid from saldo was cancelled: the buyer ends with the product or the money,
+    never neither, never both. Its keys still on the shelf (no delivery took them): the money
+    goes back to the buyer's saldo and the buyer is told by DM
+    (`workflows.saldo_payments.refund_cancelled`). Keys a delivery took off the shelf without a
+    recorded delivery (a worker killed mid-send, a cancel while the DM was on its way): the
+    delivery is finished with its own nonces, so a DM that did leave is not sent twice within
+    Discord's nonce window, and recorded on the closed ticket; the money stays paid. A buyer
+    Discord refuses DMs to, with no ticket channel (bought from the panel), cannot have had
+    them: the money goes back."""
+    # A seller who gave all the money back already decided: the key is not sent after it.
+    owed = saldo_payments.paid_from_saldo(ticket) and saldo_payments.refundable(ticket) > 0
+    unreachable = False
+    if owed and ticket.delivery is None and await saldo_payments.handed_over(ticket):
+        if await _finish_cancelled_delivery(ticket):
+            return await outbox.consume(ticket.id, outbox_entry_id)
+        unreachable = True  # Discord refuses the buyer's DMs and there is no channel
+    record = await saldo_payments.refund_cancelled(ticket, unreachable=unreachable)
+    if record is not None:
+        store = await cached_store(ticket.guild_id)
+        notice = text(
+            store.locale,
+            "saldo_s2.refunded_notice",
+            amount=format_amount(record.amount, ticket.currency),
+            number=ticket.number,
+            store=store.name,
+        )
+        message = OutgoingMessage(content=notice, nonce=_nonce("w", record.wallet_entry_id))
+        try:
+            with low_priority():
+                await runtime.current().discord.send_dm(ticket.buyer_id, message)
+        except DMsClosed:
+            log.info("ticket %s: refunded to saldo; the buyer's DMs are closed", ticket.id)
+    await outbox.consume(ticket.id, outbox_entry_id)
+
+
+@registered
+@with_ticket()
+async def tell_refund(ticket: Ticket, refund: str, outbox_entry_id: str | None = None) -> None:
+    """A seller refunded the ticket to saldo: the buyer is told by DM how much and why, once
+    (`refund` is the refund's ledger entry, whose id is the DM's nonce: a retried message
+    sends a DM Discord drops)."""
+    told = next((r for r in ticket.refunds if str(r.wallet_entry_id) == refund), None)
+    if told is None:  # not a refund of this ticket (a forged or stale message): nothing to say
+        return await outbox.consume(ticket.id, outbox_entry_id)
+    store = await cached_store(ticket.guild_id)
+    notice = text(
+        store.locale,
+        "saldo_s2.refund_dm",
+        store=store.name,
+        number=ticket.number,
+        product=ticket.product.name,
+        amount=format_amount(told.amount, ticket.currency),
+        reason=told.reason or "—",
+    )
+    message = OutgoingMessage(content=notice, nonce=_nonce("w", told.wallet_entry_id))
+    try:
+        with low_priority():
+            await runtime.current().discord.send_dm(ticket.buyer_id, message)
+    except DMsClosed:
+        log.info("ticket %s: refunded to saldo; the buyer's DMs are closed", ticket.id)
+    await outbox.consume(ticket.id, outbox_entry_id)
+
+
+async def _finish_cancelled_delivery(ticket: Ticket) -> bool:
+    """Send the cancelled ticket's handed-over keys (same nonces as its delivery) and record
+    it; False when Discord refuses the buyer's DMs and the ticket has no channel to post in."""
+    rt = runtime.current()
+    store = await cached_store(ticket.guild_id)
+    content = await delivery.compose(ticket, store, rt.cipher)
+    receipt = orders.receipt(ticket, store, await orders.method_names([ticket]))
+    try:
+        message_id, via = await _send_product(ticket, store.locale, content, receipt)
+    except DMsClosed:
+        log.warning("ticket %s: cancelled saldo purchase, keys handed over, buyer unreachable", ticket.id)
+        return False
+    record = DeliveryRecord(via=via, message_id=message_id, item_count=ticket.quantity, delivered_at=utcnow())
+    await tickets.record_delivery_after_close(ticket, record)
+    log.warning("ticket %s: cancelled after its keys left the shelf; delivered and recorded", ticket.id)
+    return True
 
 
 @registered
@@ -493,6 +577,8 @@ __all__ = [
     "expire_unpaid",
     "notify_ticket",
     "prompt_rating",
+    "refund_saldo",
     "resend_product",
+    "tell_refund",
     "verify_payment",
 ]

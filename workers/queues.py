@@ -10,10 +10,12 @@ ACTOR_QUEUES: dict[ActorName, str] = {
     # must not hold up deliveries or notices meanwhile.
     ActorName.OPEN_TICKET_CHANNEL: "opening",
     ActorName.VERIFY_PAYMENT: "payments",
+    ActorName.REFUND_SALDO: "payments",
     ActorName.DELIVER_PRODUCT: "delivery",
     ActorName.RESEND_PRODUCT: "delivery",
     ActorName.PROMPT_RATING: "delivery",
     ActorName.NOTIFY_TICKET: "notices",
+    ActorName.TELL_REFUND: "notices",
     ActorName.SETTLE_PAYMENT_PROMPT: "notices",
     ActorName.AUTO_CLOSE: "timers",
     ActorName.EXPIRE_UNPAID: "timers",

@@ -17,6 +17,7 @@ import time
 
 from redis.exceptions import RedisError
 
+from workers import saldo_notices
 from workers import stock_alerts as stock_alert_sender
 from workers.runtime import Runtime
 from workflows import coupons, outbox, role_grants, stock, timers
@@ -52,6 +53,10 @@ async def sweep_once(runtime: Runtime) -> int:
         sent += await stock_alert_sender.send_due(runtime)
     except Exception:  # a Discord outage: claimed messages are sent again after their lease
         log.exception("stock alerts: a pass failed; retried on a later pass")
+    try:
+        sent += await saldo_notices.send_due(runtime)
+    except Exception:  # a Discord outage: the top-ups stay untold and are told on a later pass
+        log.exception("saldo notices: a pass failed; retried on a later pass")
     return sent
 
 

@@ -9,6 +9,7 @@ import hashlib
 from models.store import Store
 from models.ticket import Ticket
 from workers.discord import OutgoingMessage
+from workflows import saldo_payments
 from workflows.discord_contract import components, custom_ids
 from workflows.discord_contract.components import ButtonStyle
 from workflows.discord_contract.custom_ids import Action
@@ -21,9 +22,10 @@ def nonce(kind: str, ticket: Ticket) -> str:
     return kind + hashlib.sha256(f"{ticket.id}".encode()).hexdigest()[:24]
 
 
-def instructions(store: Store, ticket: Ticket) -> OutgoingMessage:
+def instructions(store: Store, ticket: Ticket, balance: int = 0) -> OutgoingMessage:
     """The ticket's opening message: what to pay, and its buttons (choose a method, I have
-    paid, cancel; their custom ids from `workflows.discord_contract.custom_ids`)."""
+    paid, cancel; their custom ids from `workflows.discord_contract.custom_ids`), and "Pay with
+    saldo" when the buyer's `balance` covers the amount (`workflows.saldo_payments`)."""
     content = text(
         store.locale,
         "ticket.instructions",
@@ -40,10 +42,11 @@ def instructions(store: Store, ticket: Ticket) -> OutgoingMessage:
         (Action.COUPON, "coupons.button", ButtonStyle.SECONDARY),  # only while unpaid: posted open
         (Action.CANCEL, "ticket.cancel", ButtonStyle.DANGER),
     ]
-    row = components.row(
-        *(
-            components.button(custom_ids.ticket(action, ticket.id), text(store.locale, label), style)
-            for action, label, style in buttons
-        )
-    )
+    shown = [
+        components.button(custom_ids.ticket(action, ticket.id), text(store.locale, label), style)
+        for action, label, style in buttons
+    ]
+    if saldo_payments.covers(ticket, balance):
+        shown.insert(0, saldo_payments.pay_button(store.locale, ticket, balance))
+    row = components.row(*shown)
     return OutgoingMessage(content=content, components=[row], nonce=nonce("o", ticket))

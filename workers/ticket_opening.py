@@ -39,7 +39,7 @@ from workers.queues import ACTOR_QUEUES
 from workers.setup_check import tell_seller_tickets_blocked
 from workers.ticket_instructions import instructions
 from workers.ticket_instructions import nonce as _nonce
-from workflows import outbox, ticket_channel, tickets
+from workflows import outbox, ticket_channel, tickets, wallet
 from workflows.actor_names import ActorName
 from workflows.errors import TicketNotFound, TransitionNotAllowed
 from workflows.i18n import text
@@ -85,7 +85,9 @@ async def open_ticket_channel(ticket_id: str, outbox_entry_id: str | None = None
     try:
         channel_id = ticket.channel_id or await _make_channel(ticket, store)
         if opening.instructions_message_id is None:
-            message_id = await runtime.current().discord.post(channel_id, instructions(store, ticket))
+            balance = await wallet.balance(ticket.guild_id, ticket.buyer_id)  # "Pay with saldo"?
+            posted = instructions(store, ticket, balance)
+            message_id = await runtime.current().discord.post(channel_id, posted)
             await tickets.note_instructions(ticket.id, message_id)
     except DiscordRejected as error:
         if _category_filled_meanwhile(error):

@@ -19,4 +19,7 @@ class ActorName(StrEnum):
     AUTO_CLOSE = "auto_close"
     EXPIRE_UNPAID = "expire_unpaid"
     ARCHIVE_TRANSCRIPT = "archive_transcript"
+    # A ticket paid from saldo was cancelled: its money back to the buyer's saldo (issue 21).
+    REFUND_SALDO = "refund_saldo"
+    TELL_REFUND = "tell_refund"  # a seller refunded a ticket to saldo: the buyer is told by DM
     SETTLE_ROLE_GRANT = "settle_role_grant"  # a role on purchase (takes a grant id, not a ticket's)

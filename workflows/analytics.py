@@ -14,6 +14,7 @@ from models import batch
 from models.event import Event, EventKind
 from models.rating import Rating
 from models.ticket import Ticket
+from models.wallet import EntryKind, WalletEntry
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,39 @@ async def funnel(guild_id: int, since: datetime, until: datetime) -> Funnel:
 
 
 @dataclass(frozen=True)
+class SaldoFigures:
+    """Saldo over a period, from the ledger (issue 21, item 5): sales paid from saldo, money
+    topped up, money refunded to saldo; amounts in the currency's smallest unit."""
+
+    sales: int = 0
+    sales_amount: int = 0
+    topups: int = 0
+    topup_amount: int = 0
+    refund_amount: int = 0
+
+
+async def saldo_figures(guild_id: int, since: datetime, until: datetime) -> SaldoFigures:
+    """Ledger entries made in [since, until), summed by kind. Read from the ledger rather than
+    the tickets: a purchase entry is written only when the saldo really paid the ticket."""
+    rows = await WalletEntry.get_pymongo_collection().aggregate(
+        [
+            {"$match": {"guild_id": guild_id, "created_at": {"$gte": since, "$lt": until}}},
+            {"$group": {"_id": "$kind", "n": {"$sum": 1}, "amount": {"$sum": "$amount"}}},
+        ]
+    )
+    by_kind = {row["_id"]: (row["n"], abs(row["amount"])) async for row in rows}
+    sales, sales_amount = by_kind.get(EntryKind.PURCHASE.value, (0, 0))
+    topups, topup_amount = by_kind.get(EntryKind.TOPUP.value, (0, 0))
+    return SaldoFigures(
+        sales=sales,
+        sales_amount=sales_amount,
+        topups=topups,
+        topup_amount=topup_amount,
+        refund_amount=by_kind.get(EntryKind.REFUND.value, (0, 0))[1],
+    )
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything the analytics page shows for one period.
 
@@ -87,6 +121,7 @@ class Report:
       avg_verify_s / avg_deliver_s: mean seconds from opening to payment verified, and from
         verification to delivery (None when nothing reached that step).
       rating_average / rating_counts: mean stars and how many ratings gave 1…5 stars.
+      saldo: sales paid from saldo, top-ups and refunds to saldo in the period.
     """
 
     funnel: Funnel
@@ -96,6 +131,7 @@ class Report:
     avg_deliver_s: float | None
     rating_average: float | None
     rating_counts: list[int]
+    saldo: SaldoFigures = SaldoFigures()
 
 
 async def report(guild_id: int, since: datetime, until: datetime) -> Report:
@@ -172,4 +208,5 @@ async def report(guild_id: int, since: datetime, until: datetime) -> Report:
         avg_deliver_s=timing["deliver"] / 1000 if timing.get("deliver") is not None else None,
         rating_average=sum((i + 1) * n for i, n in enumerate(counts)) / rated if rated else None,
         rating_counts=counts,
+        saldo=await saldo_figures(guild_id, since, until),
     )

@@ -19,7 +19,7 @@ from models.audit_entry import AuditEntry, FieldChange
 from models.ticket import Actor
 
 # The "what" filter of the dashboard: the first part of an action.
-AREAS = ("product", "stock", "payment_method", "settings", "ticket", "coupon", "blacklist")
+AREAS = ("product", "stock", "payment_method", "settings", "ticket", "coupon", "blacklist", "wallet")
 NOBODY = Actor.system("unknown")  # a caller that did not say who (scripts, old call sites)
 SHOWN_MAX = 200  # characters of one value kept: enough to recognise a description, not a book
 PAGE = 200  # entries the dashboard lists at once, newest first

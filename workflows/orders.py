@@ -28,6 +28,7 @@ from workflows.discord_contract.embeds import Embed, Field
 from workflows.errors import StoreError
 from workflows.i18n import text
 from workflows.money import format_amount
+from workflows.saldo_payments import SALDO
 from workflows.ticket_story import local_time
 
 # Ten orders a page: ten receipt fields (an embed holds 25, resources/message.mdx "Embed
@@ -98,6 +99,8 @@ def _when(ticket: Ticket) -> datetime:
 
 
 def _method(ticket: Ticket, methods: dict[PydanticObjectId, str]) -> str:
+    if ticket.verification is not None and ticket.verification.wallet_entry_id is not None:
+        return SALDO  # paid from the buyer's saldo (`workflows.saldo_payments`)
     return methods.get(ticket.payment_method_id, "—") if ticket.payment_method_id else "—"
 
 

@@ -85,6 +85,8 @@ def tell_entry(entry: HistoryEntry, ticket: Ticket, locale: str) -> str:
             return say("report_payment")
         case "reject_payment":
             return say("reject_payment", reason=entry.reason)
+        case "verify" if entry.reason == "paid from saldo":  # `workflows.saldo_payments.pay`
+            return text(locale, "saldo_s2.history_paid", who=by)
         case "verify":
             return say("verify_auto") if automatic else say("verify")
         case "complete":
@@ -101,6 +103,8 @@ def tell_entry(entry: HistoryEntry, ticket: Ticket, locale: str) -> str:
             return say("expire")
         case "apply_coupon":  # `workflows.tickets.apply_coupon`: the reason is the code
             return text(locale, "coupons.history", who=by, code=entry.reason)
+        case "refund":  # `workflows.saldo_payments.refund`: the reason is the amount
+            return text(locale, "saldo_s2.history_refund", who=by, amount=entry.reason)
         case "resend":  # `workflows.orders.resend`: the buyer had the delivery sent again
             return text(locale, "orders.history", who=by)
     return say("other")

@@ -25,6 +25,7 @@ from typing import Any
 from beanie import PydanticObjectId
 from pydantic import BaseModel
 from pymongo import ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from models import batch
@@ -451,7 +452,11 @@ async def _apply(
     effects: list[OutboxEntry] | None = None,
     consumed: str | None = None,
     now: datetime | None = None,
+    session: AsyncClientSession | None = None,
 ) -> TransitionResult:
+    """With `session` (a MongoDB transaction of the caller's, e.g. a saldo debit beside the
+    transition), the write joins that transaction and nothing follows it here: the caller relays
+    the new outbox entries once its transaction has committed (`workflows.saldo_payments`)."""
     now = now or utcnow()
     dest = next_state(ticket.state, trigger)
     changes = dict(changes or {})
@@ -476,14 +481,25 @@ async def _apply(
             }
         }
     ]
-    matched = await batch.conditional_update(
-        Ticket.get_pymongo_collection(),
-        ticket.id,
-        {"state": ticket.state.value, "version": ticket.version},
-        update,
-    )
+    if session is None:
+        matched = await batch.conditional_update(
+            Ticket.get_pymongo_collection(),
+            ticket.id,
+            {"state": ticket.state.value, "version": ticket.version},
+            update,
+        )
+    else:  # the coalesced bulk write cannot join a transaction: a plain conditional update
+        written = await Ticket.get_pymongo_collection().update_one(
+            {"_id": ticket.id, "state": ticket.state.value, "version": ticket.version},
+            update,
+            session=session,
+        )
+        matched = written.matched_count == 1
     changes["outbox"] = [e for e in ticket.outbox if e.id != consumed] + effects
     if not matched:
+        if session is not None:
+            raw = await Ticket.get_pymongo_collection().find_one({"_id": ticket.id}, session=session)
+            return TransitionResult(Ticket.model_validate(raw), applied=False)
         current = await get_ticket(ticket.id)
         log.info("ticket %s: %s lost the race (now %s)", ticket.id, trigger, current.state)
         return TransitionResult(
@@ -493,6 +509,8 @@ async def _apply(
             f"(it is now {current.state.value}); nothing was done",
         )
     moved = ticket.model_copy(update={**changes, "history": [*ticket.history, entry]})
+    if session is not None:
+        return TransitionResult(moved, applied=True)
     await _after(moved, trigger)
     await outbox.relay(moved.id, effects)
     return TransitionResult(moved, applied=True)
@@ -589,23 +607,40 @@ async def verify(
     incoming_payment_id: PydanticObjectId | None = None,
     reason: str = "",
     consumed: str | None = None,
+    wallet_entry_id: PydanticObjectId | None = None,
+    session: AsyncClientSession | None = None,
 ) -> TransitionResult:
-    """Payment confirmed (by a seller, or by an automatic match): the product is delivered next."""
+    """Payment confirmed (by a seller, or by an automatic match): the product is delivered next.
+
+    A buyer pays their own ticket only from their saldo: `wallet_entry_id` is the ledger's
+    debit, written in the same transaction `session` (`workflows.saldo_payments.pay`)."""
     ticket = await _load(ticket_ref)
-    _require(by, "seller", "system", action="verify payments")
+    if wallet_entry_id is not None and session is not None:
+        _require(by, "buyer", action="pay from saldo")
+        _require_buyer_or_seller(ticket, by, "pay it from saldo")
+    else:
+        _require(by, "seller", "system", action="verify payments")
     now = utcnow()
     verification = Verification(
-        by=by, at=now, automatic=by.kind == "system", incoming_payment_id=incoming_payment_id
+        by=by,
+        at=now,
+        automatic=by.kind == "system",
+        incoming_payment_id=incoming_payment_id,
+        wallet_entry_id=wallet_entry_id,
     )
+    changes: dict[str, Any] = {"verification": verification, "paid_at": now}
+    if wallet_entry_id is not None:  # saldo pays the price: a kode unik only tells transfers apart
+        changes.update(amount_due=ticket.amount_due - ticket.unique_code, unique_code=0)
     result = await _apply(
         ticket,
         "verify",
         by,
         reason or "payment verified",
-        changes={"verification": verification, "paid_at": now},
+        changes=changes,
         effects=[outbox.entry(ActorName.DELIVER_PRODUCT), *_settle_prompt(ticket)],
         consumed=consumed,
         now=now,
+        session=session,
     )
     await _audit(ticket, result, "ticket.verified", by)
     return result
@@ -737,6 +772,10 @@ async def _end(
     """Every way into `closed`: the outcome is recorded and the transcript archived."""
     now = now or utcnow()
     effects = [outbox.entry(ActorName.ARCHIVE_TRANSCRIPT)]
+    if trigger == "cancel" and ticket.verification is not None and ticket.verification.wallet_entry_id:
+        # Paid from saldo: the money goes back unless the product may have left (written with
+        # the cancel, so a crash right after it still refunds: `workflows.saldo_payments`).
+        effects.append(outbox.entry(ActorName.REFUND_SALDO))
     if trigger == "close" and ticket.rating is None:
         # The prompt in the ticket's channel goes with the channel: ask the buyer by DM, once.
         effects.append(outbox.entry(ActorName.PROMPT_RATING, by_dm=True))

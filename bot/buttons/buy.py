@@ -9,7 +9,7 @@ import logging
 import discord
 
 from bot import components, replies
-from bot.buttons import notify
+from bot.buttons import buy_saldo, notify
 from bot.panel import product_lines
 from bot.people import as_buyer
 from models.store import Store, utcnow
@@ -75,9 +75,20 @@ async def on_buy_select(interaction: discord.Interaction, store: Store, start: i
             await buy(interaction, store, values[0])
 
 
-async def buy(interaction: discord.Interaction, store: Store, product_id: str) -> None:
+async def on_buy_with_ticket(interaction: discord.Interaction, store: Store, product_id: str) -> None:
+    """buy_ticket:<product>: a buyer offered to pay from saldo chose a ticket instead."""
+    await _acknowledge(interaction)
+    async with _in_progress:
+        await buy(interaction, store, product_id, offer_saldo=False)
+
+
+async def buy(
+    interaction: discord.Interaction, store: Store, product_id: str, *, offer_saldo: bool = True
+) -> None:
     """Open the ticket (stock reserved atomically) and say it is being opened; a worker makes
-    its channel, posts the instructions and edits this answer with the link."""
+    its channel, posts the instructions and edits this answer with the link. A buyer whose
+    saldo covers an automatic product is first asked whether to pay from it at once
+    (`bot.buttons.buy_saldo`)."""
     opening = TicketOpening(
         application_id=interaction.application_id,
         interaction_token=interaction.token,
@@ -85,6 +96,8 @@ async def buy(interaction: discord.Interaction, store: Store, product_id: str) -
     )
     try:
         product = await get_product(store.guild_id, product_id)
+        if offer_saldo and await buy_saldo.offer(interaction, store, product):
+            return
         # Sellers buy as buyers too (a test purchase).
         buyer = as_buyer(interaction.user)
         ticket = await tickets.open_ticket(store.guild_id, product.id, buyer, opening=opening)

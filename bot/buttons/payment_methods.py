@@ -8,6 +8,7 @@ import io
 import discord
 
 from bot import components, replies
+from bot.buttons import pay_saldo
 from bot.people import actor
 from models.payment_method import PaymentKind, PaymentMethod
 from models.store import Store
@@ -83,7 +84,9 @@ async def on_choose_method(interaction: discord.Interaction, store: Store, ticke
     ]
     question = text(store.locale, "ticket.choose_method")
     menu = contract.menu(custom_ids.ticket(Action.METHOD_CHOSEN, ticket_id), options, question)
-    await replies.say(interaction, question, view=components.view([menu]))
+    # A buyer whose saldo covers it (topped up since the ticket opened, say) may pay from it.
+    saldo = await pay_saldo.offer(store, await tickets.get_ticket(ticket_id))
+    await replies.say(interaction, question, view=components.view([menu, *saldo]))
 
 
 async def on_method_chosen(interaction: discord.Interaction, store: Store, ticket_id: str) -> None:

@@ -18,6 +18,7 @@ SECTIONS = [
     ("products", "package"),
     ("payment-methods", "wallet"),
     ("payments", "banknote"),
+    ("wallets", "piggy-bank"),
     ("coupons", "ticket-percent"),
     ("blacklist", "user-x"),
     ("audit", "history"),

@@ -59,6 +59,8 @@ class Figures:
     rating: Said = field(default_factory=Said)
     cancelled: str = "0"
     expired: str = "0"
+    saldo_sales: Said = field(default_factory=Said)  # "3 · Rp 150.000"
+    saldo_topups: str = "—"
 
 
 class AnalyticsState(SellerState):
@@ -108,6 +110,15 @@ class AnalyticsState(SellerState):
             ),
             cancelled=str(f.cancelled),
             expired=str(f.expired),
+            saldo_sales=both(
+                lambda lang: say(
+                    lang,
+                    "analytics.saldo_sales",
+                    n=report.saldo.sales,
+                    amount=format_amount(report.saldo.sales_amount, currency),
+                )
+            ),
+            saldo_topups=format_amount(report.saldo.topup_amount, currency),
         )
         self.ratings = [{"stars": f"{i + 1}★", "count": n} for i, n in enumerate(report.rating_counts)]
 
@@ -169,6 +180,8 @@ def analytics_page() -> rx.Component:
             _figure("verify", said(s.figures.verify)),
             _figure("deliver", said(s.figures.deliver)),
             _figure("rating", said(s.figures.rating)),
+            _figure("saldo_sales", said(s.figures.saldo_sales)),
+            _figure("saldo_topups", s.figures.saldo_topups),
             spacing="3",
             wrap="wrap",
             width="100%",

@@ -21,7 +21,8 @@ from workflows import audit, money
 from workflows.errors import StoreError
 
 EVERYONE = "all"
-MONEY_FIELDS = {"price", "min_amount", "unit_price"}  # stored in the currency's smallest unit
+# Stored in the currency's smallest unit (a saldo's balance and amounts too).
+MONEY_FIELDS = {"price", "min_amount", "unit_price", "balance", "amount"}
 
 
 @dataclasses.dataclass

@@ -1,6 +1,8 @@
 """/store/<guild>/payments: money that arrived (bank mutations, gateways) but verified no ticket
 by itself — no open ticket with that exact amount, or more than one. The seller matches it to a
-ticket in one click; the ticket is verified through the workflow, like every other path."""
+ticket in one click; the ticket is verified through the workflow, like every other path. Or they
+credit it to a buyer's saldo in one click (issue 21): the buyer it was for when the store knows
+(gateway money for a closed ticket), else the one the seller picks (`topups.credit_payment`)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from web.components.frame import frame
 from web.components.widgets import Said, both, data_table, said
 from web.i18n import say, tx, when
 from web.seller import SellerAccess, SellerState, page_entry, seller_action
-from workflows import payments, tickets
+from workflows import blacklist, payments, tickets, topups, wallet_book
 from workflows.errors import StoreError, TicketNotFound
 from workflows.i18n import text
 from workflows.money import format_amount
@@ -35,6 +37,13 @@ class IncomingRow:
     # Gateway money for a ticket that could not take it: why, for refund or matching.
     kept_for: Said
     received: Said
+    payer: str = ""  # the buyer the money came from, when the store knows: credited to them
+
+
+@dataclass
+class BuyerChoice:
+    id: str
+    name: str
 
 
 @dataclass
@@ -64,10 +73,22 @@ def incoming_row(p: IncomingPayment, currency: str) -> IncomingRow:
 class PaymentsState(SellerState):
     incoming: list[IncomingRow] = []
     open_tickets: list[OpenTicket] = []
+    buyers: list[BuyerChoice] = []  # whose saldo an unmatched payment may go to
 
     async def _reload(self, checked: SellerAccess) -> None:
         currency = checked.store.currency
-        self.incoming = [incoming_row(p, currency) for p in await payments.unmatched(checked.guild_id)]
+        rows = []
+        for p in await payments.unmatched(checked.guild_id):
+            row = incoming_row(p, currency)
+            payer, _amount, ticket = await topups.creditable(p)
+            if payer is not None:
+                row.payer = (ticket.buyer_name if ticket else "") or str(payer)
+            rows.append(row)
+        self.incoming = rows
+        self.buyers = [
+            BuyerChoice(id=str(user_id), name=name or str(user_id))
+            for user_id, name in await blacklist.known_buyers(checked.guild_id)
+        ]
         waiting = await find_tickets(checked.guild_id, state=TicketState.OPEN.value, limit=200)
         self.open_tickets = [
             OpenTicket(
@@ -96,6 +117,51 @@ class PaymentsState(SellerState):
         result = await payments.match_by_seller(str(form.get("payment")), ticket, seller)
         await self._reload(checked)
         return self._done(self._say("payments.matched", number=result.ticket.number))
+
+    @seller_action
+    async def credit(self, checked: SellerAccess, form: dict):
+        """Put the payment on a buyer's saldo: its known payer, else the buyer picked."""
+        picked = str(form.get("buyer") or "")
+        done = await topups.credit_payment(
+            checked.guild_id,
+            str(form.get("payment") or ""),
+            by=checked.actor,
+            buyer_id=int(picked) if picked.isdigit() else None,
+        )
+        names = await wallet_book.buyer_names(checked.guild_id, [done.buyer_id])
+        await self._reload(checked)
+        return self._done(
+            self._say(
+                "payments.credited",
+                amount=format_amount(done.amount, checked.store.currency),
+                name=names.get(done.buyer_id) or str(done.buyer_id),
+            )
+        )
+
+
+def _credit(p: IncomingRow) -> rx.Component:
+    """Credit the money to its payer's saldo, or to the buyer the seller picks."""
+    return rx.form(
+        rx.hstack(
+            rx.el.input(type="hidden", name="payment", value=p.id),
+            rx.cond(
+                p.payer != "",
+                rx.text(p.payer, size="2", weight="bold"),
+                # A plain <select> beside the ticket picker: its value goes with the form.
+                rx.el.select(
+                    rx.el.option(tx("payments.choose_buyer"), value=""),
+                    rx.foreach(PaymentsState.buyers, lambda b: rx.el.option(b.name, value=b.id)),
+                    name="buyer",
+                    aria_label=tx("payments.whose"),
+                    class_name="credit-buyer",
+                    style={"padding": "0.3em", "border_radius": "6px", "border": "1px solid var(--gray-7)"},
+                ),
+            ),
+            rx.button(tx("payments.credit"), type="submit", size="1", variant="soft", class_name="credit"),
+            align="center",
+        ),
+        on_submit=PaymentsState.credit,
+    )
 
 
 def _status(status: rx.Var) -> rx.Var:
@@ -132,6 +198,7 @@ def _row(p: IncomingRow) -> rx.Component:
                 on_submit=PaymentsState.match,
             )
         ),
+        rx.table.cell(_credit(p)),
         custom_attrs={"data-payment": p.id},
     )
 
@@ -144,7 +211,7 @@ def payments_page() -> rx.Component:
         data_table(
             [
                 tx(f"payments.column.{c}")
-                for c in ("received", "amount", "source", "reference", "status", "match")
+                for c in ("received", "amount", "source", "reference", "status", "match", "credit")
             ],
             PaymentsState.incoming,
             _row,

@@ -21,11 +21,11 @@ from web.components.widgets import Said, both, said
 from web.i18n import say, tx, when
 from web.pages.tickets import STATE_COLORS, outcome_label, state_label
 from web.seller import SellerAccess, SellerState, page_entry, seller_action
-from workflows import role_grants, ticket_story, tickets
+from workflows import role_grants, saldo_payments, ticket_story, tickets
 from workflows.errors import StoreError, TicketNotFound
 from workflows.i18n import text
 from workflows.machine import allowed_triggers
-from workflows.money import format_amount
+from workflows.money import format_amount, format_plain, parse_amount
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,10 @@ class TicketView:
     rating: str = ""
     transcript: str = ""
     transcript_problem: str = ""
+    # Refunds to the buyer's saldo (issue 21): what went back, and what still can ("" for none).
+    refunded: str = ""
+    refundable: str = ""
+    refundable_plain: str = ""  # as the amount box shows it: "50.123"
 
 
 def _verified(t: Ticket, lang: str) -> str:
@@ -121,6 +125,9 @@ def view(t: Ticket) -> TicketView:
         rating=("★" * rating.stars + f" {rating.comment}").strip() if rating else "",
         transcript=f"/files/tickets/{t.id}/transcript" if t.transcript else "",
         transcript_problem=(t.transcript.post_problem or "") if t.transcript else "",
+        refunded=format_amount(t.refunded, t.currency) if t.refunded else "",
+        refundable=format_amount(left, t.currency) if (left := saldo_payments.refundable(t)) else "",
+        refundable_plain=format_plain(left, t.currency) if left else "",
     )
 
 
@@ -237,6 +244,28 @@ class TicketDetailState(SellerState):
     async def cancel(self, checked: SellerAccess, form: dict):
         return await self._act(checked, "cancel", str(form.get("reason", "")))
 
+    @seller_action
+    async def refund(self, checked: SellerAccess, form: dict):
+        """Give all or part of what the buyer paid back to their saldo (issue 21, item 4)."""
+        ticket = await self._ticket(checked)
+        try:
+            amount = parse_amount(str(form.get("amount") or ""), ticket.currency)
+        except ValueError:
+            raise StoreError(
+                self._say("ticket.refund.bad_amount", example=format_plain(50_000, ticket.currency))
+            ) from None
+        seller = Actor(kind="seller", user_id=checked.session.user_id, name=checked.session.username)
+        await saldo_payments.refund(ticket, amount, by=seller, reason=str(form.get("reason") or ""))
+        self._show(await tickets.get_ticket(ticket.id))
+        return self._done(
+            self._say(
+                "ticket.refund.done",
+                amount=format_amount(amount, ticket.currency),
+                name=ticket.buyer_name or "—",
+                number=ticket.number,
+            )
+        )
+
     @rx.event(background=True)
     async def watch(self):
         async with self:
@@ -332,6 +361,48 @@ def _cancel() -> rx.Component:
     )
 
 
+def _refund() -> rx.Component:
+    """A refund to the buyer's saldo asks first, with the amount (all that is left, unless the
+    seller writes less) and the reason the buyer will read."""
+    t = TicketDetailState.ticket
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(rx.button(tx("ticket.refund.open"), variant="soft", id="action-refund")),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(tx("ticket.refund.title", number=t.number, name=t.buyer)),
+            rx.alert_dialog.description(tx("ticket.refund.consequence", left=t.refundable)),
+            rx.form(
+                rx.vstack(
+                    rx.el.label(tx("ticket.refund.amount"), html_for="refund-amount", font_size="0.9em"),
+                    rx.input(
+                        name="amount",
+                        id="refund-amount",
+                        default_value=t.refundable_plain,
+                        key=t.refundable_plain,
+                        input_mode="numeric",
+                        width="100%",
+                    ),
+                    rx.el.label(tx("ticket.refund.reason"), html_for="refund-reason", font_size="0.9em"),
+                    rx.input(name="reason", id="refund-reason", width="100%"),
+                    rx.flex(
+                        rx.alert_dialog.cancel(
+                            rx.button(tx("ticket.refund.keep"), variant="soft", id="refund-keep")
+                        ),
+                        rx.alert_dialog.action(
+                            rx.button(tx("ticket.refund.confirm"), type="submit", id="refund-confirm")
+                        ),
+                        spacing="3",
+                        justify="end",
+                        width="100%",
+                    ),
+                    spacing="3",
+                ),
+                on_submit=TicketDetailState.refund,
+                id="refund-form",
+            ),
+        ),
+    )
+
+
 def _actions() -> rx.Component:
     acts = TicketDetailState.actions
     return rx.flex(
@@ -373,6 +444,7 @@ def _actions() -> rx.Component:
             ),
         ),
         rx.cond(acts.contains("cancel"), _cancel()),
+        rx.cond(TicketDetailState.ticket.refundable != "", _refund()),
         spacing="3",
         wrap="wrap",
     )
@@ -426,6 +498,7 @@ def ticket_page() -> rx.Component:
                 _fact("not_delivered", said(t.delivery_problem), id="delivery-problem", color="red"),
                 _fact("note", t.delivery_note),
                 _fact("role", said(TicketDetailState.role), id="role-grant"),
+                _fact("refunded", t.refunded, id="ticket-refunded"),
                 _fact("rating", t.rating, id="rating"),
                 _fact("transcript", t.transcript_problem, id="transcript-problem", color="red"),
                 rx.cond(

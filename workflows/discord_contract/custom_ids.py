@@ -61,6 +61,12 @@ class Action(StrEnum):
     # delivered order (only its buyer may use it: `workflows.orders.request_resend`).
     ORDERS_PAGE = "orders_page"
     RESEND = "resend"
+    # "Pay with saldo" in an unpaid ticket, shown when the buyer's balance covers it (issue 21).
+    PAY_SALDO = "pay_saldo"
+    # After Buy, a buyer whose saldo covers an automatic product chooses: pay it from saldo at
+    # once (no ticket channel, the key by DM) or open a ticket as usual (issue 21, item 3).
+    BUY_WITH_SALDO = "buy_saldo"
+    BUY_WITH_TICKET = "buy_ticket"
 
 
 class InvalidCustomId(ValueError):
@@ -174,6 +180,7 @@ class TicketControl(_Shape):
             Action.COUPON,
             Action.COUPON_CODE,
             Action.RESEND,
+            Action.PAY_SALDO,
         }
     )
     PARSERS: ClassVar[tuple[Callable[[str], object], ...]] = (_ticket_id,)
@@ -191,8 +198,20 @@ class StarRating(_Shape):
     PARSERS: ClassVar[tuple[Callable[[str], object], ...]] = (_ticket_id, _stars)
 
 
-CustomId = PanelButton | PanelNumber | TicketControl | StarRating
-_SHAPES: tuple[type[_Shape], ...] = (PanelButton, PanelNumber, TicketControl, StarRating)
+@dataclass(frozen=True)
+class ProductControl(_Shape):
+    """A choice about buying one product: `<action>:<product id>` (an ObjectId, as a ticket's).
+    Who buys is the clicker, never read from the id."""
+
+    action: Action
+    product_id: str
+    ACTIONS: ClassVar[frozenset[Action]] = frozenset({Action.BUY_WITH_SALDO, Action.BUY_WITH_TICKET})
+    PARSERS: ClassVar[tuple[Callable[[str], object], ...]] = (_ticket_id,)
+    ticket_id: ClassVar[None] = None
+
+
+CustomId = PanelButton | PanelNumber | TicketControl | StarRating | ProductControl
+_SHAPES: tuple[type[_Shape], ...] = (PanelButton, PanelNumber, TicketControl, StarRating, ProductControl)
 SHAPE_OF = {action: shape for shape in _SHAPES for action in shape.ACTIONS}
 assert set(SHAPE_OF) == set(Action), "every action has exactly one shape"
 
@@ -238,6 +257,11 @@ def notify_menu(start: int) -> PanelNumber:
 def ticket(action: Action, ticket_id: object) -> TicketControl:
     """`action` on the ticket `ticket_id` (an ObjectId or its str)."""
     return TicketControl(action, str(ticket_id))
+
+
+def product(action: Action, product_id: object) -> ProductControl:
+    """`action` on the product `product_id` (an ObjectId or its str)."""
+    return ProductControl(action, str(product_id))
 
 
 def stars(action: Action, ticket_id: object, count: int) -> StarRating:
