@@ -140,3 +140,24 @@ async def test_a_slot_left_by_a_crash_before_the_ticket_was_written_is_freed(sto
     await Buyer(guild_id=GUILD, user_id=9, open_ticket_ids=[never_written]).insert()
     ticket = await tickets.open_ticket(GUILD, product.id, buyer(9))
     assert (await Buyer.find_one({"user_id": 9})).open_ticket_ids == [ticket.id]
+
+
+async def test_a_store_without_cooldown_lets_a_buyer_open_tickets_at_the_same_moment(store, cipher):
+    """Cooldown 0 means none: two clicks handled at once, whose handlers read the clock in one
+    order and claim the slot in the other, are both let through (up to the open-ticket limit),
+    never told "please wait 1 s"."""
+    from datetime import timedelta
+
+    from models.store import utcnow
+
+    await Store.get_pymongo_collection().update_one(
+        {"guild_id": GUILD}, {"$set": {"tickets.max_open_tickets_per_buyer": 7, "tickets.cooldown_s": 0}}
+    )
+    product = await automatic_product(cipher, items=7)
+    clicked = utcnow()
+    later = await tickets.open_ticket(GUILD, product.id, buyer(9), now=clicked + timedelta(milliseconds=400))
+    earlier = await tickets.open_ticket(GUILD, product.id, buyer(9), now=clicked)
+    at_once = await asyncio.gather(*(tickets.open_ticket(GUILD, product.id, buyer(9)) for _ in range(5)))
+
+    assert {t.state for t in [later, earlier, *at_once]} == {TicketState.OPEN}
+    assert await stock.counts(product.id) == {"available": 0, "reserved": 7, "delivered": 0}

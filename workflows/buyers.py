@@ -27,7 +27,9 @@ def _refusal(store: Store, buyer: Buyer | None, now: datetime) -> Exception | No
     if len(buyer.open_ticket_ids) >= limit:
         plural = "ticket" if limit == 1 else "tickets"
         return TooManyOpenTickets(f"you already have {limit} open {plural}; finish or cancel it first")
-    if buyer.last_ticket_at is not None:
+    # Cooldown 0 is none: not even the milliseconds between two clicks handled at once, whose
+    # handlers may read the clock in one order and claim their slots in the other.
+    if buyer.last_ticket_at is not None and store.tickets.cooldown_s > 0:
         wait = buyer.last_ticket_at + timedelta(seconds=store.tickets.cooldown_s) - now
         if wait > timedelta(0):
             seconds = max(1, int(wait.total_seconds() + 0.999))
@@ -54,12 +56,13 @@ async def claim_slot(store: Store, user_id: int, ticket_id: PydanticObjectId, no
     """Take one open-ticket slot for `ticket_id`; raises TooManyOpenTickets or CooldownActive."""
     limit = store.tickets.max_open_tickets_per_buyer
     cooled_since = now - timedelta(seconds=store.tickets.cooldown_s)
-    query = {
+    query: dict[str, object] = {
         "guild_id": store.guild_id,
         "user_id": user_id,
         f"open_ticket_ids.{limit - 1}": {"$exists": False},
-        "$or": [{"last_ticket_at": None}, {"last_ticket_at": {"$lte": cooled_since}}],
     }
+    if store.tickets.cooldown_s > 0:  # 0: no cooldown (`_refusal`)
+        query["$or"] = [{"last_ticket_at": None}, {"last_ticket_at": {"$lte": cooled_since}}]
     update = {"$push": {"open_ticket_ids": ticket_id}, "$set": {"last_ticket_at": now}}
     try:
         await Buyer.get_pymongo_collection().update_one(query, update, upsert=True)
