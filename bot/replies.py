@@ -59,4 +59,4 @@ def refusal(locale: str, error: StoreError) -> str:
         return error.in_locale(locale)
     if isinstance(error, InvalidInput):  # a field named in the shop's words, in the store's language
         return text(locale, "error.generic", reason=error.in_locale(locale))
-    return text(locale, "error.generic", reason=str(error))
+    return text(locale, "error.generic", reason=error.in_locale(locale))  # keyed: in the buyer's words

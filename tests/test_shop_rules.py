@@ -96,3 +96,17 @@ def test_a_click_that_lost_the_race_is_told_where_the_ticket_is_in_the_stores_la
 
     ticket = Ticket.model_construct(number=7, state=TicketState.PAID)
     assert lost_race(locale, ticket) == said
+
+
+def test_any_refusal_the_store_has_words_for_reaches_the_buyer_in_the_stores_language():
+    """A refusal raised with a text key (here: a payment method removed meanwhile) is said in
+    Indonesian to an Indonesian store's buyer, not in the English it was raised with."""
+    from bot.replies import refusal
+    from workflows.errors import StoreError
+
+    gone = StoreError("no such payment method in this store", key="payment_methods_not_found")
+    assert refusal("id", gone) == (
+        "Maaf, gagal: Metode pembayaran ini sudah tidak ada di toko ini (sudah dihapus?). "
+        "Tidak ada yang diubah."
+    )
+    assert "no such payment method" not in refusal("id", gone)
