@@ -164,9 +164,21 @@ CHURN = textwrap.dedent(
             except InsufficientSaldo:
                 pass
 
+    async def held(guild):
+        # A transaction that is surely in flight when the process dies: a credit written in
+        # it, then the process waits before the commit and says so on stdout.
+        await wallet.credit(guild, 8, 1_000, kind=EntryKind.TOPUP, ref="before:8")
+
+        async def work(session):
+            await wallet.credit(guild, 8, 7_000, kind=EntryKind.TOPUP, ref="held:8", session=session)
+            print("HOLDING", flush=True)
+            await asyncio.Event().wait()
+
+        await wallet.in_transaction(work)
+
     async def main(url, database, guild):
         await models.connect(url, database)
-        await asyncio.gather(*(buyer(guild, n) for n in range(8)))
+        await asyncio.gather(held(guild), *(buyer(guild, n) for n in range(8)))
 
     asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
     """
@@ -176,13 +188,22 @@ CHURN = textwrap.dedent(
 async def test_a_process_killed_mid_way_leaves_every_balance_equal_to_its_ledger(store, settings):
     url = f"{settings.mongodb_url}&appname=wallet-churn"  # to find its sessions afterwards
     churn = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", CHURN, url, settings.mongodb_database, str(GUILD), cwd=ROOT
+        sys.executable,
+        "-c",
+        CHURN,
+        url,
+        settings.mongodb_database,
+        str(GUILD),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
     )
     try:
 
         async def busy():
             return await WalletEntry.find({"guild_id": GUILD}).count() >= 120
 
+        assert churn.stdout is not None
+        assert await asyncio.wait_for(churn.stdout.readline(), 60) == b"HOLDING\n"
         await eventually(busy, "the churning process writing entries", within=60)
     finally:
         churn.send_signal(signal.SIGKILL)  # no cleanup: transactions in flight die with it
@@ -190,13 +211,16 @@ async def test_a_process_killed_mid_way_leaves_every_balance_equal_to_its_ledger
     # Its transactions in flight were never committed: nothing of them is visible.
     check = await wallet.check_ledger(GUILD)
     assert check.ok, check
-    assert check.wallets == 8 and check.entries >= 120
+    assert check.wallets == 9 and check.entries >= 120
+    # The credit written in the transaction held open at the kill is nowhere.
+    assert await WalletEntry.find_one({"guild_id": GUILD, "ref": "held:8"}) is None
+    assert (await Wallet.find_one({"guild_id": GUILD, "buyer_id": 8})).balance == 1_000
     # MongoDB aborts them when their lifetime ends (transactionLifetimeLimitSeconds, 60 s); do
     # it now, as an operator would, and the same wallets take money again at once.
     orphans = await _sessions_of("wallet-churn")
     assert orphans, "the process was killed with no transaction in flight: the test proved less"
     await Wallet.get_pymongo_collection().database.client.admin.command("killSessions", orphans)
-    for n in range(8):
+    for n in range(9):
         await wallet.credit(GUILD, n, 1_000, kind=EntryKind.ADJUSTMENT, ref=f"after:{n}")
     assert (await wallet.check_ledger(GUILD)).ok
     # And from the stored documents themselves, not only through check_ledger:
