@@ -339,7 +339,7 @@ class Launcher:
             raise StartFailed(f"dashboard: preparing the frontend failed: {error}") from None
         port = urlparse(self.settings.public_url).port or 3000
         made_from = frontend_build.fingerprint(port)
-        reuse = frontend_build.is_current(port)
+        reuse = frontend_build.is_current(port, made_from)
         if reuse:  # nothing the build is made from changed since the last start
             self.say(f"starting the dashboard on port {port} (its production build is up to date)")
             command = frontend_build.serve_command("0.0.0.0", port)

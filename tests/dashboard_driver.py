@@ -70,7 +70,7 @@ class DashboardProcess:
         self._log = log_path.open("wb")
         # As `./store run` does: the build on disk when nothing it is made from has changed.
         self.made_from = frontend_build.fingerprint(port)
-        self.reused = reuse_build and frontend_build.is_current(port)
+        self.reused = reuse_build and frontend_build.is_current(port, self.made_from)
         if self.reused:
             command = frontend_build.serve_command("127.0.0.1", port)
         else:

@@ -41,8 +41,9 @@ def fingerprint(port: int, root: Path = ROOT) -> str:
     return digest.hexdigest()
 
 
-def is_current(port: int) -> bool:
-    """Whether the build on disk was made for `port` from the code as it is now."""
+def is_current(port: int, made_from: str) -> bool:
+    """Whether the build on disk was made for `port` from the code as it is now (`made_from`:
+    `fingerprint(port)`, taken once by the caller, which also records it after a build)."""
     try:
         recorded = json.loads(RECORD.read_text())
         env = json.loads((WEB_DIR / "env.json").read_text())
@@ -51,7 +52,7 @@ def is_current(port: int) -> bool:
     return (
         (WEB_DIR / "build" / "client" / "index.html").is_file()
         and env.get("PING") == f"http://localhost:{port}/ping"
-        and recorded.get("fingerprint") == fingerprint(port)
+        and recorded.get("fingerprint") == made_from
     )
 
 
